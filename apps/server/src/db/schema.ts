@@ -1,0 +1,291 @@
+import type { ColumnType, Generated, JSONColumnType } from "kysely";
+
+/** Table types for Kysely. Timestamps are UTC `timestamptz`, read as Date. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Json<T extends object | null> = JSONColumnType<T, string | undefined, string>;
+
+export type UserRole = "admin" | "dispatcher" | "technician" | "readonly";
+export type StatusCategory =
+  | "new"
+  | "open"
+  | "in_progress"
+  | "waiting_client"
+  | "waiting_third_party"
+  | "scheduled"
+  | "resolved"
+  | "closed";
+export type TicketType =
+  | "incident"
+  | "service_request"
+  | "problem"
+  | "alert"
+  | "project_task"
+  | "maintenance";
+export type TicketSource = "phone" | "email" | "portal" | "monitoring" | "api" | "walk_in";
+export type TimelineKind = "reply" | "note" | "call" | "event" | "email";
+
+export interface PhoneNumber {
+  label: string;
+  number: string;
+}
+
+export interface MspTable {
+  id: Generated<number>;
+  name: string;
+  timezone: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  name: string;
+  role: UserRole;
+  password_hash: string | null;
+  active: Generated<boolean>;
+  all_clients: Generated<boolean>;
+  timezone: Generated<string>;
+  phone: string | null;
+  last_seen_changes_at: Date | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface TeamsTable {
+  id: Generated<string>;
+  name: string;
+  description: Generated<string>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface TeamMembersTable {
+  team_id: string;
+  user_id: string;
+}
+
+export interface ClientsTable {
+  id: Generated<string>;
+  name: string;
+  email_domains: Generated<string[]>;
+  phone: string | null;
+  website: string | null;
+  notes: Generated<string>;
+  active: Generated<boolean>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface UserClientsTable {
+  user_id: string;
+  client_id: string;
+}
+
+export interface SitesTable {
+  id: Generated<string>;
+  client_id: string;
+  name: string;
+  address_line1: string | null;
+  address_line2: string | null;
+  city: string | null;
+  region: string | null;
+  postal_code: string | null;
+  country: string | null;
+  timezone: Generated<string>;
+  phone: string | null;
+  notes: Generated<string>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ContactsTable {
+  id: Generated<string>;
+  client_id: string;
+  site_id: string | null;
+  first_name: string;
+  last_name: Generated<string>;
+  title: string | null;
+  emails: Generated<string[]>;
+  phones: ColumnType<PhoneNumber[], string | undefined, string>;
+  phone_digits: Generated<string>;
+  vip: Generated<boolean>;
+  notes: Generated<string>;
+  active: Generated<boolean>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface TicketStatusesTable {
+  id: Generated<string>;
+  name: string;
+  category: StatusCategory;
+  builtin: Generated<boolean>;
+  sort_order: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface TicketsTable {
+  id: Generated<string>;
+  number: Generated<number>;
+  subject: string;
+  description: Generated<string>;
+  client_id: string;
+  site_id: string | null;
+  contact_id: string | null;
+  type: TicketType;
+  source: TicketSource;
+  priority: number;
+  status_id: string;
+  status_category: StatusCategory;
+  is_open: ColumnType<boolean, never, never>;
+  team_id: string | null;
+  assignee_id: string | null;
+  tags: Generated<string[]>;
+  follow_up_at: Timestamp | null;
+  parent_id: string | null;
+  merged_into_id: string | null;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Timestamp>;
+  last_activity_at: Generated<Timestamp>;
+  status_changed_at: Generated<Timestamp>;
+  resolved_at: Timestamp | null;
+  closed_at: Timestamp | null;
+  version: Generated<number>;
+  search_vector: ColumnType<string, string | undefined, string>;
+}
+
+export interface TicketContactsTable {
+  ticket_id: string;
+  contact_id: string;
+}
+
+export interface TimelineEntriesTable {
+  id: Generated<string>;
+  seq: ColumnType<number, never, never>;
+  ticket_id: string;
+  kind: TimelineKind;
+  visibility: "public" | "internal";
+  author_user_id: string | null;
+  author_contact_id: string | null;
+  body: Generated<string>;
+  call_direction: "inbound" | "outbound" | null;
+  call_number: string | null;
+  call_duration_seconds: number | null;
+  event: Json<Record<string, unknown>> | null;
+  created_at: CreatedAt;
+}
+
+export interface AttachmentsTable {
+  id: Generated<string>;
+  ticket_id: string;
+  timeline_entry_id: string | null;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  storage_key: string;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  user_id: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface LoginAttemptsTable {
+  id: ColumnType<number, never, never>;
+  account: string;
+  ip: string;
+  succeeded: boolean;
+  at: CreatedAt;
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  status_code: number | null;
+  response: Json<object> | null;
+  created_at: CreatedAt;
+}
+
+export interface AuditLogTable {
+  id: ColumnType<number, never, never>;
+  at: CreatedAt;
+  actor_user_id: string | null;
+  actor_label: string;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  client_id: string | null;
+  before: Json<object> | null;
+  after: Json<object> | null;
+  ip: string | null;
+  request_id: string | null;
+}
+
+export interface DomainEventsTable {
+  id: ColumnType<number, never, never>;
+  type: string;
+  client_id: string | null;
+  ticket_id: string | null;
+  actor_user_id: string | null;
+  payload: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  dispatched_at: Timestamp | null;
+}
+
+export interface SavedViewsTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  filters: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  msp: MspTable;
+  users: UsersTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  clients: ClientsTable;
+  user_clients: UserClientsTable;
+  sites: SitesTable;
+  contacts: ContactsTable;
+  ticket_statuses: TicketStatusesTable;
+  tickets: TicketsTable;
+  ticket_contacts: TicketContactsTable;
+  timeline_entries: TimelineEntriesTable;
+  attachments: AttachmentsTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  login_attempts: LoginAttemptsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  audit_log: AuditLogTable;
+  domain_events: DomainEventsTable;
+  saved_views: SavedViewsTable;
+}

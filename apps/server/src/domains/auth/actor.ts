@@ -1,0 +1,51 @@
+import type { UserRole } from "../../db/schema.ts";
+import { AppError, forbidden } from "../../http/errors.ts";
+
+/** Who is calling: resolved once per request, passed to every service function. */
+export interface Actor {
+  kind: "user" | "system";
+  userId: string | null;
+  name: string;
+  role: UserRole;
+  /** null: every client. Otherwise the only clients this user may see. */
+  clientIds: string[] | null;
+  teamIds: string[];
+  via: "session" | "token" | "system";
+  ip?: string;
+  requestId?: string;
+}
+
+export const systemActor = (name = "system"): Actor => ({
+  kind: "system",
+  userId: null,
+  name,
+  role: "admin",
+  clientIds: null,
+  teamIds: [],
+  via: "system",
+});
+
+export function canSeeClient(actor: Actor, clientId: string): boolean {
+  return actor.clientIds === null || actor.clientIds.includes(clientId);
+}
+
+/** Records of clients the actor may not see answer exactly like records that do not exist. */
+export function assertClientVisible(actor: Actor, clientId: string, what: string) {
+  if (!canSeeClient(actor, clientId)) throw new AppError("not_found", 404, `${what} not found`);
+}
+
+export function requireRole(actor: Actor, ...roles: UserRole[]) {
+  if (!roles.includes(actor.role)) {
+    throw forbidden(`This needs the ${roles.join(" or ")} role`);
+  }
+}
+
+/** Anyone but read-only users may change service-desk records. */
+export function requireWriter(actor: Actor) {
+  if (actor.role === "readonly") throw forbidden("Read-only users cannot change records");
+}
+
+export function requireUser(actor: Actor): string {
+  if (!actor.userId) throw forbidden("This needs a signed-in user");
+  return actor.userId;
+}

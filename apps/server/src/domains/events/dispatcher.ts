@@ -1,0 +1,120 @@
+import type { LiveEvent } from "@switchboard/shared";
+import { sql } from "kysely";
+import type { Database } from "../../db/database.ts";
+import { type Boss, bossDb } from "../../lib/jobs.ts";
+import type { LiveHub } from "./live.ts";
+import { toLiveEvent } from "./queries.ts";
+
+export interface EventHandler {
+  /** Unique; the pg-boss queue is `event.<name>`. */
+  name: string;
+  /** Event types this handler receives ("ticket.created"), or "*" for all. */
+  types: string[] | "*";
+  handle(event: LiveEvent): Promise<void>;
+}
+
+const BATCH = 500;
+
+/**
+ * Moves committed outbox rows to durable pg-boss jobs, one per (event, handler), in the same
+ * transaction that marks the rows dispatched: a crash either way leaves each event enqueued exactly
+ * once. Handlers then run with pg-boss retries (at least once, so they must be idempotent).
+ */
+export class EventDispatcher {
+  private readonly handlers: EventHandler[] = [];
+  private running = false;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private unhook: (() => void) | null = null;
+  private readonly db: Database;
+  private readonly boss: Boss;
+
+  constructor(db: Database, boss: Boss) {
+    this.db = db;
+    this.boss = boss;
+  }
+
+  register(handler: EventHandler) {
+    this.handlers.push(handler);
+  }
+
+  async start(hub: LiveHub | null, pollMs = 5000) {
+    for (const h of this.handlers) {
+      const queue = `event.${h.name}`;
+      await this.boss.createQueue(queue, { retryLimit: 10, retryDelay: 5, retryBackoff: true });
+      await this.boss.work<{ eventId: number }>(queue, { batchSize: 1 }, async ([job]) => {
+        if (!job) return;
+        const row = await this.db
+          .selectFrom("domain_events")
+          .selectAll()
+          .where("id", "=", job.data.eventId)
+          .executeTakeFirst();
+        if (row) await h.handle(toLiveEvent(row));
+      });
+    }
+    this.unhook = hub?.onCommitted(() => this.kick()) ?? null;
+    this.timer = setInterval(() => this.kick(), pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Runs a dispatch pass now, or right after the one in progress. */
+  kick() {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.drain()
+      .catch(() => {})
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Dispatches until nothing is pending; returns how many events it moved. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.dispatchBatch();
+      total += n;
+      if (n < BATCH) return total;
+    }
+  }
+
+  private async dispatchBatch(): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom("domain_events")
+        .select(["id", "type"])
+        .where("dispatched_at", "is", null)
+        .orderBy("id")
+        .limit(BATCH)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (rows.length === 0) return 0;
+      const adapter = bossDb(trx);
+      for (const row of rows) {
+        for (const h of this.handlers) {
+          if (h.types === "*" || h.types.includes(row.type)) {
+            await this.boss.send(`event.${h.name}`, { eventId: row.id }, { db: adapter });
+          }
+        }
+      }
+      await sql`update domain_events set dispatched_at = now() where id = any(${rows.map((r) => r.id)})`.execute(
+        trx,
+      );
+      return rows.length;
+    });
+  }
+
+  stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.unhook?.();
+  }
+}

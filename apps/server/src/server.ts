@@ -1,0 +1,104 @@
+import path from "node:path";
+import pino from "pino";
+import { buildApp } from "./app.ts";
+import type { Config } from "./config.ts";
+import { connectDatabase } from "./db/database.ts";
+import { type EmbeddedServer, startEmbeddedPostgres } from "./db/embedded.ts";
+import { migrateToLatest } from "./db/migrate.ts";
+import { EventDispatcher } from "./domains/events/dispatcher.ts";
+import { LiveHub } from "./domains/events/live.ts";
+import { ensureAdminFromEnv } from "./domains/setup/service.ts";
+import { LocalBlobStore } from "./lib/blob-store.ts";
+import { startBoss } from "./lib/jobs.ts";
+
+export type Logger = pino.Logger;
+
+export function createLogger(config: Pick<Config, "LOG_LEVEL">) {
+  return pino({
+    level: config.LOG_LEVEL,
+    // Secrets never reach the log, whichever object carries them.
+    redact: {
+      paths: [
+        "req.headers.authorization",
+        "req.headers.cookie",
+        'res.headers["set-cookie"]',
+        "*.password",
+        "*.token",
+        "password",
+        "token",
+      ],
+      censor: "[redacted]",
+    },
+  });
+}
+
+/** Opens the database the configuration names: DATABASE_URL, or the embedded server under the data dir. */
+export async function openDatabase(config: Config, log?: Logger) {
+  let embedded: EmbeddedServer | null = null;
+  let url = config.DATABASE_URL;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({
+      dir: path.join(config.dataDir, "postgres"),
+      port: config.SWITCHBOARD_EMBEDDED_PG_PORT,
+      log: (line) => log?.debug({ postgres: line }),
+    });
+    url = embedded.url;
+  }
+  const handle = connectDatabase(url, { max: config.DB_POOL_SIZE });
+  return {
+    ...handle,
+    embedded,
+    async close() {
+      await handle.close();
+      await embedded?.stop();
+    },
+  };
+}
+
+/** Starts the roles this process runs (api, worker, gateway) and listens. */
+export async function startServer(config: Config, log = createLogger(config)) {
+  const roles = new Set(config.SWITCHBOARD_ROLES);
+  const database = await openDatabase(config, log);
+  const closers: Array<() => Promise<void> | void> = [];
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length) log.info({ applied }, "migrations applied");
+    await ensureAdminFromEnv(database.db, config, log);
+
+    const live = new LiveHub(database.db, database.url);
+    await live.start();
+    closers.push(() => live.close());
+
+    // Every process can enqueue jobs; only workers run them and the maintenance schedule.
+    const boss = await startBoss(database.url, { supervise: roles.has("worker") });
+    closers.push(() => boss.stop({ graceful: true, timeout: 10_000 }));
+
+    const blobs = new LocalBlobStore(path.join(config.dataDir, "blobs"));
+    const deps = { db: database.db, config, live, blobs, boss, logger: log };
+
+    if (roles.has("worker")) {
+      const dispatcher = new EventDispatcher(database.db, boss);
+      await dispatcher.start(live);
+      closers.push(() => dispatcher.stop());
+    }
+
+    const app = await buildApp(deps);
+    closers.push(() => app.close());
+    await app.listen({ port: config.PORT, host: config.HOST });
+    log.info({ url: `http://localhost:${config.PORT}`, roles: [...roles] }, "Switchboard is ready");
+
+    let stopping: Promise<void> | null = null;
+    const stop = () => {
+      stopping ??= (async () => {
+        for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
+        await database.close();
+      })();
+      return stopping;
+    };
+    return { app, deps, stop };
+  } catch (err) {
+    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
+    await database.close();
+    throw err;
+  }
+}
