@@ -16,10 +16,18 @@ import {
 } from "fastify-type-provider-zod";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
+import { auditRoutes } from "./domains/audit/routes.ts";
 import { authRoutes } from "./domains/auth/routes.ts";
+import { contactRoutes } from "./domains/clients/contacts-routes.ts";
+import { clientRoutes } from "./domains/clients/routes.ts";
+import { consoleRoutes } from "./domains/console/routes.ts";
 import type { LiveHub } from "./domains/events/live.ts";
 import { eventRoutes } from "./domains/events/routes.ts";
+import { searchRoutes } from "./domains/search/routes.ts";
 import { setupRoutes } from "./domains/setup/routes.ts";
+import { teamRoutes } from "./domains/teams/routes.ts";
+import { ticketRoutes } from "./domains/tickets/routes.ts";
+import { userRoutes } from "./domains/users/routes.ts";
 import { registerAuth } from "./http/auth.ts";
 import { registerErrorHandler } from "./http/errors.ts";
 import { systemRoutes } from "./http/system.ts";
@@ -83,7 +91,15 @@ export async function buildApp(deps: AppDeps) {
   await systemRoutes(api, deps);
   await setupRoutes(api, deps);
   await authRoutes(api, deps);
+  await userRoutes(api, deps);
+  await teamRoutes(api, deps);
+  await clientRoutes(api, deps);
+  await contactRoutes(api, deps);
+  await auditRoutes(api, deps);
+  await ticketRoutes(api, deps);
+  await searchRoutes(api, deps);
   await eventRoutes(api, deps);
+  await consoleRoutes(api, deps);
   app.get("/api/openapi.json", { config: { public: true }, schema: { hide: true } }, async () =>
     app.swagger(),
   );

@@ -43,6 +43,59 @@ export const ConfigSchema = z.object({
     .default(25 * 1024 * 1024),
   TRUST_PROXY: bool.default(false),
   SECURE_COOKIES: bool.optional(),
+  // Agent gateway. An agent is marked offline after AGENT_OFFLINE_AFTER_MISSED heartbeats go missing.
+  AGENT_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  AGENT_OFFLINE_AFTER_MISSED: z.coerce.number().int().min(1).max(100).default(3),
+  /** Larger agent frames close that agent's connection (1009). */
+  AGENT_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(4096)
+    .default(2 * 1024 * 1024),
+  /** New agent connections accepted per source address per minute (token bucket, burst of the same size). */
+  AGENT_CONNECTS_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  AGENT_INVENTORY_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(3600),
+  /** Encrypts the server's command-signing key at rest in the database; without it the key is stored plain. */
+  AGENT_SIGNING_KEY_PASSPHRASE: z.string().min(12).optional(),
+  // Email channel. The SMTP listener runs only when SWITCHBOARD_SMTP_PORT is set.
+  SWITCHBOARD_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  SWITCHBOARD_SMTP_HOST: z.string().min(1).default("0.0.0.0"),
+  /** Recipient domains the listener accepts mail for (comma separated); empty accepts any. */
+  SWITCHBOARD_SMTP_DOMAINS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(",")
+        .map((d) => d.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .default([]),
+  /** Larger messages are refused in the SMTP dialogue (552), so the sending server keeps and bounces them. */
+  SWITCHBOARD_SMTP_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(50 * 1024 * 1024),
+  SWITCHBOARD_SMTP_TLS_CERT: z.string().min(1).optional(),
+  SWITCHBOARD_SMTP_TLS_KEY: z.string().min(1).optional(),
+  /** Accepted messages larger than this are stored but go to quarantine instead of a ticket. */
+  SWITCHBOARD_EMAIL_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(25 * 1024 * 1024),
+  /** Inbound messages per sender per hour before the rest wait in quarantine (mail-loop brake). */
+  SWITCHBOARD_EMAIL_RATE_LIMIT: z.coerce.number().int().min(1).default(30),
+  /** 32 bytes, base64: encrypts mailbox passwords. Without it a key file is generated in the data dir. */
+  SWITCHBOARD_EMAIL_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, "base64").length === 32, { error: "must be 32 bytes, base64-encoded" })
+    .optional(),
+  /** Outbound relay for mailboxes without their own SMTP settings, e.g. smtp://user:pass@relay:587. */
+  SWITCHBOARD_SMTP_RELAY_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** From address when neither the mailbox nor the client settings give one. */
+  SWITCHBOARD_EMAIL_FROM: z.email().optional(),
+  SWITCHBOARD_IMAP_ENABLED: bool.default(true),
 });
 
 export type Config = z.output<typeof ConfigSchema> & { dataDir: string };

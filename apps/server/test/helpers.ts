@@ -10,6 +10,7 @@ import { connectDatabase } from "../src/db/database.ts";
 import { migrateToLatest } from "../src/db/migrate.ts";
 import type { UserRole } from "../src/db/schema.ts";
 import { newSecret, sha256 } from "../src/domains/auth/crypto.ts";
+import { normalizeContactPhones } from "../src/domains/clients/contacts-service.ts";
 import { LiveHub } from "../src/domains/events/live.ts";
 import { LocalBlobStore } from "../src/lib/blob-store.ts";
 
@@ -144,8 +145,7 @@ export async function makeContact(
       first_name: opts.firstName ?? rand("First"),
       last_name: opts.lastName ?? rand("Last"),
       emails: [opts.email ?? `${rand("c")}@example.test`],
-      phones: JSON.stringify(phones),
-      phone_digits: phones.map((p) => p.number.replace(/\D/g, "")).join(" "),
+      ...normalizeContactPhones(phones),
       vip: opts.vip ?? false,
     })
     .returningAll()

@@ -3,10 +3,12 @@ import path from "node:path";
 import type { Kysely } from "kysely";
 import { FileMigrationProvider, type MigrationResultSet, Migrator } from "kysely/migration";
 
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before (and against any version of) the app schema
+type AnyKysely = Kysely<any>;
+
 const MIGRATIONS_DIR = path.join(import.meta.dirname, "..", "migrations");
 
-// biome-ignore lint/suspicious/noExplicitAny: migrations run before the app schema exists
-export function migrator(db: Kysely<any>) {
+export function migrator(db: AnyKysely) {
   return new Migrator({
     db,
     provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
@@ -16,7 +18,7 @@ export function migrator(db: Kysely<any>) {
 }
 
 /** Applies every pending migration; throws with the failing migration's name. */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+export async function migrateToLatest(db: AnyKysely): Promise<string[]> {
   const result: MigrationResultSet = await migrator(db).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === "Error");
@@ -27,7 +29,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
 }
 
 /** True when every migration on disk has been applied (readiness). */
-export async function migrationsPending(db: Kysely<any>): Promise<number> {
+export async function migrationsPending(db: AnyKysely): Promise<number> {
   const all = await migrator(db).getMigrations();
   return all.filter((m) => !m.executedAt).length;
 }

@@ -50,7 +50,7 @@ export interface UsersTable {
   last_seen_changes_at: Date | null;
   version: Generated<number>;
   created_at: CreatedAt;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 
 export interface TeamsTable {
@@ -59,7 +59,7 @@ export interface TeamsTable {
   description: Generated<string>;
   version: Generated<number>;
   created_at: CreatedAt;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 
 export interface TeamMembersTable {
@@ -77,7 +77,7 @@ export interface ClientsTable {
   active: Generated<boolean>;
   version: Generated<number>;
   created_at: CreatedAt;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 
 export interface UserClientsTable {
@@ -100,7 +100,7 @@ export interface SitesTable {
   notes: Generated<string>;
   version: Generated<number>;
   created_at: CreatedAt;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 
 export interface ContactsTable {
@@ -118,7 +118,7 @@ export interface ContactsTable {
   active: Generated<boolean>;
   version: Generated<number>;
   created_at: CreatedAt;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 
 export interface TicketStatusesTable {
@@ -152,9 +152,9 @@ export interface TicketsTable {
   merged_into_id: string | null;
   created_by_user_id: string | null;
   created_at: CreatedAt;
-  updated_at: Generated<Timestamp>;
-  last_activity_at: Generated<Timestamp>;
-  status_changed_at: Generated<Timestamp>;
+  updated_at: Timestamp;
+  last_activity_at: Timestamp;
+  status_changed_at: Timestamp;
   resolved_at: Timestamp | null;
   closed_at: Timestamp | null;
   version: Generated<number>;
@@ -288,4 +288,196 @@ export interface DB {
   audit_log: AuditLogTable;
   domain_events: DomainEventsTable;
   saved_views: SavedViewsTable;
+}
+
+// --- email channel (migration 202611221200_email) ---
+export type EmailTls = "implicit" | "starttls" | "none";
+export type EmailMessageStatus =
+  | "received"
+  | "processed"
+  | "duplicate"
+  | "quarantined"
+  | "review"
+  | "unmatched"
+  | "queued"
+  | "sent"
+  | "failed";
+export type EmailTemplateKey = "acknowledgement" | "reply" | "resolved" | "assigned" | "new_reply";
+
+export interface EmailMailboxesTable {
+  id: Generated<string>;
+  address: string;
+  name: Generated<string>;
+  active: Generated<boolean>;
+  imap_host: string | null;
+  imap_port: number | null;
+  imap_tls: Generated<EmailTls>;
+  imap_user: string | null;
+  imap_secret: string | null;
+  imap_folder: Generated<string>;
+  smtp_host: string | null;
+  smtp_port: number | null;
+  smtp_tls: Generated<EmailTls>;
+  smtp_user: string | null;
+  smtp_secret: string | null;
+  default_team_id: string | null;
+  default_client_id: string | null;
+  stranger_policy: Generated<"new_ticket" | "review">;
+  send_acknowledgement: Generated<boolean>;
+  imap_uid_validity: number | null;
+  imap_last_uid: Generated<number>;
+  last_polled_at: Timestamp | null;
+  last_error: string | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface EmailMessagesTable {
+  id: Generated<string>;
+  direction: "inbound" | "outbound";
+  source: "smtp" | "imap" | "api" | "console" | "system";
+  mailbox_id: string | null;
+  status: EmailMessageStatus;
+  status_reason: string | null;
+  message_id: string | null;
+  in_reply_to: string | null;
+  reference_ids: Generated<string[]>;
+  subject: string | null;
+  from_address: string | null;
+  to_addresses: Generated<string[]>;
+  cc_addresses: Generated<string[]>;
+  envelope_from: string | null;
+  envelope_to: Generated<string[]>;
+  raw_key: string | null;
+  raw_sha256: string | null;
+  size_bytes: Generated<number>;
+  body_html: string | null;
+  body_text: string | null;
+  is_auto_reply: Generated<boolean>;
+  auto_reply_reason: string | null;
+  ticket_id: string | null;
+  timeline_entry_id: string | null;
+  contact_id: string | null;
+  related_ticket_id: string | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+  smtp_response: string | null;
+  template: string | null;
+  received_at: Timestamp;
+  processed_at: Timestamp | null;
+  sent_at: Timestamp | null;
+}
+
+export interface EmailDedupeKeysTable {
+  dedupe_key: string;
+  email_message_id: string;
+  created_at: CreatedAt;
+}
+
+export interface EmailTemplatesTable {
+  id: Generated<string>;
+  key: EmailTemplateKey;
+  client_id: string | null;
+  subject: string;
+  body: string;
+  version: Generated<number>;
+  updated_at: Timestamp;
+}
+
+export interface EmailClientSettingsTable {
+  client_id: string;
+  from_address: string | null;
+  signature: Generated<string>;
+  updated_at: Timestamp;
+}
+
+// Declaration merging keeps this section append-only: other domains add their tables the same way.
+export interface DB {
+  email_mailboxes: EmailMailboxesTable;
+  email_messages: EmailMessagesTable;
+  email_dedupe_keys: EmailDedupeKeysTable;
+  email_templates: EmailTemplatesTable;
+  email_client_settings: EmailClientSettingsTable;
+}
+
+// ---- agents (migration 202611221100_agents) ----
+
+export interface AgentSigningKeyTable {
+  id: Generated<number>;
+  public_key: string;
+  private_key_pem: string;
+  encrypted: boolean;
+  created_at: CreatedAt;
+}
+
+export interface EnrollmentTokensTable {
+  id: Generated<string>;
+  client_id: string;
+  site_id: string | null;
+  label: Generated<string>;
+  token_hash: string;
+  prefix: string;
+  max_uses: number;
+  uses: Generated<number>;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface DevicesTable {
+  id: Generated<string>;
+  client_id: string;
+  site_id: string | null;
+  hostname: string;
+  platform: string;
+  arch: string;
+  os_name: string;
+  os_version: string;
+  agent_version: string;
+  public_key: string;
+  enrollment_token_id: string | null;
+  online: Generated<boolean>;
+  gateway_id: string | null;
+  last_seen_at: Timestamp | null;
+  last_address: string | null;
+  inventory: Json<Record<string, unknown>> | null;
+  inventory_hash: string | null;
+  inventory_updated_at: Timestamp | null;
+  enrolled_at: CreatedAt;
+  retired_at: Timestamp | null;
+  version: Generated<number>;
+}
+
+export interface DeviceCommandsTable {
+  id: Generated<string>;
+  device_id: string;
+  client_id: string;
+  ticket_id: string | null;
+  kind: string;
+  command: Json<Record<string, unknown>>;
+  payload: string;
+  signature: string;
+  status: Generated<string>;
+  requested_by_user_id: string | null;
+  requested_by_label: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  sent_at: Timestamp | null;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  exit_code: number | null;
+  stdout: Generated<string>;
+  stderr: Generated<string>;
+  truncated: Generated<boolean>;
+  error: string | null;
+  services: Json<Array<Record<string, unknown>>> | null;
+}
+
+export interface DB {
+  agent_signing_key: AgentSigningKeyTable;
+  enrollment_tokens: EnrollmentTokensTable;
+  devices: DevicesTable;
+  device_commands: DeviceCommandsTable;
 }

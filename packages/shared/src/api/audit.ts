@@ -24,6 +24,12 @@ export const AuditQuery = z.object({
   action: z.string().max(100).optional(),
 });
 
+export const AuditPage = z.object({
+  items: z.array(AuditEntryDto),
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  nextBefore: z.number().int().nullable(),
+});
+
 export const LiveEvent = z.object({
   id: z.number().int(),
   type: z.string(),

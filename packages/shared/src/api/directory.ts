@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { UserRole } from "./auth.ts";
-import { Email, Id, Timestamp, TimeZone, Versioned } from "./common.ts";
+import { Email, Id, PageQuery, Timestamp, TimeZone, Versioned } from "./common.ts";
 
 const Name = z.string().trim().min(1).max(200);
 const Notes = z.string().max(20_000);
@@ -44,6 +44,20 @@ export const UpdateUserRequest = Versioned.extend({
   teamIds: z.array(Id).max(500).optional(),
   timezone: TimeZone.optional(),
   phone: z.string().max(50).nullable().optional(),
+  /** Required when users change their own password, so a borrowed session cannot take the account. */
+  currentPassword: z.string().min(1).max(256).optional(),
+});
+
+/** What every signed-in user may see of a colleague: enough for assignee pickers. */
+export const UserSummaryDto = z.object({ id: Id, name: z.string(), role: UserRole });
+export type UserSummaryDto = z.infer<typeof UserSummaryDto>;
+const QueryFlag = z.stringbool({ error: "must be true or false" });
+export const UserListQuery = z.object({
+  q: z.string().trim().max(200).optional(),
+  role: UserRole.optional(),
+  teamId: Id.optional(),
+  /** Admins and dispatchers only; others only ever see active users. */
+  includeInactive: QueryFlag.default(false),
 });
 
 export const TeamDto = z.object({
@@ -126,11 +140,16 @@ const SiteFields = {
   region: z.string().max(100).nullable().optional(),
   postalCode: z.string().max(20).nullable().optional(),
   country: z.string().max(100).nullable().optional(),
-  timezone: TimeZone.default("UTC"),
+  timezone: TimeZone,
   phone: z.string().max(50).nullable().optional(),
-  notes: Notes.default(""),
+  notes: Notes,
 };
-export const CreateSiteRequest = z.object(SiteFields);
+// The defaults belong to create only: on update a missing field means "unchanged", not "reset".
+export const CreateSiteRequest = z.object({
+  ...SiteFields,
+  timezone: TimeZone.default("UTC"),
+  notes: Notes.default(""),
+});
 export const UpdateSiteRequest = Versioned.extend(
   Object.fromEntries(Object.entries(SiteFields).map(([k, v]) => [k, v.optional()])) as {
     [K in keyof typeof SiteFields]: z.ZodOptional<(typeof SiteFields)[K]>;
@@ -187,4 +206,15 @@ export const UpdateContactRequest = Versioned.extend({
   vip: z.boolean().optional(),
   notes: Notes.optional(),
   active: z.boolean().optional(),
+});
+
+export const ClientListQuery = PageQuery.extend({
+  q: z.string().trim().min(1).max(200).optional(),
+  includeInactive: QueryFlag.default(false),
+});
+export const ContactListQuery = PageQuery.extend({
+  clientId: Id.optional(),
+  /** A name, an email (exact or prefix) or a phone number in any format. */
+  q: z.string().trim().min(1).max(200).optional(),
+  includeInactive: QueryFlag.default(false),
 });

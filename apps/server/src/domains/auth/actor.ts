@@ -10,6 +10,8 @@ export interface Actor {
   /** null: every client. Otherwise the only clients this user may see. */
   clientIds: string[] | null;
   teamIds: string[];
+  /** IANA zone for "today" and other edges. */
+  timezone: string;
   via: "session" | "token" | "system";
   ip?: string;
   requestId?: string;
@@ -22,6 +24,7 @@ export const systemActor = (name = "system"): Actor => ({
   role: "admin",
   clientIds: null,
   teamIds: [],
+  timezone: "UTC",
   via: "system",
 });
 

@@ -7,13 +7,14 @@ export interface PrincipalRow {
   name: string;
   role: UserRole;
   all_clients: boolean;
+  timezone: string;
   client_ids: string[];
   team_ids: string[];
 }
 
 // One round trip resolves a credential to the user with their client limits and teams.
 const principalColumns = sql<PrincipalRow>`
-  u.id, u.name, u.role, u.all_clients,
+  u.id, u.name, u.role, u.all_clients, u.timezone,
   coalesce((select array_agg(client_id) from user_clients uc where uc.user_id = u.id), '{}') as client_ids,
   coalesce((select array_agg(team_id) from team_members tm where tm.user_id = u.id), '{}') as team_ids`;
 

@@ -17,6 +17,7 @@ function toActor(p: PrincipalRow, via: Actor["via"], ip?: string, requestId?: st
     role: p.role,
     clientIds: p.all_clients ? null : p.client_ids,
     teamIds: p.team_ids,
+    timezone: p.timezone,
     via,
     ip,
     requestId,
@@ -77,6 +78,7 @@ export async function login(
       role: "readonly",
       clientIds: [],
       teamIds: [],
+      timezone: "UTC",
       via: "session",
       ip: input.ip,
     };

@@ -42,15 +42,19 @@ export class EventDispatcher {
     for (const h of this.handlers) {
       const queue = `event.${h.name}`;
       await this.boss.createQueue(queue, { retryLimit: 10, retryDelay: 5, retryBackoff: true });
-      await this.boss.work<{ eventId: number }>(queue, { batchSize: 1 }, async ([job]) => {
-        if (!job) return;
-        const row = await this.db
-          .selectFrom("domain_events")
-          .selectAll()
-          .where("id", "=", job.data.eventId)
-          .executeTakeFirst();
-        if (row) await h.handle(toLiveEvent(row));
-      });
+      await this.boss.work<{ eventId: number }>(
+        queue,
+        { batchSize: 1, pollingIntervalSeconds: 1 },
+        async ([job]) => {
+          if (!job) return;
+          const row = await this.db
+            .selectFrom("domain_events")
+            .selectAll()
+            .where("id", "=", job.data.eventId)
+            .executeTakeFirst();
+          if (row) await h.handle(toLiveEvent(row));
+        },
+      );
     }
     this.unhook = hub?.onCommitted(() => this.kick()) ?? null;
     this.timer = setInterval(() => this.kick(), pollMs);

@@ -1,0 +1,150 @@
+import { phoneSearchKey, type SearchResultDto } from "@switchboard/shared";
+import { type SqlBool, sql } from "kysely";
+import type { Database } from "../../db/database.ts";
+import type { StatusCategory } from "../../db/schema.ts";
+import type { Actor } from "../auth/actor.ts";
+import { SEARCH_CONFIG } from "../tickets/queries.ts";
+
+type Kind = "tickets" | "contacts" | "clients";
+
+/**
+ * Ranking for a word search is computed over at most this many of the most recently active matches:
+ * a common word can match a large share of a million tickets, and ranking them all would cost seconds,
+ * while the ticket anyone looks for is almost always among the recent ones.
+ */
+const RANK_WINDOW = 2000;
+
+const clientFilter = (actor: Actor, column: string) =>
+  actor.clientIds === null
+    ? sql<SqlBool>`true`
+    : sql<SqlBool>`${sql.ref(column)} = any(${actor.clientIds}::uuid[])`;
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * One search over ticket numbers, ticket subjects and timeline text (full-text), contact names (trigram),
+ * emails, phone numbers in any format, and client names, each group ranked, all limited to what the
+ * actor may see.
+ */
+export async function search(
+  db: Database,
+  actor: Actor,
+  q: { q: string; limit: number; types?: Kind[] },
+): Promise<SearchResultDto> {
+  const want = new Set<Kind>(q.types ?? ["tickets", "contacts", "clients"]);
+  const [tickets, contacts, clients] = await Promise.all([
+    want.has("tickets") ? searchTickets(db, actor, q.q, q.limit) : [],
+    want.has("contacts") ? searchContacts(db, actor, q.q, q.limit) : [],
+    want.has("clients") ? searchClients(db, actor, q.q, q.limit) : [],
+  ]);
+  return { tickets, contacts, clients };
+}
+
+interface TicketHit {
+  id: string;
+  number: number;
+  subject: string;
+  client_id: string;
+  client_name: string;
+  status_category: StatusCategory;
+  priority: number;
+  last_activity_at: Date;
+  rank: number;
+}
+
+async function searchTickets(db: Database, actor: Actor, text: string, limit: number) {
+  const scope = clientFilter(actor, "t.client_id");
+  const numberMatch = /^#?(\d{1,12})$/.exec(text.trim());
+  const { rows } = numberMatch
+    ? await sql<TicketHit>`
+        select t.id, t.number, t.subject, t.client_id, c.name as client_name, t.status_category, t.priority,
+          t.last_activity_at, 1.0::float8 as rank
+        from tickets t join clients c on c.id = t.client_id
+        where t.number = ${Number(numberMatch[1])} and ${scope}`.execute(db)
+    : await sql<TicketHit>`
+        with q as (select websearch_to_tsquery(${sql.lit(SEARCH_CONFIG)}::regconfig, ${text}) as query),
+        candidates as (
+          select t.id, t.search_vector from tickets t, q
+          where t.search_vector @@ q.query and t.merged_into_id is null and ${scope}
+          order by t.last_activity_at desc
+          limit ${RANK_WINDOW}
+        ),
+        ranked as (
+          select c.id, ts_rank_cd(c.search_vector, q.query, 1) as rank from candidates c, q
+          order by rank desc
+          limit ${limit}
+        )
+        select t.id, t.number, t.subject, t.client_id, cl.name as client_name, t.status_category, t.priority,
+          t.last_activity_at, r.rank::float8 as rank
+        from ranked r join tickets t on t.id = r.id join clients cl on cl.id = t.client_id
+        order by r.rank desc, t.last_activity_at desc`.execute(db);
+  return rows.map((r) => ({
+    id: r.id,
+    number: r.number,
+    subject: r.subject,
+    client: { id: r.client_id, name: r.client_name },
+    statusCategory: r.status_category,
+    priority: r.priority,
+    lastActivityAt: r.last_activity_at.toISOString(),
+    rank: Number(r.rank),
+  }));
+}
+
+interface ContactHit {
+  id: string;
+  first_name: string;
+  last_name: string;
+  client_id: string;
+  client_name: string;
+  emails: string[];
+  phones: { label: string; number: string }[];
+  vip: boolean;
+  rank: number;
+}
+
+async function searchContacts(db: Database, actor: Actor, text: string, limit: number) {
+  const scope = clientFilter(actor, "ct.client_id");
+  const phone = phoneSearchKey(text);
+  const lowered = text.trim().toLowerCase();
+  let where: ReturnType<typeof sql<SqlBool>>;
+  let rank: ReturnType<typeof sql<number>>;
+  if (phone) {
+    where = sql<SqlBool>`ct.phone_digits like ${`%${phone}%`}`;
+    rank = sql<number>`1.0`;
+  } else if (lowered.includes("@")) {
+    // Exact address first (GIN on emails), then addresses starting with what was typed.
+    where = sql<SqlBool>`(ct.emails @> array[${lowered}]::text[]
+      or exists (select 1 from unnest(ct.emails) e where e like ${`${escapeLike(lowered)}%`}))`;
+    rank = sql<number>`case when ct.emails @> array[${lowered}]::text[] then 1.0 else 0.5 end`;
+  } else {
+    const name = sql`(ct.first_name || ' ' || ct.last_name)`;
+    where = sql<SqlBool>`(${name} ilike ${`%${escapeLike(text.trim())}%`} or ${name} % ${text.trim()})`;
+    rank = sql<number>`similarity(${name}, ${text.trim()})`;
+  }
+  const { rows } = await sql<ContactHit>`
+    select ct.id, ct.first_name, ct.last_name, ct.client_id, c.name as client_name, ct.emails, ct.phones, ct.vip,
+      ${rank}::float8 as rank
+    from contacts ct join clients c on c.id = ct.client_id
+    where ct.active and ${where} and ${scope}
+    order by rank desc, ct.last_name, ct.first_name
+    limit ${limit}`.execute(db);
+  return rows.map((r) => ({
+    id: r.id,
+    name: `${r.first_name} ${r.last_name}`.trim(),
+    client: { id: r.client_id, name: r.client_name },
+    emails: r.emails,
+    phones: r.phones,
+    vip: r.vip,
+    rank: Number(r.rank),
+  }));
+}
+
+async function searchClients(db: Database, actor: Actor, text: string, limit: number) {
+  const scope = clientFilter(actor, "c.id");
+  const t = text.trim();
+  const { rows } = await sql<{ id: string; name: string; rank: number }>`
+    select c.id, c.name, similarity(c.name, ${t})::float8 as rank from clients c
+    where (c.name ilike ${`%${escapeLike(t)}%`} or c.name % ${t}) and ${scope}
+    order by rank desc, c.name limit ${limit}`.execute(db);
+  return rows.map((r) => ({ id: r.id, name: r.name, rank: Number(r.rank) }));
+}

@@ -1,0 +1,59 @@
+import type { StatusDto } from "@switchboard/shared";
+import { sql } from "kysely";
+import type { Database } from "../../db/database.ts";
+import type { StatusCategory } from "../../db/schema.ts";
+import { AppError } from "../../http/errors.ts";
+import { writeAudit } from "../audit/audit.ts";
+import { type Actor, requireRole } from "../auth/actor.ts";
+
+export async function listStatuses(db: Database): Promise<StatusDto[]> {
+  const rows = await db
+    .selectFrom("ticket_statuses")
+    .selectAll()
+    .orderBy("sort_order")
+    .orderBy("name")
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    category: r.category,
+    builtin: r.builtin,
+    sortOrder: r.sort_order,
+  }));
+}
+
+/** Admins add statuses within a category ("Waiting on parts" in waiting_third_party); the SLA clock reads the category. */
+export async function createStatus(
+  db: Database,
+  actor: Actor,
+  input: { name: string; category: StatusCategory; sortOrder: number },
+): Promise<StatusDto> {
+  requireRole(actor, "admin");
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto("ticket_statuses")
+      .values({ name: input.name, category: input.category, sort_order: input.sortOrder })
+      // The unique index is on lower(name): "waiting on parts" and "Waiting on Parts" are one status.
+      .onConflict((oc) => oc.expression(sql`lower(name)`).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) {
+      throw new AppError("conflict", 409, `A status named "${input.name}" exists`, {
+        issues: [{ path: "body.name", message: "is already taken" }],
+      });
+    }
+    await writeAudit(trx, actor, {
+      action: "status.create",
+      entityType: "ticket_status",
+      entityId: row.id,
+      after: row,
+    });
+    return {
+      id: row.id,
+      name: row.name,
+      category: row.category,
+      builtin: row.builtin,
+      sortOrder: row.sort_order,
+    };
+  });
+}

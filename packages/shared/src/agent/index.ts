@@ -1,0 +1,4 @@
+export * from "./api.ts";
+export * from "./commands.ts";
+export * from "./inventory.ts";
+export * from "./protocol.ts";
