@@ -19,6 +19,8 @@ export async function startEmbeddedPostgres(opts: {
   dir: string;
   port: number;
   log?: (line: string) => void;
+  /** Extra `-c name=value` settings (the benchmark gives PostgreSQL more memory). */
+  settings?: Record<string, string>;
 }): Promise<EmbeddedServer> {
   await mkdir(path.dirname(opts.dir), { recursive: true });
   const fresh = !existsSync(path.join(opts.dir, "PG_VERSION"));
@@ -30,7 +32,9 @@ export async function startEmbeddedPostgres(opts: {
     persistent: true,
     // As root, initdb refuses to run; the package then creates and uses a `postgres` OS user.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=on"],
+    postgresFlags: Object.entries({ listen_addresses: "127.0.0.1", max_connections: "200", ...opts.settings }).flatMap(
+      ([k, v]) => ["-c", `${k}=${v}`],
+    ),
     onLog: (m) => opts.log?.(String(m).trimEnd()),
     onError: (m) => opts.log?.(String(m).trimEnd()),
   });

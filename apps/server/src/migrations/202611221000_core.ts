@@ -123,15 +123,16 @@ create table ticket_statuses (
   created_at timestamptz not null default now()
 );
 create unique index ticket_statuses_name_key on ticket_statuses (lower(name));
-insert into ticket_statuses (name, category, builtin, sort_order) values
-  ('New', 'new', true, 10),
-  ('Open', 'open', true, 20),
-  ('In progress', 'in_progress', true, 30),
-  ('Waiting on client', 'waiting_client', true, 40),
-  ('Waiting on third party', 'waiting_third_party', true, 50),
-  ('Scheduled', 'scheduled', true, 60),
-  ('Resolved', 'resolved', true, 70),
-  ('Closed', 'closed', true, 80);
+-- Built-in statuses have fixed ids (the code names them: domains/tickets/queries.ts BUILTIN_STATUS).
+insert into ticket_statuses (id, name, category, builtin, sort_order) values
+  ('00000000-0000-4000-8000-000000000001', 'New', 'new', true, 10),
+  ('00000000-0000-4000-8000-000000000002', 'Open', 'open', true, 20),
+  ('00000000-0000-4000-8000-000000000003', 'In progress', 'in_progress', true, 30),
+  ('00000000-0000-4000-8000-000000000004', 'Waiting on client', 'waiting_client', true, 40),
+  ('00000000-0000-4000-8000-000000000005', 'Waiting on third party', 'waiting_third_party', true, 50),
+  ('00000000-0000-4000-8000-000000000006', 'Scheduled', 'scheduled', true, 60),
+  ('00000000-0000-4000-8000-000000000007', 'Resolved', 'resolved', true, 70),
+  ('00000000-0000-4000-8000-000000000008', 'Closed', 'closed', true, 80);
 
 create sequence ticket_number_seq start with 1000;
 

@@ -25,6 +25,7 @@ export class EventDispatcher {
   private running = false;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
+  private kickTimer: NodeJS.Timeout | null = null;
   private unhook: (() => void) | null = null;
   private readonly db: Database;
   private readonly boss: Boss;
@@ -62,8 +63,19 @@ export class EventDispatcher {
     this.kick();
   }
 
-  /** Runs a dispatch pass now, or right after the one in progress. */
-  kick() {
+  /**
+   * Schedules a dispatch pass shortly (or right after the one in progress). Commits arriving within the
+   * delay share one pass: under load that is one dispatch transaction per batch, not per event.
+   */
+  kick(delayMs = 25) {
+    if (this.kickTimer) return;
+    this.kickTimer = setTimeout(() => {
+      this.kickTimer = null;
+      this.runNow();
+    }, delayMs);
+  }
+
+  private runNow() {
     if (this.running) {
       this.again = true;
       return;
@@ -75,7 +87,7 @@ export class EventDispatcher {
         this.running = false;
         if (this.again) {
           this.again = false;
-          this.kick();
+          this.runNow();
         }
       });
   }
@@ -119,6 +131,7 @@ export class EventDispatcher {
 
   stop() {
     if (this.timer) clearInterval(this.timer);
+    if (this.kickTimer) clearTimeout(this.kickTimer);
     this.unhook?.();
   }
 }

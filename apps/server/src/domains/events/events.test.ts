@@ -94,7 +94,7 @@ describe("live event stream", () => {
       .selectFrom("domain_events")
       .select((eb) => eb.fn.max("id").as("id"))
       .executeTakeFirstOrThrow();
-    const created = [];
+    const created: string[] = [];
     for (let i = 0; i < 3; i++) {
       const r = await t.app.inject({
         method: "POST",

@@ -1,9 +1,8 @@
 import type { Database } from "../../db/database.ts";
 import { invalid, notFound } from "../../http/errors.ts";
 import type { BlobStore } from "../../lib/blob-store.ts";
-import { writeAudit } from "../audit/audit.ts";
+import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireWriter } from "../auth/actor.ts";
-import { emitEvent } from "../events/outbox.ts";
 
 /** Types a browser could run if served inline; they are always downloaded as octet-stream. */
 const ACTIVE_TYPES =
@@ -53,19 +52,28 @@ export async function addAttachment(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await writeAudit(trx, actor, {
-      action: "ticket.attachment_add",
-      entityType: "ticket",
-      entityId: ticketId,
-      clientId: ticket.client_id,
-      after: { attachmentId: row.id, filename: row.filename, sizeBytes: row.size_bytes, sha256: row.sha256 },
-    });
-    await emitEvent(trx, actor, {
-      type: "ticket.attachment_added",
-      clientId: ticket.client_id,
-      ticketId,
-      payload: { number: ticket.number, attachmentId: row.id, filename: row.filename },
-    });
+    await recordChange(
+      trx,
+      actor,
+      {
+        action: "ticket.attachment_add",
+        entityType: "ticket",
+        entityId: ticketId,
+        clientId: ticket.client_id,
+        after: {
+          attachmentId: row.id,
+          filename: row.filename,
+          sizeBytes: row.size_bytes,
+          sha256: row.sha256,
+        },
+      },
+      {
+        type: "ticket.attachment_added",
+        clientId: ticket.client_id,
+        ticketId,
+        payload: { number: ticket.number, attachmentId: row.id, filename: row.filename },
+      },
+    );
     return row;
   });
 }

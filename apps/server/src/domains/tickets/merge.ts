@@ -2,10 +2,9 @@ import type { TicketDto } from "@switchboard/shared";
 import { sql } from "kysely";
 import type { Database } from "../../db/database.ts";
 import { invalid, notFound } from "../../http/errors.ts";
-import { writeAudit } from "../audit/audit.ts";
+import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireWriter } from "../auth/actor.ts";
-import { emitEvent } from "../events/outbox.ts";
-import { defaultStatus, lockTicket } from "./queries.ts";
+import { BUILTIN_STATUS, lockTicket } from "./queries.ts";
 import { loadTicketDto } from "./read.ts";
 import { insertEntry } from "./timeline.ts";
 import { conflict } from "./validate.ts";
@@ -58,7 +57,7 @@ export async function mergeTickets(
       where contact_id is distinct from ${target.contact_id}::uuid
       on conflict do nothing`.execute(trx);
     await sql`delete from ticket_contacts where ticket_id = ${source.id}`.execute(trx);
-    const closed = await defaultStatus(trx, "closed");
+    const closed = BUILTIN_STATUS.closed;
     const now = new Date();
     await trx
       .updateTable("tickets")
@@ -85,20 +84,24 @@ export async function mergeTickets(
       visibility: "internal",
       event: { type: "merged_in", source: merged },
     });
-    await writeAudit(trx, actor, {
-      action: "ticket.merge",
-      entityType: "ticket",
-      entityId: source.id,
-      clientId: source.client_id,
-      before: { mergedIntoId: null, statusCategory: source.status_category },
-      after: { mergedIntoId: target.id, targetNumber: target.number },
-    });
-    await emitEvent(trx, actor, {
-      type: "ticket.merged",
-      clientId: source.client_id,
-      ticketId: target.id,
-      payload: { number: target.number, subject: target.subject, source: merged },
-    });
+    await recordChange(
+      trx,
+      actor,
+      {
+        action: "ticket.merge",
+        entityType: "ticket",
+        entityId: source.id,
+        clientId: source.client_id,
+        before: { mergedIntoId: null, statusCategory: source.status_category },
+        after: { mergedIntoId: target.id, targetNumber: target.number },
+      },
+      {
+        type: "ticket.merged",
+        clientId: source.client_id,
+        ticketId: target.id,
+        payload: { number: target.number, subject: target.subject, source: merged },
+      },
+    );
   });
   return (await loadTicketDto(db, intoId))!;
 }

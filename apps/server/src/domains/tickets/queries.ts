@@ -51,7 +51,12 @@ export interface RefRow {
   site_client: string | null;
   site_name: string | null;
   contact_client: string | null;
-  contact_name: string | null;
+  contact_first: string | null;
+  contact_last: string | null;
+  contact_vip: boolean | null;
+  contact_emails: string[] | null;
+  contact_phones: { label: string; number: string }[] | null;
+  contact_title: string | null;
   team_name: string | null;
   assignee_name: string | null;
   assignee_active: boolean | null;
@@ -59,6 +64,7 @@ export interface RefRow {
   assignee_client_ok: boolean | null;
   parent_client: string | null;
   parent_number: number | null;
+  parent_subject: string | null;
   status_name: string | null;
   status_category: StatusCategory | null;
 }
@@ -73,30 +79,43 @@ export async function resolveRefs(trx: Db, r: RefCheck, clientId: string): Promi
     (select name from clients where id = ${u(r.clientId)}) as client_name,
     (select client_id from sites where id = ${u(r.siteId)}) as site_client,
     (select name from sites where id = ${u(r.siteId)}) as site_name,
-    (select client_id from contacts where id = ${u(r.contactId)}) as contact_client,
-    (select trim(first_name || ' ' || last_name) from contacts where id = ${u(r.contactId)}) as contact_name,
+    ct.client_id as contact_client, ct.first_name as contact_first, ct.last_name as contact_last,
+    ct.vip as contact_vip, ct.emails as contact_emails, ct.phones as contact_phones, ct.title as contact_title,
     (select name from teams where id = ${u(r.teamId)}) as team_name,
     (select name from users where id = ${u(r.assigneeId)}) as assignee_name,
     (select active from users where id = ${u(r.assigneeId)}) as assignee_active,
     (select all_clients from users where id = ${u(r.assigneeId)}) as assignee_all_clients,
     exists (select 1 from user_clients where user_id = ${u(r.assigneeId)} and client_id = ${u(clientId)}) as assignee_client_ok,
-    (select client_id from tickets where id = ${u(r.parentId)}) as parent_client,
-    (select number from tickets where id = ${u(r.parentId)}) as parent_number,
+    p.client_id as parent_client,
+    p.number as parent_number, p.subject as parent_subject,
     (select name from ticket_statuses where id = ${u(r.statusId)}) as status_name,
-    (select category from ticket_statuses where id = ${u(r.statusId)}) as status_category`.execute(trx);
+    (select category from ticket_statuses where id = ${u(r.statusId)}) as status_category
+    from (select 1) one
+    left join contacts ct on ct.id = ${u(r.contactId)}
+    left join tickets p on p.id = ${u(r.parentId)}`.execute(trx);
   return rows[0]!;
 }
 
-export function defaultStatus(trx: Db, category: StatusCategory = "new") {
-  return trx
-    .selectFrom("ticket_statuses")
-    .selectAll()
-    .where("category", "=", category)
-    .orderBy("builtin", "desc")
-    .orderBy("sort_order")
-    .limit(1)
-    .executeTakeFirstOrThrow();
-}
+/** The built-in status of each category, seeded with these ids by the first migration; never deleted. */
+export const BUILTIN_STATUS: Record<StatusCategory, { id: string; name: string; category: StatusCategory }> =
+  {
+    new: { id: "00000000-0000-4000-8000-000000000001", name: "New", category: "new" },
+    open: { id: "00000000-0000-4000-8000-000000000002", name: "Open", category: "open" },
+    in_progress: { id: "00000000-0000-4000-8000-000000000003", name: "In progress", category: "in_progress" },
+    waiting_client: {
+      id: "00000000-0000-4000-8000-000000000004",
+      name: "Waiting on client",
+      category: "waiting_client",
+    },
+    waiting_third_party: {
+      id: "00000000-0000-4000-8000-000000000005",
+      name: "Waiting on third party",
+      category: "waiting_third_party",
+    },
+    scheduled: { id: "00000000-0000-4000-8000-000000000006", name: "Scheduled", category: "scheduled" },
+    resolved: { id: "00000000-0000-4000-8000-000000000007", name: "Resolved", category: "resolved" },
+    closed: { id: "00000000-0000-4000-8000-000000000008", name: "Closed", category: "closed" },
+  };
 
 /** True when making `parentId` the parent of `childId` would close a loop. */
 export async function wouldCycle(trx: Db, childId: string, parentId: string) {

@@ -105,47 +105,27 @@ export function toSummaryDto(r: SummaryRow): TicketSummaryDto {
   };
 }
 
-/** The full ticket as the ticket view shows it; undefined when the id is unknown. */
-export async function loadTicketDto(db: Db, id: string): Promise<TicketDto | undefined> {
-  const row = await summarySelect(db)
-    .leftJoin("sites as si", "si.id", "t.site_id")
-    .leftJoin("tickets as p", "p.id", "t.parent_id")
-    .leftJoin("tickets as m", "m.id", "t.merged_into_id")
-    .select([
-      "t.description",
-      "t.site_id",
-      "si.name as site_name",
-      "ct.emails as contact_emails",
-      "ct.phones as contact_phones",
-      "ct.title as contact_title",
-      "t.parent_id",
-      "p.number as parent_number",
-      "p.subject as parent_subject",
-      "t.merged_into_id",
-      "m.number as merged_number",
-      "t.closed_at",
-    ])
-    .where("t.id", "=", id)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const [children, others] = await Promise.all([
-    db
-      .selectFrom("tickets")
-      .select(["id", "number", "subject", "status_category"])
-      .where("parent_id", "=", id)
-      .orderBy("number")
-      .limit(200)
-      .execute(),
-    db
-      .selectFrom("ticket_contacts as tc")
-      .innerJoin("contacts as c", "c.id", "tc.contact_id")
-      .select(["c.id", "c.first_name", "c.last_name"])
-      .where("tc.ticket_id", "=", id)
-      .execute(),
-  ]);
-  const summary = toSummaryDto(row);
+export interface DetailRow extends SummaryRow {
+  description: string;
+  site_id: string | null;
+  site_name: string | null;
+  contact_emails: string[] | null;
+  contact_phones: { label: string; number: string }[] | null;
+  contact_title: string | null;
+  parent_id: string | null;
+  parent_number: number | null;
+  parent_subject: string | null;
+  merged_into_id: string | null;
+  merged_number: number | null;
+  closed_at: Date | null;
+}
+
+type ChildRow = { id: string; number: number; subject: string; status_category: StatusCategory };
+type ContactRow = { id: string; first_name: string; last_name: string };
+
+export function toTicketDto(row: DetailRow, children: ChildRow[] = [], others: ContactRow[] = []): TicketDto {
   return {
-    ...summary,
+    ...toSummaryDto(row),
     description: row.description,
     site: row.site_id ? { id: row.site_id, name: row.site_name ?? "" } : null,
     contact: row.contact_id
@@ -171,6 +151,46 @@ export async function loadTicketDto(db: Db, id: string): Promise<TicketDto | und
     mergedInto: row.merged_into_id ? { id: row.merged_into_id, number: row.merged_number ?? 0 } : null,
     closedAt: iso(row.closed_at),
   };
+}
+
+/** The full ticket as the ticket view shows it; undefined when the id is unknown. */
+export async function loadTicketDto(db: Db, id: string): Promise<TicketDto | undefined> {
+  const [row, children, others] = await Promise.all([
+    summarySelect(db)
+      .leftJoin("sites as si", "si.id", "t.site_id")
+      .leftJoin("tickets as p", "p.id", "t.parent_id")
+      .leftJoin("tickets as m", "m.id", "t.merged_into_id")
+      .select([
+        "t.description",
+        "t.site_id",
+        "si.name as site_name",
+        "ct.emails as contact_emails",
+        "ct.phones as contact_phones",
+        "ct.title as contact_title",
+        "t.parent_id",
+        "p.number as parent_number",
+        "p.subject as parent_subject",
+        "t.merged_into_id",
+        "m.number as merged_number",
+        "t.closed_at",
+      ])
+      .where("t.id", "=", id)
+      .executeTakeFirst(),
+    db
+      .selectFrom("tickets")
+      .select(["id", "number", "subject", "status_category"])
+      .where("parent_id", "=", id)
+      .orderBy("number")
+      .limit(200)
+      .execute(),
+    db
+      .selectFrom("ticket_contacts as tc")
+      .innerJoin("contacts as c", "c.id", "tc.contact_id")
+      .select(["c.id", "c.first_name", "c.last_name"])
+      .where("tc.ticket_id", "=", id)
+      .execute(),
+  ]);
+  return row ? toTicketDto(row, children, others) : undefined;
 }
 
 /** Newest first, `limit` entries older than `before` (a seq), with their attachments. */

@@ -83,12 +83,11 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req, reply) => {
-      const actor = actorOf(req);
-      const { ticketId, replayed } = await createTicket(db, actor, req.body, {
+      const { ticket, replayed } = await createTicket(db, actorOf(req), req.body, {
         idempotencyKey: req.headers["idempotency-key"],
       });
       if (replayed) reply.header("idempotent-replayed", "true");
-      return reply.code(201).send(await getTicket(db, actor, ticketId));
+      return reply.code(201).send(ticket);
     },
   );
 

@@ -72,6 +72,8 @@ describe("creating tickets", () => {
     });
     expect(ticket.number).toBeGreaterThanOrEqual(1000);
     const view = (await get(tech, `/api/v1/tickets/${ticket.id}`)).json();
+    // The create answers with exactly what a later read shows (it is built without reading back).
+    expect(ticket).toEqual({ ...view.ticket, lastActivityAt: ticket.lastActivityAt });
     expect(view.timeline).toHaveLength(1);
     expect(view.timeline[0]).toMatchObject({
       kind: "call",

@@ -3,9 +3,8 @@ import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/database.ts";
 import type { DB, TimelineKind } from "../../db/schema.ts";
 import { invalid, notFound } from "../../http/errors.ts";
-import { writeAudit } from "../audit/audit.ts";
+import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireWriter } from "../auth/actor.ts";
-import { emitEvent } from "../events/outbox.ts";
 import { appendToTicketVector, lockTicket } from "./queries.ts";
 import { loadTimeline } from "./read.ts";
 
@@ -90,31 +89,35 @@ export async function addTimelineEntryInTx(
     authorContactId: input.contactId ?? (input.kind === "call" ? ticket.contact_id : null),
     call: input.call,
   });
-  await writeAudit(trx, actor, {
-    action: `ticket.${input.kind}`,
-    entityType: "ticket",
-    entityId: ticket.id,
-    clientId: ticket.client_id,
-    after: {
-      entryId: entry.id,
-      kind: input.kind,
-      visibility,
-      body: input.body.slice(0, 2000),
-      call: input.call,
+  await recordChange(
+    trx,
+    actor,
+    {
+      action: `ticket.${input.kind}`,
+      entityType: "ticket",
+      entityId: ticket.id,
+      clientId: ticket.client_id,
+      after: {
+        entryId: entry.id,
+        kind: input.kind,
+        visibility,
+        body: input.body.slice(0, 2000),
+        call: input.call,
+      },
     },
-  });
-  await emitEvent(trx, actor, {
-    type: "ticket.timeline_added",
-    clientId: ticket.client_id,
-    ticketId: ticket.id,
-    payload: {
-      number: ticket.number,
-      subject: ticket.subject,
-      entryId: entry.id,
-      kind: input.kind,
-      visibility,
+    {
+      type: "ticket.timeline_added",
+      clientId: ticket.client_id,
+      ticketId: ticket.id,
+      payload: {
+        number: ticket.number,
+        subject: ticket.subject,
+        entryId: entry.id,
+        kind: input.kind,
+        visibility,
+      },
     },
-  });
+  );
   return { entryId: entry.id, ticketId: ticket.id };
 }
 

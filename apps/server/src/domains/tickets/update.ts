@@ -4,9 +4,9 @@ import type { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import type { DB, TicketsTable } from "../../db/schema.ts";
 import { AppError, notFound } from "../../http/errors.ts";
-import { writeAudit } from "../audit/audit.ts";
+import { changedFields } from "../audit/changes.ts";
+import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireWriter } from "../auth/actor.ts";
-import { emitEvent } from "../events/outbox.ts";
 import { lockTicket, openChildren, type RefRow, rebuiltVector, resolveRefs, wouldCycle } from "./queries.ts";
 import { loadTicketDto } from "./read.ts";
 import { snapshot } from "./service.ts";
@@ -120,39 +120,30 @@ export async function applyChanges(
     .returningAll()
     .executeTakeFirstOrThrow();
   await systemEvents(trx, actor, row, d, refs);
-  const before: Record<string, unknown> = {};
-  const after: Record<string, unknown> = {};
-  const snapBefore = snapshot(row) as Record<string, unknown>;
-  const snapAfter = snapshot(updated) as Record<string, unknown>;
-  for (const k of Object.keys(snapAfter)) {
-    if (
-      JSON.stringify(snapBefore[k]) !== JSON.stringify(snapAfter[k]) &&
-      k !== "updated_at" &&
-      k !== "last_activity_at"
-    ) {
-      before[k] = snapBefore[k];
-      after[k] = snapAfter[k];
-    }
-  }
-  await writeAudit(trx, actor, {
-    action: "ticket.update",
-    entityType: "ticket",
-    entityId: row.id,
-    clientId: row.client_id,
-    before,
-    after,
-  });
-  await emitEvent(trx, actor, {
-    type: "ticket.updated",
-    clientId: row.client_id,
-    ticketId: row.id,
-    payload: {
-      number: row.number,
-      subject: updated.subject,
-      changed: Object.keys(d),
-      version: updated.version,
+  const changed = changedFields(snapshot(row), snapshot(updated), ["updated_at", "last_activity_at"]);
+  await recordChange(
+    trx,
+    actor,
+    {
+      action: "ticket.update",
+      entityType: "ticket",
+      entityId: row.id,
+      clientId: row.client_id,
+      before: changed.before,
+      after: changed.after,
     },
-  });
+    {
+      type: "ticket.updated",
+      clientId: row.client_id,
+      ticketId: row.id,
+      payload: {
+        number: row.number,
+        subject: updated.subject,
+        changed: Object.keys(d),
+        version: updated.version,
+      },
+    },
+  );
   return updated;
 }
 
