@@ -45,6 +45,25 @@ export const forbidden = (message = "You are not allowed to do this") =>
 export const invalid = (path: string, message: string) =>
   new AppError("validation_failed", 400, `${path}: ${message}`, { issues: [{ path, message }] });
 
+/** 409 naming the field whose value is already taken (a duplicate name or email). */
+export const conflictOn = (path: string, message: string) =>
+  new AppError("conflict", 409, `${path}: ${message}`, { issues: [{ path, message }] });
+
+/** 412 with the record as it is now, so the caller can merge and retry with its version. */
+export const versionConflict = (what: string, current: unknown) =>
+  new AppError(
+    "version_conflict",
+    412,
+    `This ${what} was changed by someone else since you read it; reload and try again`,
+    { current },
+  );
+
+/** A unique index refused the write: another request won a race the pre-check could not see. */
+export function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: string; constraint?: string } | null;
+  return e?.code === "23505" && e.constraint === constraint;
+}
+
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };
 }

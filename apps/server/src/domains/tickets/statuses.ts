@@ -2,7 +2,7 @@ import type { StatusDto } from "@switchboard/shared";
 import { sql } from "kysely";
 import type { Database } from "../../db/database.ts";
 import type { StatusCategory } from "../../db/schema.ts";
-import { AppError } from "../../http/errors.ts";
+import { conflictOn } from "../../http/errors.ts";
 import { writeAudit } from "../audit/audit.ts";
 import { type Actor, requireRole } from "../auth/actor.ts";
 
@@ -37,11 +37,7 @@ export async function createStatus(
       .onConflict((oc) => oc.expression(sql`lower(name)`).doNothing())
       .returningAll()
       .executeTakeFirst();
-    if (!row) {
-      throw new AppError("conflict", 409, `A status named "${input.name}" exists`, {
-        issues: [{ path: "body.name", message: "is already taken" }],
-      });
-    }
+    if (!row) throw conflictOn("body.name", `a status named "${input.name}" exists`);
     await writeAudit(trx, actor, {
       action: "status.create",
       entityType: "ticket_status",

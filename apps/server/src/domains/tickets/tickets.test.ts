@@ -176,15 +176,20 @@ describe("updating tickets", () => {
   });
 
   it("parks a ticket waiting on the client, records the change and lists it in Waiting", async () => {
-    const ticket = await newTicket(tech, { subject: "ISP outage at the dental office", teamId: team.id });
+    const client = await makeClient(t);
+    const ticket = await newTicket(tech, {
+      subject: "ISP outage at the dental office",
+      teamId: team.id,
+      clientId: client.id,
+    });
     const res = await patch(tech, `/api/v1/tickets/${ticket.id}`, {
       version: 1,
       statusId: statuses.waiting_client,
       assigneeId: tech.id,
     });
     expect(res.json()).toMatchObject({ status: { category: "waiting_client" }, assignee: { id: tech.id } });
-    const waiting = (await get(tech, "/api/v1/tickets?queue=waiting&limit=200")).json();
-    expect(waiting.items.map((i: { id: string }) => i.id)).toContain(ticket.id);
+    const waiting = (await get(tech, `/api/v1/tickets?queue=waiting&clientId=${client.id}`)).json();
+    expect(waiting.items.map((i: { id: string }) => i.id)).toEqual([ticket.id]);
     const view = (await get(tech, `/api/v1/tickets/${ticket.id}`)).json();
     const types = view.timeline.map((e: { event: { type: string } | null }) => e.event?.type);
     expect(types).toEqual(expect.arrayContaining(["status_changed", "assignee_changed"]));
@@ -293,7 +298,7 @@ describe("queues", () => {
 
     const un = (await get(me, `/api/v1/tickets?queue=unassigned&clientId=${client.id}`)).json().items;
     expect(un.map((x: { id: string }) => x.id)).toEqual([unassigned.id]);
-    const fu = (await get(me, "/api/v1/tickets?queue=follow_ups")).json().items;
+    const fu = (await get(me, `/api/v1/tickets?queue=follow_ups&clientId=${client.id}`)).json().items;
     expect(fu.map((x: { id: string }) => x.id)).toEqual([followUp.id]);
     const p1 = (await get(me, `/api/v1/tickets?queue=mine&priority=1`)).json().items;
     expect(p1.every((x: { priority: number }) => x.priority === 1)).toBe(true);
@@ -313,7 +318,10 @@ describe("client separation", () => {
     expect(read.json()).toEqual(unknown.json());
     expect((await get(limited, `/api/v1/tickets/by-number/${theirs.number}`)).statusCode).toBe(404);
     const list = (await get(limited, "/api/v1/tickets?queue=all&limit=200&state=any")).json().items;
+    expect(list.length).toBeGreaterThan(0);
     expect(list.every((x: { client: { id: string } }) => x.client.id === clientA.id)).toBe(true);
+    const filtered = (await get(limited, `/api/v1/tickets?clientId=${clientB.id}&state=any`)).json().items;
+    expect(filtered).toEqual([]);
     const change = await patch(limited, `/api/v1/tickets/${theirs.id}`, { version: 1, priority: 1 });
     expect(change.statusCode).toBe(404);
     const note = await post(limited, `/api/v1/tickets/${theirs.id}/timeline`, { kind: "note", body: "peek" });
@@ -349,5 +357,24 @@ describe("attachments", () => {
     expect(down.body).toBe("<script>alert(1)</script>");
     expect(down.headers["content-type"]).toBe("application/octet-stream");
     expect(down.headers["content-disposition"]).toContain("attachment");
+  });
+});
+
+describe("statuses", () => {
+  it("admins add a status within a category; queues follow the category", async () => {
+    const admin = await makeUser(t, { role: "admin" });
+    const name = `Waiting on parts ${uuid().slice(0, 6)}`;
+    const created = await post(admin, "/api/v1/statuses", { name, category: "waiting_third_party" });
+    expect(created.statusCode).toBe(201);
+    const dup = await post(admin, "/api/v1/statuses", { name: name.toUpperCase(), category: "open" });
+    expect(dup.statusCode).toBe(409);
+    expect(dup.json().error.details.issues[0].path).toBe("body.name");
+    expect((await post(tech, "/api/v1/statuses", { name: "x", category: "open" })).statusCode).toBe(403);
+
+    const client = await makeClient(t);
+    const ticket = await newTicket(tech, { statusId: created.json().id, clientId: client.id });
+    expect(ticket.status).toMatchObject({ name, category: "waiting_third_party" });
+    const waiting = (await get(tech, `/api/v1/tickets?queue=waiting&clientId=${client.id}`)).json();
+    expect(waiting.items.map((i: { id: string }) => i.id)).toContain(ticket.id);
   });
 });

@@ -3,7 +3,7 @@ import type { Selectable, Transaction, Updateable } from "kysely";
 import type { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import type { DB, TicketsTable } from "../../db/schema.ts";
-import { AppError, notFound } from "../../http/errors.ts";
+import { notFound, versionConflict } from "../../http/errors.ts";
 import { changedFields } from "../audit/changes.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireWriter } from "../auth/actor.ts";
@@ -227,13 +227,7 @@ export async function updateTicket(
     if (!row) throw notFound("Ticket");
     assertClientVisible(actor, row.client_id, "Ticket");
     if (row.version !== input.version) {
-      const current = await loadTicketDto(trx, id);
-      throw new AppError(
-        "version_conflict",
-        412,
-        `Ticket #${row.number} was changed by someone else (you had version ${input.version}, it is now ${row.version})`,
-        { current },
-      );
+      throw versionConflict(`ticket #${row.number}`, await loadTicketDto(trx, id));
     }
     const { version: _v, ...changes } = input;
     await applyChanges(trx, actor, row, changes);
