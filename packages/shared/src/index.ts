@@ -4,6 +4,7 @@ export * from "./api/auth.ts";
 export * from "./api/common.ts";
 export * from "./api/console.ts";
 export * from "./api/directory.ts";
+export * from "./api/email.ts";
 export * from "./api/search.ts";
 export * from "./api/tickets.ts";
 export * from "./phone.ts";

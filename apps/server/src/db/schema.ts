@@ -326,6 +326,8 @@ export interface EmailMailboxesTable {
   send_acknowledgement: Generated<boolean>;
   imap_uid_validity: number | null;
   imap_last_uid: Generated<number>;
+  imap_lease_owner: string | null;
+  imap_lease_until: Timestamp | null;
   last_polled_at: Timestamp | null;
   last_error: string | null;
   version: Generated<number>;

@@ -1,0 +1,80 @@
+import {
+  CreateUserRequest,
+  IdParams,
+  UpdateUserRequest,
+  UserDto,
+  UserListQuery,
+  UserSummaryDto,
+} from "@switchboard/shared";
+import { z } from "zod";
+import type { App, AppDeps } from "../../app.ts";
+import { actorOf } from "../../http/auth.ts";
+import { toUserDto, toUserSummaryDto } from "./dto.ts";
+import { createUser, getUser, listUsers, updateUser } from "./service.ts";
+
+const tags = ["users"];
+
+export async function userRoutes(app: App, deps: AppDeps) {
+  app.get(
+    "/api/v1/users",
+    {
+      schema: {
+        tags,
+        summary: "List users",
+        description:
+          "Admins and dispatchers get full records (and may include inactive users); everyone else gets the active users' id, name and role.",
+        querystring: UserListQuery,
+        response: { 200: z.array(z.union([UserDto, UserSummaryDto])) },
+      },
+    },
+    async (req) => {
+      const { full, rows } = await listUsers(deps.db, actorOf(req), req.query);
+      return rows.map(full ? toUserDto : toUserSummaryDto);
+    },
+  );
+
+  app.post(
+    "/api/v1/users",
+    {
+      schema: {
+        tags,
+        summary: "Create a user (admin)",
+        body: CreateUserRequest,
+        response: { 201: UserDto },
+      },
+    },
+    async (req, reply) => reply.code(201).send(toUserDto(await createUser(deps.db, actorOf(req), req.body))),
+  );
+
+  app.get(
+    "/api/v1/users/:id",
+    {
+      schema: {
+        tags,
+        summary: "One user (a summary unless you are an admin, a dispatcher or that user)",
+        params: IdParams,
+        response: { 200: z.union([UserDto, UserSummaryDto]) },
+      },
+    },
+    async (req) => {
+      const { full, row } = await getUser(deps.db, actorOf(req), req.params.id);
+      return full ? toUserDto(row) : toUserSummaryDto(row);
+    },
+  );
+
+  app.patch(
+    "/api/v1/users/:id",
+    {
+      schema: {
+        tags,
+        summary: "Change a user (admin; users may change their own name, time zone, phone and password)",
+        description:
+          "Send the `version` you read: a stale one gets 412 `version_conflict` with the current user.",
+        params: IdParams,
+        body: UpdateUserRequest,
+        response: { 200: UserDto },
+      },
+    },
+    async (req) => toUserDto(await updateUser(deps.db, actorOf(req), req.params.id, req.body)),
+  );
+}
