@@ -47,7 +47,9 @@ async function openDatabase() {
 }
 
 async function startServer(url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, "apps/server/src/main.ts")], {
+  // BENCH_SERVER_ARGS passes flags to the server's node (for example --cpu-prof to profile it).
+  const args = (process.env.BENCH_SERVER_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...args, path.join(ROOT, "apps/server/src/main.ts")], {
     env: { ...process.env, DATABASE_URL: url, PORT: String(PORT), LOG_LEVEL: "warn", HOST: "127.0.0.1" },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -82,6 +84,7 @@ async function main() {
     } else {
       log(`reusing ${have.n} tickets in the bench database`);
     }
+    if (process.env.BENCH_GENERATE_ONLY === "1") return;
     const counts = await sql<{ tickets: string; entries: string; clients: string; contacts: string }>`
       select (select count(*) from tickets) tickets, (select count(*) from timeline_entries) entries,
         (select count(*) from clients) clients, (select count(*) from contacts) contacts`.execute(db);
@@ -196,10 +199,11 @@ async function main() {
     });
     const searchSql = await load({ ...reads, count: Math.min(READS, 1000) }, async (i) => {
       await bare.query(
-        `with q as (select websearch_to_tsquery('english', $1) as query),
-         candidates as (select t.id, t.search_vector from tickets t, q where t.search_vector @@ q.query and t.merged_into_id is null
-           order by t.last_activity_at desc limit 2000),
-         ranked as (select c.id, ts_rank_cd(c.search_vector, q.query, 1) as rank from candidates c, q order by rank desc limit 20)
+        `with candidates as (select t.id, t.search_vector from tickets t
+           where t.search_vector @@ websearch_to_tsquery('english', $1) and t.merged_into_id is null
+           order by t.last_activity_at desc limit 1000),
+         ranked as (select c.id, ts_rank_cd(c.search_vector, websearch_to_tsquery('english', $1), 1) as rank
+           from candidates c order by rank desc limit 20)
          select t.id, t.number, t.subject, t.client_id, cl.name, t.status_category, t.priority, t.last_activity_at, r.rank
          from ranked r join tickets t on t.id = r.id join clients cl on cl.id = t.client_id order by r.rank desc, t.last_activity_at desc`,
         [pairs[i % pairs.length]],

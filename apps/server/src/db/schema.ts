@@ -366,6 +366,7 @@ export interface EmailMessagesTable {
   last_error: string | null;
   smtp_response: string | null;
   template: string | null;
+  source_event_id: number | null;
   received_at: Timestamp;
   processed_at: Timestamp | null;
   sent_at: Timestamp | null;
@@ -375,6 +376,13 @@ export interface EmailDedupeKeysTable {
   dedupe_key: string;
   email_message_id: string;
   created_at: CreatedAt;
+}
+
+export interface EmailAttachmentPartsTable {
+  attachment_id: string;
+  email_message_id: string;
+  content_id: string | null;
+  inline: Generated<boolean>;
 }
 
 export interface EmailTemplatesTable {
@@ -399,6 +407,7 @@ export interface DB {
   email_mailboxes: EmailMailboxesTable;
   email_messages: EmailMessagesTable;
   email_dedupe_keys: EmailDedupeKeysTable;
+  email_attachment_parts: EmailAttachmentPartsTable;
   email_templates: EmailTemplatesTable;
   email_client_settings: EmailClientSettingsTable;
 }

@@ -183,6 +183,9 @@ create index tickets_resolved_idx on tickets (resolved_at) where resolved_at is 
 create index tickets_contact_idx on tickets (contact_id, created_at desc);
 create index tickets_parent_idx on tickets (parent_id) where parent_id is not null;
 create index tickets_tags_idx on tickets using gin (tags);
+-- Recent activity first: the "activity" sort, and word searches whose words are common, where walking
+-- the newest tickets finds enough matches sooner than collecting every match from the GIN index.
+create index tickets_activity_idx on tickets (last_activity_at desc, id desc);
 create index tickets_search_idx on tickets using gin (search_vector);
 
 create table ticket_contacts (
@@ -286,8 +289,8 @@ create table audit_log (
 create index audit_log_entity_idx on audit_log (entity_type, entity_id, id desc);
 create index audit_log_actor_idx on audit_log (actor_user_id, id desc);
 
--- The outbox: a row per domain event, written in the transaction that made the change. The trigger's
--- NOTIFY is delivered only at commit, so listeners never see an event whose change rolled back.
+-- The outbox: a row per domain event, written in the transaction that made the change. Readers poll
+-- it by id (domains/events/live.ts); no NOTIFY here, as that would serialise every writing commit.
 create table domain_events (
   id bigint generated always as identity primary key,
   type text not null,
@@ -300,15 +303,6 @@ create table domain_events (
 );
 create index domain_events_pending_idx on domain_events (id) where dispatched_at is null;
 create index domain_events_ticket_idx on domain_events (ticket_id, id) where ticket_id is not null;
-
-create function domain_events_notify() returns trigger language plpgsql as $$
-begin
-  perform pg_notify('switchboard_events', json_build_object(
-    'id', new.id, 'type', new.type, 'clientId', new.client_id, 'ticketId', new.ticket_id)::text);
-  return null;
-end $$;
-create trigger domain_events_notify after insert on domain_events
-  for each row execute function domain_events_notify();
 
 create table saved_views (
   id uuid primary key default gen_random_uuid(),
@@ -327,6 +321,5 @@ drop table if exists saved_views, domain_events, audit_log, idempotency_keys, lo
   sessions, attachments, timeline_entries, ticket_contacts, tickets, ticket_statuses, contacts, sites,
   user_clients, clients, team_members, teams, users, msp cascade;
 drop sequence if exists ticket_number_seq;
-drop function if exists domain_events_notify();
 `.execute(db);
 }

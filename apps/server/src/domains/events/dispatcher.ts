@@ -43,17 +43,23 @@ export class EventDispatcher {
     for (const h of this.handlers) {
       const queue = `event.${h.name}`;
       await this.boss.createQueue(queue, { retryLimit: 10, retryDelay: 5, retryBackoff: true });
+      // Batches of 10 with burst fetching: a backlog drains continuously instead of one job per poll.
+      // A failure retries the batch, which at-least-once handlers tolerate.
       await this.boss.work<{ eventId: number }>(
         queue,
-        { batchSize: 1, pollingIntervalSeconds: 1 },
-        async ([job]) => {
-          if (!job) return;
-          const row = await this.db
+        { batchSize: 10, burstWhenBatchFull: true, pollingIntervalSeconds: 1 },
+        async (jobs) => {
+          const rows = await this.db
             .selectFrom("domain_events")
             .selectAll()
-            .where("id", "=", job.data.eventId)
-            .executeTakeFirst();
-          if (row) await h.handle(toLiveEvent(row));
+            .where(
+              "id",
+              "in",
+              jobs.map((j) => j.data.eventId),
+            )
+            .orderBy("id")
+            .execute();
+          for (const row of rows) await h.handle(toLiveEvent(row));
         },
       );
     }

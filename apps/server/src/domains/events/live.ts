@@ -3,9 +3,11 @@ import { sql } from "kysely";
 import pg from "pg";
 import type { Database } from "../../db/database.ts";
 import { type Actor, canSeeClient } from "../auth/actor.ts";
-import { toLiveEvent } from "./queries.ts";
+import { latestEventId, toLiveEvent } from "./queries.ts";
 
-export const EVENTS_CHANNEL = "switchboard_events";
+const POLL_BATCH = 1000;
+const GAP_TTL_MS = 60_000;
+const MAX_GAPS = 10_000;
 export const SIGNALS_CHANNEL = "switchboard_signals";
 
 /** Ephemeral notices that are never stored: presence and typing on a ticket. */
@@ -20,38 +22,101 @@ export interface Signal {
 type Listener = { actor: Actor; onEvent(e: LiveEvent): void; onSignal(s: Signal): void };
 
 /**
- * One LISTEN connection per process fans domain events and signals out to subscribers in this process.
- * PostgreSQL's NOTIFY reaches every process on the database, so the console's live stream works the
- * same whether one process or ten serve it. Events are read back by id in small batches.
+ * Fans committed domain events and signals out to this process's subscribers (SSE streams, the
+ * dispatcher). Events are read from the outbox table by polling every `pollMs`: a NOTIFY in each
+ * writing transaction would serialise their commits on PostgreSQL's global notify lock (measured here:
+ * ticket creates capped near one per WAL flush). Polling reaches every process on the database alike.
+ *
+ * Ids are allocated at insert but become visible at commit, so a lower id can appear after a higher
+ * one: ids skipped over are remembered as gaps and looked for again until GAP_TTL_MS, then forgotten
+ * (a rolled-back insert leaves a gap forever).
+ *
+ * Signals (presence, typing) are never stored: they travel by NOTIFY outside any write transaction.
  */
 export class LiveHub {
   private readonly listeners = new Set<Listener>();
   private client: pg.Client | null = null;
-  private pending: number[] = [];
-  private flushTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly internalHandlers = new Set<(id: number) => void>();
   private readonly db: Database;
   private readonly url: string;
+  private readonly pollMs: number;
+  private watermark = 0;
+  private readonly gaps = new Map<number, number>();
+  private pollTimer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
 
-  constructor(db: Database, url: string) {
+  constructor(db: Database, url: string, opts: { pollMs?: number } = {}) {
     this.db = db;
     this.url = url;
+    this.pollMs = opts.pollMs ?? 100;
   }
 
   async start() {
+    this.watermark = await latestEventId(this.db);
+    await this.listen();
+    const tick = () => {
+      if (this.closed) return;
+      this.polling = this.poll()
+        .catch(() => {})
+        .finally(() => {
+          this.polling = null;
+          if (!this.closed) this.pollTimer = setTimeout(tick, this.pollMs);
+        });
+    };
+    this.pollTimer = setTimeout(tick, this.pollMs);
+  }
+
+  private async listen() {
     const client = new pg.Client({ connectionString: this.url, application_name: "switchboard-live" });
     client.on("error", () => this.reconnect());
-    client.on("notification", (msg) => this.onNotification(msg.channel, msg.payload ?? ""));
+    client.on("notification", (msg) => this.onSignal(msg.payload ?? ""));
     await client.connect();
-    await client.query(`listen ${EVENTS_CHANNEL}; listen ${SIGNALS_CHANNEL}`);
+    await client.query(`listen ${SIGNALS_CHANNEL}`);
     this.client = client;
   }
 
   private reconnect() {
     if (this.closed) return;
     this.client = null;
-    setTimeout(() => this.start().catch(() => this.reconnect()), 1000).unref();
+    setTimeout(() => this.listen().catch(() => this.reconnect()), 1000).unref();
+  }
+
+  /** Reads what committed since the last poll (and any gap that has since committed) and delivers it. */
+  private async poll() {
+    for (let round = 0; round < 20; round++) {
+      const now = Date.now();
+      for (const [id, since] of this.gaps) if (now - since > GAP_TTL_MS) this.gaps.delete(id);
+      const gapIds = [...this.gaps.keys()];
+      const rows = await this.db
+        .selectFrom("domain_events")
+        .selectAll()
+        .where((eb) =>
+          eb.or([eb("id", ">", this.watermark), ...(gapIds.length ? [eb("id", "in", gapIds)] : [])]),
+        )
+        .orderBy("id")
+        .limit(POLL_BATCH)
+        .execute();
+      for (const row of rows) {
+        if (row.id > this.watermark) {
+          for (let missing = this.watermark + 1; missing < row.id && this.gaps.size < MAX_GAPS; missing++) {
+            this.gaps.set(missing, now);
+          }
+          this.watermark = row.id;
+        } else {
+          this.gaps.delete(row.id);
+        }
+        this.deliver(toLiveEvent(row));
+      }
+      if (rows.length < POLL_BATCH) return;
+    }
+  }
+
+  private deliver(e: LiveEvent) {
+    for (const fn of this.internalHandlers) fn(e.id);
+    for (const l of this.listeners) {
+      if (e.clientId === null || canSeeClient(l.actor, e.clientId)) l.onEvent(e);
+    }
   }
 
   /** In-process hook on every committed event id (the dispatcher uses it as a wake-up). */
@@ -75,54 +140,22 @@ export class LiveHub {
     await sql`select pg_notify(${SIGNALS_CHANNEL}, ${JSON.stringify(s)})`.execute(this.db);
   }
 
-  private onNotification(channel: string, payload: string) {
-    let data: unknown;
+  private onSignal(payload: string) {
+    let s: Signal;
     try {
-      data = JSON.parse(payload);
+      s = JSON.parse(payload) as Signal;
     } catch {
       return;
     }
-    if (channel === SIGNALS_CHANNEL) {
-      const s = data as Signal;
-      for (const l of this.listeners) {
-        if (s.clientId === null || canSeeClient(l.actor, s.clientId)) l.onSignal(s);
-      }
-      return;
-    }
-    const id = (data as { id: number }).id;
-    for (const fn of this.internalHandlers) fn(id);
-    if (this.listeners.size === 0) return;
-    this.pending.push(id);
-    // A burst of commits becomes one read: 10 ms adds little latency and saves a query per event.
-    this.flushTimer ??= setTimeout(() => void this.flush(), 10);
-  }
-
-  private async flush() {
-    this.flushTimer = null;
-    const ids = this.pending;
-    this.pending = [];
-    if (ids.length === 0) return;
-    try {
-      const rows = await this.db
-        .selectFrom("domain_events")
-        .selectAll()
-        .where("id", "in", ids)
-        .orderBy("id")
-        .execute();
-      for (const row of rows) {
-        const e = toLiveEvent(row);
-        for (const l of this.listeners) {
-          if (e.clientId === null || canSeeClient(l.actor, e.clientId)) l.onEvent(e);
-        }
-      }
-    } catch {
-      // The database is away; subscribers catch up from Last-Event-ID when they reconnect.
+    for (const l of this.listeners) {
+      if (s.clientId === null || canSeeClient(l.actor, s.clientId)) l.onSignal(s);
     }
   }
 
   async close() {
     this.closed = true;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.polling;
     this.listeners.clear();
     await this.client?.end().catch(() => {});
     this.client = null;
