@@ -22,6 +22,8 @@ describe("configuration", () => {
   });
 
   it("requires the admin password when the admin email is set", () => {
-    expect(() => loadConfig({ SWITCHBOARD_ADMIN_EMAIL: "a@b.example" })).toThrow(/SWITCHBOARD_ADMIN_PASSWORD/);
+    expect(() => loadConfig({ SWITCHBOARD_ADMIN_EMAIL: "a@b.example" })).toThrow(
+      /SWITCHBOARD_ADMIN_PASSWORD/,
+    );
   });
 });

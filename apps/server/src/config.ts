@@ -45,7 +45,7 @@ export const ConfigSchema = z.object({
   SECURE_COOKIES: bool.optional(),
   // Agent gateway. An agent is marked offline after AGENT_OFFLINE_AFTER_MISSED heartbeats go missing.
   AGENT_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
-  AGENT_OFFLINE_AFTER_MISSED: z.coerce.number().int().min(1).max(100).default(3),
+  AGENT_OFFLINE_AFTER_MISSED: z.coerce.number().int().min(1).max(100).default(2),
   /** Larger agent frames close that agent's connection (1009). */
   AGENT_MAX_MESSAGE_BYTES: z.coerce
     .number()
@@ -55,6 +55,13 @@ export const ConfigSchema = z.object({
   /** New agent connections accepted per source address per minute (token bucket, burst of the same size). */
   AGENT_CONNECTS_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   AGENT_INVENTORY_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(3600),
+  /**
+   * With a certificate and key (PEM files), the gateway also listens with TLS on AGENT_TLS_PORT, serving
+   * the whole API there too (enrollment, downloads) and agent WebSockets as wss://.
+   */
+  AGENT_TLS_CERT_FILE: z.string().min(1).optional(),
+  AGENT_TLS_KEY_FILE: z.string().min(1).optional(),
+  AGENT_TLS_PORT: z.coerce.number().int().min(0).max(65535).default(8443),
   /** Encrypts the server's command-signing key at rest in the database; without it the key is stored plain. */
   AGENT_SIGNING_KEY_PASSPHRASE: z.string().min(12).optional(),
   // Email channel. The SMTP listener runs only when SWITCHBOARD_SMTP_PORT is set.

@@ -158,3 +158,26 @@ export const EmailClientSettingsRequest = z.object({
   fromAddress: Email.nullable(),
   signature: z.string().max(5000).default(""),
 });
+
+/** What the view shows of one message: HTML safe to render, text with its quoted part folded. */
+export const EmailContentDto = z.object({
+  id: Id,
+  ticketId: Id.nullable(),
+  /** Sanitized: no script, no remote loads; inline images point at /api/v1/attachments/:id. */
+  html: z.string().nullable(),
+  text: z.string(),
+  /** What the sender wrote... */
+  main: z.string(),
+  /** ...and the quoted history, forwarded part or signature, kept but folded. */
+  folded: z.string(),
+  attachments: z.array(
+    z.object({
+      id: Id,
+      filename: z.string(),
+      contentType: z.string(),
+      sizeBytes: z.number().int(),
+      inline: z.boolean(),
+      contentId: z.string().nullable(),
+    }),
+  ),
+});

@@ -1,0 +1,216 @@
+import type { Readable } from "node:stream";
+import { sql, type Transaction } from "kysely";
+import type { DB } from "../../db/schema.ts";
+import { AppError } from "../../http/errors.ts";
+import { bossDb } from "../../lib/jobs.ts";
+import { systemActor } from "../auth/actor.ts";
+import { emitEvent } from "../events/outbox.ts";
+import type { EmailDeps } from "./deps.ts";
+import { type ParsedEmail, parseEmail, UnparseableEmailError } from "./parse.ts";
+import { type Outcome, route } from "./routing.ts";
+
+export const INBOUND_QUEUE = "email.inbound";
+
+export interface AcceptInput {
+  raw: Buffer;
+  source: "smtp" | "imap" | "api";
+  mailboxId?: string | null;
+  envelopeFrom?: string | null;
+  envelopeTo?: string[];
+}
+
+export interface InboundJob {
+  id: string;
+  /** An admin's retry: process even if the sender is over the rate limit. */
+  force?: boolean;
+  /** An admin's decision for a held message: append it to this ticket... */
+  ticketId?: string;
+  /** ...or open a ticket for this client. */
+  clientId?: string;
+}
+
+/**
+ * Step one of every inbound message: the raw bytes go to the blob store, then one transaction records
+ * the message and enqueues its processing job. Only after it commits does the SMTP listener answer 250
+ * (or the IMAP poller move on), so a crash at any point either loses nothing or makes the sender retry.
+ */
+export async function acceptMessage(deps: EmailDeps, input: AcceptInput): Promise<string> {
+  const blob = await deps.blobs.put(input.raw);
+  return deps.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto("email_messages")
+      .values({
+        direction: "inbound",
+        source: input.source,
+        mailbox_id: input.mailboxId ?? null,
+        status: "received",
+        envelope_from: input.envelopeFrom ?? null,
+        envelope_to: (input.envelopeTo ?? []).map((a) => a.toLowerCase()),
+        raw_key: blob.key,
+        raw_sha256: blob.sha256,
+        size_bytes: blob.sizeBytes,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await enqueueInbound(deps, trx, { id: row.id });
+    return row.id;
+  });
+}
+
+export async function enqueueInbound(deps: EmailDeps, trx: Transaction<DB>, job: InboundJob) {
+  await deps.boss.send(INBOUND_QUEUE, job, {
+    db: bossDb(trx),
+    retryLimit: 10,
+    retryDelay: 2,
+    retryBackoff: true,
+  });
+}
+
+export async function readBlob(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Step two, run by the durable job: parse, dedupe, thread, resolve the sender and write the ticket or
+ * timeline entry, all in one transaction that also marks the message processed. The row lock and the
+ * status check make a second run (pg-boss retries are at-least-once) a no-op.
+ */
+export async function processInbound(
+  deps: EmailDeps,
+  job: InboundJob,
+  opts: { finalAttempt?: boolean } = {},
+): Promise<string | null> {
+  try {
+    return await processOnce(deps, job);
+  } catch (err) {
+    // A refusal by the ticket service will not pass on a retry, and nothing does after the last one:
+    // the message goes to quarantine with the reason rather than wait unseen in `received`.
+    if (!(err instanceof AppError) && !opts.finalAttempt) throw err;
+    await holdInQuarantine(deps, job.id, `processing failed: ${(err as Error).message}`);
+    return "quarantined";
+  }
+}
+
+async function holdInQuarantine(deps: EmailDeps, id: string, reason: string) {
+  await deps.db.transaction().execute(async (trx) => {
+    const r = await trx
+      .updateTable("email_messages")
+      .set({
+        status: "quarantined",
+        status_reason: reason.slice(0, 1000),
+        last_error: reason.slice(0, 1000),
+        attempts: sql`attempts + 1`,
+        processed_at: new Date(),
+      })
+      .where("id", "=", id)
+      .where("status", "=", "received")
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) {
+      await emitEvent(trx, systemActor("email"), {
+        type: "email.quarantined",
+        payload: { emailMessageId: id },
+      });
+    }
+  });
+}
+
+async function processOnce(deps: EmailDeps, job: InboundJob): Promise<string | null> {
+  const row = await deps.db
+    .selectFrom("email_messages")
+    .selectAll()
+    .where("id", "=", job.id)
+    .executeTakeFirst();
+  if (row?.status !== "received" || !row.raw_key) return row?.status ?? null;
+
+  let parsed: ParsedEmail | null = null;
+  let failure: string | null = null;
+  if (row.size_bytes > deps.config.SWITCHBOARD_EMAIL_MAX_BYTES) {
+    failure = `too large: ${row.size_bytes} bytes (limit ${deps.config.SWITCHBOARD_EMAIL_MAX_BYTES})`;
+  } else {
+    try {
+      parsed = await parseEmail(await readBlob(await deps.blobs.get(row.raw_key)), row.envelope_from);
+    } catch (err) {
+      if (!(err instanceof UnparseableEmailError)) throw err;
+      failure = err.message;
+    }
+  }
+  // Attachments are content-addressed: storing them before the transaction is idempotent on a retry.
+  const stored = parsed ? await Promise.all(parsed.attachments.map((a) => deps.blobs.put(a.content))) : [];
+
+  return deps.db.transaction().execute(async (trx) => {
+    const locked = await trx
+      .selectFrom("email_messages")
+      .select(["status"])
+      .where("id", "=", row.id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (locked?.status !== "received") return locked?.status ?? null;
+    const outcome: Outcome =
+      failure || !parsed
+        ? { status: "quarantined", reason: failure ?? "unparseable" }
+        : await route(deps, trx, row, parsed, job);
+
+    let html = parsed?.html ?? null;
+    if (parsed && outcome.status === "processed") {
+      for (const [i, a] of parsed.attachments.entries()) {
+        const blob = stored[i];
+        if (!blob) continue;
+        const att = await trx
+          .insertInto("attachments")
+          .values({
+            ticket_id: outcome.ticketId,
+            timeline_entry_id: outcome.entryId,
+            filename: a.filename,
+            content_type: a.contentType,
+            size_bytes: blob.sizeBytes,
+            sha256: blob.sha256,
+            storage_key: blob.key,
+          })
+          .returning("id")
+          .executeTakeFirstOrThrow();
+        await trx
+          .insertInto("email_attachment_parts")
+          .values({ attachment_id: att.id, email_message_id: row.id, content_id: a.cid, inline: a.inline })
+          .execute();
+        // Inline images point at the stored attachment, so the view shows them without remote loads.
+        if (a.cid && html) html = html.split(`cid:${a.cid}`).join(`/api/v1/attachments/${att.id}`);
+      }
+    }
+    await trx
+      .updateTable("email_messages")
+      .set({
+        status: outcome.status,
+        mailbox_id: row.mailbox_id,
+        status_reason: "reason" in outcome ? outcome.reason : null,
+        message_id: parsed?.messageId ?? null,
+        in_reply_to: parsed?.inReplyTo ?? null,
+        reference_ids: parsed?.references ?? [],
+        subject: parsed?.subject ?? null,
+        from_address: parsed?.from?.address ?? null,
+        to_addresses: parsed?.to ?? [],
+        cc_addresses: parsed?.cc ?? [],
+        body_html: html,
+        is_auto_reply: parsed?.autoReply != null,
+        auto_reply_reason: parsed?.autoReply ?? null,
+        ticket_id: "ticketId" in outcome ? outcome.ticketId : null,
+        timeline_entry_id: "entryId" in outcome ? outcome.entryId : null,
+        contact_id: "contactId" in outcome ? outcome.contactId : null,
+        related_ticket_id: "related" in outcome ? (outcome.related ?? null) : null,
+        processed_at: new Date(),
+        attempts: sql`attempts + 1`,
+      })
+      .where("id", "=", row.id)
+      .execute();
+    const ticketId = "ticketId" in outcome ? outcome.ticketId : null;
+    // Scoped to the ticket's client; held messages carry no content in the event, only that one arrived.
+    await emitEvent(trx, systemActor("email"), {
+      type: `email.${outcome.status}`,
+      ticketId,
+      clientId: "clientId" in outcome ? outcome.clientId : null,
+      payload: { emailMessageId: row.id },
+    });
+    return outcome.status;
+  });
+}

@@ -1,0 +1,86 @@
+import type { LiveEvent } from "@switchboard/shared";
+import type { EmailDeps } from "./deps.ts";
+import { queueTemplated } from "./outbound.ts";
+
+/**
+ * Mail that follows from what happened on a ticket: the technician it was assigned to, the assignee when
+ * the customer writes again, the contact when it is resolved (only on tickets that came by email: a
+ * phone ticket's caller did not ask for mail). Driven by domain events, so it is mailed once per event.
+ */
+export async function notifyOnEvent(deps: EmailDeps, event: LiveEvent) {
+  if (!event.ticketId) return;
+  const ticketId = event.ticketId;
+  const p = event.payload as { changed?: string[]; kind?: string; entryId?: string };
+  const assigned = event.type === "ticket.updated" && p.changed?.includes("assigneeId");
+  const statusChanged = event.type === "ticket.updated" && p.changed?.includes("statusId");
+  const customerWrote = event.type === "ticket.timeline_added" && p.kind === "email";
+  if (!assigned && !statusChanged && !customerWrote) return;
+
+  // Most events concern tickets nobody is to be told about: find out before opening a transaction.
+  const peek = await deps.db
+    .selectFrom("tickets")
+    .select(["assignee_id", "status_category"])
+    .where("id", "=", ticketId)
+    .executeTakeFirst();
+  const maybe =
+    peek &&
+    (((assigned || customerWrote) && peek.assignee_id && peek.assignee_id !== event.actorUserId) ||
+      (statusChanged && peek.status_category === "resolved"));
+  if (!maybe) return;
+
+  await deps.db.transaction().execute(async (trx) => {
+    const t = await trx
+      .selectFrom("tickets as t")
+      .leftJoin("users as u", (j) => j.onRef("u.id", "=", "t.assignee_id").on("u.active", "=", true))
+      .leftJoin("contacts as c", "c.id", "t.contact_id")
+      .select(["t.id", "t.status_category", "t.assignee_id", "u.email as assignee_email", "c.emails"])
+      .where("t.id", "=", ticketId)
+      .executeTakeFirst();
+    if (!t) return;
+    // Nobody is told about their own action.
+    const assigneeToTell = t.assignee_email && t.assignee_id !== event.actorUserId ? t.assignee_email : null;
+
+    if (assigned && assigneeToTell) {
+      await queueTemplated(deps, trx, {
+        template: "assigned",
+        ticketId,
+        to: [assigneeToTell],
+        sourceEventId: event.id,
+      });
+    }
+    if (customerWrote && assigneeToTell && p.entryId) {
+      const entry = await trx
+        .selectFrom("timeline_entries")
+        .select("body")
+        .where("id", "=", p.entryId)
+        .executeTakeFirst();
+      await queueTemplated(deps, trx, {
+        template: "new_reply",
+        ticketId,
+        to: [assigneeToTell],
+        body: entry?.body.slice(0, 5000),
+        sourceEventId: event.id,
+      });
+    }
+    if (statusChanged && t.status_category === "resolved") {
+      const lastInbound = await trx
+        .selectFrom("email_messages")
+        .select(["from_address", "mailbox_id"])
+        .where("ticket_id", "=", ticketId)
+        .where("direction", "=", "inbound")
+        .where("status", "=", "processed")
+        .orderBy("received_at", "desc")
+        .executeTakeFirst();
+      const to = t.emails?.[0]?.toLowerCase() ?? lastInbound?.from_address ?? null;
+      if (lastInbound && to) {
+        await queueTemplated(deps, trx, {
+          template: "resolved",
+          ticketId,
+          to: [to],
+          mailboxId: lastInbound.mailbox_id,
+          sourceEventId: event.id,
+        });
+      }
+    }
+  });
+}

@@ -1,0 +1,268 @@
+import { randomUUID } from "node:crypto";
+import type { LiveEvent } from "@switchboard/shared";
+import { sql, type Transaction } from "kysely";
+import type { DB, EmailTemplateKey } from "../../db/schema.ts";
+import { bossDb } from "../../lib/jobs.ts";
+import { systemActor } from "../auth/actor.ts";
+import { emitEvent } from "../events/outbox.ts";
+import type { EmailDeps } from "./deps.ts";
+import { loadTemplate, render } from "./templates.ts";
+import { withToken } from "./threading.ts";
+import { PermanentSendError, transportFor } from "./transport.ts";
+
+export const OUTBOUND_QUEUE = "email.outbound";
+const RETRY = { retryLimit: 8, retryDelay: 30, retryBackoff: true, retryDelayMax: 3600 };
+
+export interface OutboundInput {
+  template: EmailTemplateKey;
+  ticketId: string;
+  to: string[];
+  cc?: string[];
+  mailboxId?: string | null;
+  /** The reply's timeline entry, whose text is `{{body}}`. */
+  entryId?: string | null;
+  body?: string;
+  inReplyTo?: string | null;
+  references?: string[];
+  /** For notifications: the event they answer, so a redelivered event mails nothing twice. */
+  sourceEventId?: number;
+}
+
+/** The Message-IDs of a ticket's conversation, oldest first: what a reply cites so mail programs thread it. */
+async function conversation(trx: Transaction<DB>, ticketId: string) {
+  const rows = await trx
+    .selectFrom("email_messages")
+    .select(["message_id", "direction"])
+    .where("ticket_id", "=", ticketId)
+    .where("message_id", "is not", null)
+    .where("status", "in", ["processed", "queued", "sent"])
+    .orderBy("received_at", "desc")
+    .limit(20)
+    .execute();
+  const ids = rows.map((r) => r.message_id as string).reverse();
+  const lastInbound = rows.find((r) => r.direction === "inbound")?.message_id ?? null;
+  return { ids, lastInbound };
+}
+
+/**
+ * Renders a template for a ticket and queues it in the caller's transaction: the message row (status
+ * `queued`, with the Message-ID we will send) and its delivery job commit together, so it goes out once
+ * the change is saved and never when it rolled back. Returns the message id, or null if already queued.
+ */
+export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, input: OutboundInput) {
+  const t = await trx
+    .selectFrom("tickets as t")
+    .innerJoin("clients as c", "c.id", "t.client_id")
+    .leftJoin("contacts as p", "p.id", "t.contact_id")
+    .leftJoin("email_client_settings as s", "s.client_id", "t.client_id")
+    .select([
+      "t.id",
+      "t.number",
+      "t.subject",
+      "t.client_id",
+      "c.name as client_name",
+      "s.from_address",
+      "s.signature",
+    ])
+    .select(sql<string | null>`nullif(trim(p.first_name || ' ' || p.last_name), '')`.as("contact_name"))
+    .where("t.id", "=", input.ticketId)
+    .executeTakeFirstOrThrow();
+  const mailbox = await trx
+    .selectFrom("email_mailboxes")
+    .select(["id", "address"])
+    .where("active", "=", true)
+    .$if(!!input.mailboxId, (q) => q.where("id", "=", input.mailboxId as string))
+    .$if(!input.mailboxId, (q) =>
+      q.where(
+        "id",
+        "=",
+        sql<string>`(select mailbox_id from email_messages where ticket_id = ${t.id} and direction = 'inbound'
+          and mailbox_id is not null order by received_at desc limit 1)`,
+      ),
+    )
+    .executeTakeFirst();
+  const from = t.from_address ?? mailbox?.address ?? deps.config.SWITCHBOARD_EMAIL_FROM ?? null;
+  const tpl = await loadTemplate(trx, input.template, t.client_id);
+  const vars = {
+    "ticket.number": t.number,
+    "ticket.subject": t.subject,
+    "client.name": t.client_name,
+    "contact.name": t.contact_name ?? "there",
+    body: input.body ?? "",
+    signature: t.signature ?? "",
+  };
+  const convo = await conversation(trx, t.id);
+  const inReplyTo = input.inReplyTo ?? convo.lastInbound ?? convo.ids.at(-1) ?? null;
+  const references = [
+    ...new Set([...(input.references ?? convo.ids), ...(inReplyTo ? [inReplyTo] : [])]),
+  ].slice(-20);
+  const domain = from?.split("@")[1] ?? "switchboard.invalid";
+  const row = await trx
+    .insertInto("email_messages")
+    .values({
+      direction: "outbound",
+      source: input.template === "reply" ? "console" : "system",
+      mailbox_id: mailbox?.id ?? null,
+      status: "queued",
+      message_id: `${randomUUID()}@${domain}`,
+      in_reply_to: inReplyTo,
+      reference_ids: references,
+      subject: withToken(render(tpl.subject, vars), Number(t.number)),
+      from_address: from,
+      to_addresses: input.to,
+      cc_addresses: input.cc ?? [],
+      body_text: render(tpl.body, vars).trim(),
+      is_auto_reply: input.template !== "reply",
+      ticket_id: t.id,
+      timeline_entry_id: input.entryId ?? null,
+      template: input.template,
+      source_event_id: input.sourceEventId ?? null,
+    })
+    // Each partial unique index makes one kind of message idempotent; the conflict target names it.
+    .onConflict((oc) =>
+      input.sourceEventId !== undefined
+        ? oc.columns(["source_event_id", "template"]).where("source_event_id", "is not", null).doNothing()
+        : oc
+            .column("timeline_entry_id")
+            .where("direction", "=", "outbound")
+            .where("template", "=", "reply")
+            .doNothing(),
+    )
+    .returning("id")
+    .executeTakeFirst();
+  if (!row) return null;
+  await deps.boss.send(OUTBOUND_QUEUE, { id: row.id }, { db: bossDb(trx), ...RETRY });
+  return row.id;
+}
+
+/**
+ * A technician's public reply goes to the ticket's contact (or whoever mailed the ticket in) and the
+ * addresses CC'd on the conversation. Internal entries never reach this: only public replies qualify.
+ */
+export async function mailPublicReply(deps: EmailDeps, event: LiveEvent) {
+  const p = event.payload as { entryId?: string; kind?: string; visibility?: string };
+  if (!event.ticketId || !p.entryId || p.kind !== "reply" || p.visibility !== "public") return;
+  const entryId = p.entryId;
+  const ticketId = event.ticketId;
+  await deps.db.transaction().execute(async (trx) => {
+    const entry = await trx
+      .selectFrom("timeline_entries as e")
+      .innerJoin("tickets as t", "t.id", "e.ticket_id")
+      .leftJoin("contacts as c", "c.id", "t.contact_id")
+      .select(["e.id", "e.body", "e.visibility", "e.author_user_id", "c.emails", "t.id as ticket_id"])
+      .where("e.id", "=", entryId)
+      .executeTakeFirst();
+    if (entry?.visibility !== "public" || !entry.author_user_id) return;
+    const last = await trx
+      .selectFrom("email_messages")
+      .select(["from_address", "cc_addresses", "to_addresses", "mailbox_id"])
+      .where("ticket_id", "=", entry.ticket_id)
+      .where("direction", "=", "inbound")
+      .where("status", "=", "processed")
+      .orderBy("received_at", "desc")
+      .executeTakeFirst();
+    const to = entry.emails?.[0]?.toLowerCase() ?? last?.from_address ?? null;
+    if (!to) return;
+    const ours = new Set(
+      (await trx.selectFrom("email_mailboxes").select("address").execute()).map((m) =>
+        m.address.toLowerCase(),
+      ),
+    );
+    const cc = [...new Set([...(last?.cc_addresses ?? []), ...(last?.to_addresses ?? [])])].filter(
+      (a) => a !== to && !ours.has(a),
+    );
+    await queueTemplated(deps, trx, {
+      template: "reply",
+      ticketId: ticketId,
+      to: [to],
+      cc,
+      mailboxId: last?.mailbox_id ?? null,
+      entryId: entry.id,
+      body: entry.body,
+    });
+  });
+}
+
+const bracket = (id: string) => `<${id}>`;
+
+/**
+ * Delivers one queued message. A 5xx answer is final (retrying cannot help); anything else is retried
+ * by pg-boss with backoff until the last attempt, which marks the message failed with the server's answer.
+ */
+export async function sendOutbound(
+  deps: EmailDeps,
+  job: { id: string; retryCount: number; retryLimit: number },
+) {
+  const m = await deps.db
+    .selectFrom("email_messages")
+    .selectAll()
+    .where("id", "=", job.id)
+    .executeTakeFirst();
+  if (m?.status !== "queued" || m.direction !== "outbound") return;
+  let info: { response: string };
+  try {
+    if (!m.from_address)
+      throw new PermanentSendError("no From address: set SWITCHBOARD_EMAIL_FROM or a mailbox");
+    const transport = await transportFor(deps, m.mailbox_id);
+    info = await transport.sendMail({
+      from: m.from_address,
+      to: m.to_addresses,
+      cc: m.cc_addresses.length ? m.cc_addresses : undefined,
+      subject: m.subject ?? "",
+      text: m.body_text ?? "",
+      messageId: bracket(m.message_id as string),
+      inReplyTo: m.in_reply_to ? bracket(m.in_reply_to) : undefined,
+      references: m.reference_ids.map(bracket),
+      // RFC 3834: our automatic mail says so, so the other side's auto-responders stay quiet.
+      headers: m.is_auto_reply ? { "Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All" } : {},
+    });
+  } catch (err) {
+    const e = err as Error & { responseCode?: number; response?: string };
+    const permanent =
+      err instanceof PermanentSendError || (e.responseCode !== undefined && e.responseCode >= 500);
+    const final = permanent || job.retryCount >= job.retryLimit;
+    await settle(deps, m.id, m.ticket_id, {
+      status: final ? "failed" : "queued",
+      last_error: e.message.slice(0, 1000),
+      smtp_response: e.response?.slice(0, 1000) ?? null,
+    });
+    if (!final) throw err;
+    return;
+  }
+  await settle(deps, m.id, m.ticket_id, {
+    status: "sent",
+    smtp_response: info.response.slice(0, 1000),
+    sent_at: new Date(),
+  });
+}
+
+async function settle(
+  deps: EmailDeps,
+  id: string,
+  ticketId: string | null,
+  set: {
+    status: "sent" | "failed" | "queued";
+    smtp_response?: string | null;
+    last_error?: string;
+    sent_at?: Date;
+  },
+) {
+  await deps.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable("email_messages")
+      .set({ ...set, attempts: sql`attempts + 1` })
+      .where("id", "=", id)
+      .execute();
+    if (set.status !== "queued") {
+      const t = ticketId
+        ? await trx.selectFrom("tickets").select("client_id").where("id", "=", ticketId).executeTakeFirst()
+        : undefined;
+      await emitEvent(trx, systemActor("email"), {
+        type: `email.${set.status}`,
+        ticketId,
+        clientId: t?.client_id ?? null,
+        payload: { emailMessageId: id, response: set.smtp_response ?? set.last_error ?? null },
+      });
+    }
+  });
+}

@@ -1,0 +1,275 @@
+import { createHash } from "node:crypto";
+import { type AddressObject, type HeaderValue, type ParsedMail, simpleParser } from "mailparser";
+import sanitizeHtml from "sanitize-html";
+
+export interface ParsedAttachment {
+  filename: string;
+  contentType: string;
+  content: Buffer;
+  /** Content-ID without brackets, for `cid:` links in the HTML. */
+  cid: string | null;
+  inline: boolean;
+}
+
+export interface ParsedEmail {
+  /** Without angle brackets; null when the message has none. */
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  subject: string;
+  from: { address: string; name: string } | null;
+  to: string[];
+  cc: string[];
+  date: Date | null;
+  /** The plain-text body (the text part, or text derived from the HTML). Quoted history kept. */
+  text: string;
+  /** Sanitized HTML: no script, no remote loads (only cid: and data: images). */
+  html: string | null;
+  attachments: ParsedAttachment[];
+  /** Why this is machine-sent (auto-reply, bounce, bulk), or null for a person's mail. */
+  autoReply: string | null;
+  /** Hash of what survives transport (not Received/Delivered-To), so SMTP and IMAP copies agree. */
+  contentHash: string;
+}
+
+export class UnparseableEmailError extends Error {}
+
+const MAX_SUBJECT = 500;
+const MAX_TEXT = 100_000;
+
+/** Message-IDs compare without brackets or surrounding whitespace; they are case-sensitive by RFC 5322. */
+export function normalizeMessageId(value: string | undefined | null): string | null {
+  if (!value) return null;
+  const m = /<([^<>\s]+)>/.exec(value);
+  const id = (m?.[1] ?? value).trim();
+  return id && id.length <= 998 && !/\s/.test(id) ? id : null;
+}
+
+function idList(value: HeaderValue | undefined): string[] {
+  if (!value) return [];
+  const raw = Array.isArray(value) ? value.join(" ") : String(value);
+  const out: string[] = [];
+  for (const m of raw.matchAll(/<([^<>\s]+)>/g)) if (m[1]) out.push(m[1]);
+  if (out.length === 0) for (const part of raw.split(/\s+/)) if (part) out.push(part);
+  return [...new Set(out)].slice(-50);
+}
+
+function addresses(
+  value: AddressObject | AddressObject[] | undefined,
+): Array<{ address: string; name: string }> {
+  if (!value) return [];
+  const list = Array.isArray(value) ? value : [value];
+  const out: Array<{ address: string; name: string }> = [];
+  const walk = (items: AddressObject["value"]) => {
+    for (const a of items) {
+      if (a.group) walk(a.group);
+      else if (a.address?.includes("@")) out.push({ address: a.address.toLowerCase(), name: a.name ?? "" });
+    }
+  };
+  for (const o of list) walk(o.value);
+  return out;
+}
+
+const header = (mail: ParsedMail, name: string) => {
+  const v = mail.headers.get(name);
+  return v === undefined || v === null
+    ? ""
+    : typeof v === "object" && "value" in v
+      ? String(v.value)
+      : String(v);
+};
+
+const AUTO_SUBJECT =
+  /^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheitsnotiz|r[ée]ponse automatique|autosvar|automatische antwort|away from (my|the) (desk|office)|on vacation|undeliverable|undelivered mail|delivery status notification|mail delivery (failed|subsystem)|returned mail)/i;
+
+/**
+ * Why a message was sent by a machine (RFC 3834 Auto-Submitted, the vendor headers, Precedence, bounce
+ * reports, out-of-office subjects). Such mail is recorded but never answered: answering is how loops start.
+ */
+export function detectAutoReply(mail: ParsedMail, envelopeFrom?: string | null): string | null {
+  const auto = header(mail, "auto-submitted").toLowerCase();
+  if (auto && auto !== "no") return `auto-submitted: ${auto}`;
+  if (mail.headers.has("x-autoreply") || mail.headers.has("x-autorespond")) return "x-autoreply";
+  const suppress = header(mail, "x-auto-response-suppress").toLowerCase();
+  if (/\b(all|oof|autoreply)\b/.test(suppress)) return `x-auto-response-suppress: ${suppress}`;
+  const precedence = header(mail, "precedence").toLowerCase();
+  if (["bulk", "junk", "list", "auto_reply"].includes(precedence)) return `precedence: ${precedence}`;
+  const ctype = header(mail, "content-type").toLowerCase();
+  if (ctype.includes("multipart/report")) return "bounce: delivery report";
+  const from = addresses(mail.from)[0]?.address ?? "";
+  if (/^(mailer-daemon|postmaster)@/i.test(from)) return "bounce: mailer-daemon";
+  if (envelopeFrom === "") return "bounce: null sender";
+  if (AUTO_SUBJECT.test(mail.subject ?? "")) return "subject";
+  return null;
+}
+
+const SANITIZE: sanitizeHtml.IOptions = {
+  allowedTags: [...sanitizeHtml.defaults.allowedTags, "img", "font", "center", "span", "div"],
+  allowedAttributes: {
+    ...sanitizeHtml.defaults.allowedAttributes,
+    img: ["src", "alt", "width", "height", "title"],
+    "*": ["style", "align", "dir", "lang", "title", "colspan", "rowspan"],
+    font: ["color", "face", "size"],
+  },
+  // Remote images are tracking pixels until the technician consents; only embedded ones load.
+  allowedSchemesByTag: { img: ["cid", "data"] },
+  allowedSchemes: ["http", "https", "mailto", "tel"],
+  allowedStyles: {
+    "*": {
+      color: [/^[#a-z0-9(),.\s%]+$/i],
+      "background-color": [/^[#a-z0-9(),.\s%]+$/i],
+      "text-align": [/^(left|right|center|justify)$/],
+      "font-weight": [/^(bold|normal|\d{3})$/],
+      "font-style": [/^(italic|normal)$/],
+    },
+  },
+  transformTags: {
+    a: sanitizeHtml.simpleTransform("a", { rel: "noopener noreferrer nofollow", target: "_blank" }),
+  },
+};
+
+export function sanitizeEmailHtml(html: string): string {
+  return sanitizeHtml(html, SANITIZE);
+}
+
+/** A calendar invite reads as one line in the timeline rather than as an opaque .ics attachment. */
+function describeCalendar(ics: string): string | null {
+  const field = (name: string) => new RegExp(`^${name}[^:\\r\\n]*:(.*)$`, "mi").exec(ics)?.[1]?.trim() ?? "";
+  const summary = field("SUMMARY");
+  if (!summary && !field("DTSTART")) return null;
+  const method = field("METHOD").toLowerCase();
+  const what = method === "cancel" ? "Cancelled meeting" : "Meeting invitation";
+  return `${what}: ${summary || "(no title)"} (${field("DTSTART") || "no start"})`;
+}
+
+/**
+ * Text for an HTML part mailparser gave none for (HTML inside multipart/related without a text part):
+ * block ends become line breaks so quoted history and signatures still sit on lines of their own.
+ */
+function htmlText(html: string) {
+  const marked = html
+    .replace(/<br\s*\/?>/gi, "\n")
+    .replace(/<\/(p|div|h[1-6]|li|tr|table|blockquote|pre)\s*>/gi, "$&\n")
+    .replace(/<blockquote[^>]*>/gi, "$&\n");
+  return sanitizeHtml(marked, { allowedTags: [], allowedAttributes: {} })
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&")
+    .replace(/[ \t]+\n/g, "\n");
+}
+
+function collapse(text: string) {
+  return text
+    .replace(/\r\n/g, "\n")
+    .replace(/\n{4,}/g, "\n\n\n")
+    .trim();
+}
+
+export async function parseEmail(raw: Buffer, envelopeFrom?: string | null): Promise<ParsedEmail> {
+  let mail: ParsedMail;
+  try {
+    mail = await simpleParser(raw, {
+      keepCidLinks: true,
+      skipTextToHtml: true,
+      maxHtmlLengthToParse: 5_000_000,
+    });
+  } catch (err) {
+    throw new UnparseableEmailError(`cannot parse: ${(err as Error).message}`);
+  }
+  if (mail.headerLines.length === 0) throw new UnparseableEmailError("no headers");
+  const from = addresses(mail.from)[0] ?? addresses(mail.replyTo)[0] ?? null;
+  if (!from) throw new UnparseableEmailError("no sender address in From");
+
+  const html = mail.html ? sanitizeEmailHtml(mail.html).replace(/\0/g, "") : null;
+  const notes: string[] = [];
+  const attachments: ParsedAttachment[] = [];
+  for (const a of mail.attachments) {
+    const type = (a.contentType || "application/octet-stream").toLowerCase();
+    if (type === "text/calendar") {
+      const line = describeCalendar(a.content.toString("utf8"));
+      if (line) notes.push(line);
+    }
+    if (type === "message/rfc822") notes.push(`Forwarded message attached: ${a.filename ?? "message.eml"}`);
+    attachments.push({
+      filename: (a.filename ?? defaultName(type)).slice(0, 255),
+      contentType: type,
+      content: a.content,
+      cid: a.cid ?? null,
+      inline: a.related === true || a.contentDisposition === "inline",
+    });
+  }
+  const bodyText = collapse(mail.text ?? (html ? htmlText(html) : ""));
+  // PostgreSQL text cannot hold NUL; a stray one in a body must not stop the message.
+  const text = [notes.join("\n"), bodyText]
+    .filter(Boolean)
+    .join("\n\n")
+    .replace(/\0/g, "")
+    .slice(0, MAX_TEXT);
+
+  const messageId = normalizeMessageId(mail.messageId);
+  // mailparser substitutes "now" for a Date it cannot read; we want null, and a hash that is stable.
+  const rawDate =
+    mail.headerLines
+      .find((l) => l.key === "date")
+      ?.line.replace(/^date:\s*/i, "")
+      .trim() ?? "";
+  const dateMs = rawDate ? Date.parse(rawDate) : Number.NaN;
+  const subject = (mail.subject ?? "")
+    .replace(/[\s\0]+/g, " ")
+    .trim()
+    .slice(0, MAX_SUBJECT);
+  const hash = createHash("sha256");
+  for (const part of [messageId ?? "", rawDate, from.address, subject, mail.text ?? "", mail.html || ""]) {
+    hash.update(part).update("\0");
+  }
+  for (const a of attachments) hash.update(createHash("sha256").update(a.content).digest("hex"));
+
+  return {
+    messageId,
+    inReplyTo: normalizeMessageId(idList(mail.headers.get("in-reply-to"))[0]),
+    references: idList(mail.headers.get("references")),
+    subject,
+    from,
+    to: addresses(mail.to).map((a) => a.address),
+    cc: addresses(mail.cc).map((a) => a.address),
+    date: Number.isNaN(dateMs) ? null : new Date(dateMs),
+    text,
+    html,
+    attachments,
+    autoReply: detectAutoReply(mail, envelopeFrom),
+    contentHash: hash.digest("hex"),
+  };
+}
+
+function defaultName(type: string) {
+  if (type === "message/rfc822") return "forwarded.eml";
+  if (type === "text/calendar") return "invite.ics";
+  const sub = type.split("/")[1]?.replace(/[^a-z0-9]/g, "") ?? "";
+  return `attachment.${sub && sub.length <= 5 ? sub : "bin"}`;
+}
+
+const QUOTE_START =
+  /^(On .{4,200} wrote:|Am .{4,200} schrieb .{0,200}:|Le .{4,200} a écrit :|-{2,} ?Original Message ?-{2,}|-{5,} ?Forwarded message|From: .+|_{10,})\s*$/im;
+
+/**
+ * Splits a body into what the sender wrote and what they quoted or signed, so the view can fold the
+ * rest; nothing is removed from storage.
+ */
+export function splitQuoted(text: string): { main: string; folded: string } {
+  const lines = text.split("\n");
+  let cut = lines.length;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? "";
+    if (line === "-- " || line === "--" || QUOTE_START.test(line)) {
+      cut = i;
+      break;
+    }
+    if (line.startsWith(">") && lines.slice(i).every((l) => l.startsWith(">") || l.trim() === "")) {
+      cut = i;
+      break;
+    }
+  }
+  return { main: lines.slice(0, cut).join("\n").trimEnd(), folded: lines.slice(cut).join("\n").trim() };
+}

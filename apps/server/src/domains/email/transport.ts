@@ -1,0 +1,54 @@
+import { createTransport } from "nodemailer";
+import type { EmailDeps } from "./deps.ts";
+import { secretBox } from "./secrets.ts";
+
+// One pooled nodemailer transport per SMTP server and credentials, reused across deliveries.
+
+export interface Transport {
+  sendMail(m: object): Promise<{ response: string; messageId: string }>;
+  close(): void;
+}
+const transports = new Map<string, Transport>();
+
+export async function transportFor(deps: EmailDeps, mailboxId: string | null): Promise<Transport> {
+  const mb = mailboxId
+    ? await deps.db.selectFrom("email_mailboxes").selectAll().where("id", "=", mailboxId).executeTakeFirst()
+    : undefined;
+  let key: string;
+  let options: object | string;
+  if (mb?.smtp_host && mb.smtp_port) {
+    const pass = mb.smtp_secret ? (await secretBox(deps.config)).open(mb.smtp_secret) : undefined;
+    key = `mb:${mb.id}:${mb.smtp_host}:${mb.smtp_port}:${mb.smtp_user}:${mb.smtp_secret}`;
+    options = {
+      host: mb.smtp_host,
+      port: mb.smtp_port,
+      secure: mb.smtp_tls === "implicit",
+      ignoreTLS: mb.smtp_tls === "none",
+      requireTLS: mb.smtp_tls === "starttls",
+      auth: mb.smtp_user ? { user: mb.smtp_user, pass } : undefined,
+      pool: true,
+      maxConnections: 4,
+    };
+  } else if (deps.config.SWITCHBOARD_SMTP_RELAY_URL) {
+    key = `relay:${deps.config.SWITCHBOARD_SMTP_RELAY_URL}`;
+    options = deps.config.SWITCHBOARD_SMTP_RELAY_URL;
+  } else {
+    throw new PermanentSendError(
+      "no outbound SMTP: set the mailbox's SMTP server or SWITCHBOARD_SMTP_RELAY_URL",
+    );
+  }
+  let t = transports.get(key);
+  if (!t) {
+    t = createTransport(options as string) as unknown as Transport;
+    transports.set(key, t);
+  }
+  return t;
+}
+
+export function closeTransports() {
+  for (const t of transports.values()) t.close();
+  transports.clear();
+}
+
+/** A failure no retry can fix (no SMTP configured, no From): the message fails at once. */
+export class PermanentSendError extends Error {}
