@@ -25,6 +25,8 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_ADMIN_PASSWORD: z.string().min(12).optional(),
   SWITCHBOARD_MSP_NAME: z.string().min(1).max(200).default("My MSP"),
   SWITCHBOARD_PUBLIC_URL: z.url().optional(),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(5),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(30),
   SESSION_TTL_HOURS: z.coerce
     .number()
     .int()

@@ -13,7 +13,7 @@ import type { App, AppDeps } from "../../app.ts";
 import type { ApiTokensTable } from "../../db/schema.ts";
 import { actorOf, SESSION_COOKIE } from "../../http/auth.ts";
 import { notFound } from "../../http/errors.ts";
-import { createApiToken, listApiTokens, login, logout, revokeApiToken } from "./service.ts";
+import { createApiToken, listApiTokens, login, loginLimits, logout, revokeApiToken } from "./service.ts";
 
 export function setSessionCookie(reply: FastifyReply, deps: AppDeps, token: string, expires: Date) {
   const secure =
@@ -50,12 +50,16 @@ export async function authRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req, reply) => {
-      const s = await login(deps.db, {
-        ...req.body,
-        ip: req.ip,
-        userAgent: req.headers["user-agent"],
-        ttlHours: deps.config.SESSION_TTL_HOURS,
-      });
+      const s = await login(
+        deps.db,
+        {
+          ...req.body,
+          ip: req.ip,
+          userAgent: req.headers["user-agent"],
+          ttlHours: deps.config.SESSION_TTL_HOURS,
+        },
+        loginLimits(deps.config),
+      );
       setSessionCookie(reply, deps, s.token, s.expiresAt);
       return { userId: s.userId, expiresAt: s.expiresAt.toISOString() };
     },

@@ -1,3 +1,4 @@
+import type { Config } from "../../config.ts";
 import type { Database } from "../../db/database.ts";
 import { AppError, notFound } from "../../http/errors.ts";
 import { writeAudit } from "../audit/audit.ts";
@@ -6,8 +7,13 @@ import { newSecret, sha256, verifyPassword } from "./crypto.ts";
 import { findSessionPrincipal, findTokenPrincipal, type PrincipalRow, recentFailures } from "./queries.ts";
 
 export const LOGIN_WINDOW_MINUTES = 15;
-export const MAX_FAILURES_PER_ACCOUNT = 5;
-export const MAX_FAILURES_PER_ADDRESS = 30;
+
+export const loginLimits = (
+  config: Pick<Config, "LOGIN_MAX_FAILURES_PER_ACCOUNT" | "LOGIN_MAX_FAILURES_PER_ADDRESS">,
+) => ({
+  perAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+  perAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+});
 
 function toActor(p: PrincipalRow, via: Actor["via"], ip?: string, requestId?: string): Actor {
   return {
@@ -36,15 +42,17 @@ export async function actorFromApiToken(db: Database, token: string, ip?: string
 
 /**
  * Checks the password and opens a session. Failures are counted per account and per address over a
- * sliding window; past the limit every attempt (right password or not) is refused with 429.
+ * sliding window (LOGIN_MAX_FAILURES_PER_*); past a limit every attempt, right password or not, is
+ * refused with 429.
  */
 export async function login(
   db: Database,
   input: { email: string; password: string; ip: string; userAgent?: string; ttlHours: number },
+  limits: { perAccount: number; perAddress: number },
 ) {
   const account = input.email.trim().toLowerCase();
   const failures = await recentFailures(db, account, input.ip, LOGIN_WINDOW_MINUTES);
-  if (failures.by_account >= MAX_FAILURES_PER_ACCOUNT || failures.by_ip >= MAX_FAILURES_PER_ADDRESS) {
+  if (failures.by_account >= limits.perAccount || failures.by_ip >= limits.perAddress) {
     throw new AppError("rate_limited", 429, "Too many failed sign-ins; try again in 15 minutes", {
       retryAfterSeconds: LOGIN_WINDOW_MINUTES * 60,
     });

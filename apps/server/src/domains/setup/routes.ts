@@ -1,7 +1,7 @@
 import { SetupRequest, SetupStatus } from "@switchboard/shared";
 import type { App, AppDeps } from "../../app.ts";
 import { setSessionCookie } from "../auth/routes.ts";
-import { login } from "../auth/service.ts";
+import { login, loginLimits } from "../auth/service.ts";
 import { isSetUp, runSetup } from "./service.ts";
 
 export async function setupRoutes(app: App, deps: AppDeps) {
@@ -27,13 +27,17 @@ export async function setupRoutes(app: App, deps: AppDeps) {
     async (req, reply) => {
       const user = await runSetup(deps.db, req.body);
       // The new admin is signed in straight away.
-      const session = await login(deps.db, {
-        email: req.body.email,
-        password: req.body.password,
-        ip: req.ip,
-        userAgent: req.headers["user-agent"],
-        ttlHours: deps.config.SESSION_TTL_HOURS,
-      });
+      const session = await login(
+        deps.db,
+        {
+          email: req.body.email,
+          password: req.body.password,
+          ip: req.ip,
+          userAgent: req.headers["user-agent"],
+          ttlHours: deps.config.SESSION_TTL_HOURS,
+        },
+        loginLimits(deps.config),
+      );
       setSessionCookie(reply, deps, session.token, session.expiresAt);
       return reply.code(201).send({ userId: user.id });
     },
