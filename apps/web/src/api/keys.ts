@@ -1,0 +1,20 @@
+/** Query keys in one place so live events can invalidate exactly what they touch. */
+export const keys = {
+  setup: ["setup"] as const,
+  me: ["me"] as const,
+  statuses: ["statuses"] as const,
+  users: ["users"] as const,
+  teams: ["teams"] as const,
+  views: ["views"] as const,
+  changes: ["changes"] as const,
+  tickets: ["tickets"] as const,
+  ticketList: (q: object) => ["tickets", "list", q] as const,
+  ticket: (number: number | string) => ["ticket", String(number)] as const,
+  ticketAll: ["ticket"] as const,
+  clients: (q: string) => ["clients", q] as const,
+  client: (id: string) => ["client", id] as const,
+  sites: (clientId: string) => ["sites", clientId] as const,
+  contacts: (q: string) => ["contacts", q] as const,
+  contact: (id: string) => ["contact", id] as const,
+  search: (q: string) => ["search", q] as const,
+};

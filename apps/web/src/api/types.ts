@@ -1,0 +1,40 @@
+import type {
+  BulkUpdateRequest,
+  SearchResultDto as SearchResultSchema,
+  SetupStatus as SetupStatusSchema,
+  TicketWithTimelineDto as TicketWithTimelineSchema,
+} from "@switchboard/shared";
+import type { z } from "zod";
+
+// Types only: importing values from @switchboard/shared would pull zod into the bundle.
+export type {
+  ChangedTicketDto,
+  ChangesDto,
+  ClientDto,
+  ContactDto,
+  CreateTicketRequest,
+  LiveEvent,
+  MeDto,
+  PresenceSignal,
+  PresenceState,
+  SavedViewDto,
+  SiteDto,
+  StatusCategory,
+  StatusDto,
+  TeamDto,
+  TicketDto,
+  TicketListQuery,
+  TicketSummaryDto,
+  TimelineEntryDto,
+  UpdateTicketRequest,
+  UserDto,
+} from "@switchboard/shared";
+
+export type SetupStatus = z.infer<typeof SetupStatusSchema>;
+export type SearchResult = z.infer<typeof SearchResultSchema>;
+export type TicketWithTimeline = z.infer<typeof TicketWithTimelineSchema>;
+export type BulkUpdate = z.input<typeof BulkUpdateRequest>;
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,71 @@
+import { Center, Loader } from "@mantine/core";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { Route, Switch } from "wouter";
+import { get, isApiError } from "./api/client.ts";
+import { useMe } from "./api/hooks.ts";
+import { keys } from "./api/keys.ts";
+import { live } from "./api/live.ts";
+import type { SetupStatus } from "./api/types.ts";
+import { ErrorPage } from "./components/error-page.tsx";
+import { Shell } from "./components/shell.tsx";
+import { ClientPage, ClientsPage } from "./routes/clients.tsx";
+import { ContactPage, ContactsPage } from "./routes/contacts.tsx";
+import { EndOfDayPage } from "./routes/end-of-day.tsx";
+import { IntakePage } from "./routes/intake.tsx";
+import { LoginPage } from "./routes/login.tsx";
+import { MyDayPage } from "./routes/my-day.tsx";
+import { QueuePage } from "./routes/queue.tsx";
+import { SetupPage } from "./routes/setup.tsx";
+import { TicketPage } from "./routes/ticket.tsx";
+
+const Loading = () => (
+  <Center h="100vh">
+    <Loader size="sm" aria-label="Loading" />
+  </Center>
+);
+
+/** First run shows setup; no session shows login; otherwise the console. */
+export function App() {
+  const setup = useQuery({
+    queryKey: keys.setup,
+    queryFn: () => get<SetupStatus>("/setup"),
+    staleTime: Infinity,
+  });
+  const me = useMe();
+  const qc = useQueryClient();
+  const userId = me.data?.id;
+
+  useEffect(() => {
+    if (!userId) return;
+    live.start(qc, userId);
+    return () => live.stop();
+  }, [qc, userId]);
+
+  if (setup.isPending) return <Loading />;
+  if (setup.isError) return <ErrorPage error={setup.error} onRetry={() => setup.refetch()} />;
+  if (!setup.data.setUp) return <SetupPage />;
+  if (me.isPending) return <Loading />;
+  if (me.isError) {
+    if (isApiError(me.error) && me.error.status === 401) return <LoginPage mspName={setup.data.mspName} />;
+    return <ErrorPage error={me.error} onRetry={() => me.refetch()} />;
+  }
+  return (
+    <Shell me={me.data}>
+      <Switch>
+        <Route path="/" component={MyDayPage} />
+        <Route path="/queues/:queue" component={QueuePage} />
+        <Route path="/tickets/:number" component={TicketPage} />
+        <Route path="/intake" component={IntakePage} />
+        <Route path="/clients" component={ClientsPage} />
+        <Route path="/clients/:id" component={ClientPage} />
+        <Route path="/contacts" component={ContactsPage} />
+        <Route path="/contacts/:id" component={ContactPage} />
+        <Route path="/end-of-day" component={EndOfDayPage} />
+        <Route>
+          <ErrorPage status={404} />
+        </Route>
+      </Switch>
+    </Shell>
+  );
+}

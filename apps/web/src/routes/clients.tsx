@@ -1,0 +1,148 @@
+import { Anchor, Badge, Box, Grid, Group, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { Link, useParams } from "wouter";
+import { get } from "../api/client.ts";
+import { useClients, useContacts, useSites, useTicketList } from "../api/hooks.ts";
+import { keys } from "../api/keys.ts";
+import type { ClientDto } from "../api/types.ts";
+import { VipBadge } from "../components/badges.tsx";
+import { ErrorPage } from "../components/error-page.tsx";
+import { Empty, Section } from "../components/section.tsx";
+import { TicketList } from "../features/tickets/ticket-list.tsx";
+
+export function ClientsPage() {
+  const [q, setQ] = useState("");
+  const [debounced] = useDebouncedValue(q.trim(), 200);
+  const clients = useClients(debounced);
+  return (
+    <Box p="md">
+      <Group justify="space-between" mb="sm">
+        <Title order={1}>Clients</Title>
+        <TextInput
+          aria-label="Search clients"
+          placeholder="Search clients"
+          value={q}
+          onChange={(e) => setQ(e.currentTarget.value)}
+          w={260}
+        />
+      </Group>
+      <Paper>
+        <Table highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Phone</Table.Th>
+              <Table.Th>Email domains</Table.Th>
+              <Table.Th ta="right">Open tickets</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {(clients.data ?? []).map((c) => (
+              <Table.Tr key={c.id}>
+                <Table.Td>
+                  <Anchor component={Link} href={`/clients/${c.id}`} fz="sm">
+                    {c.name}
+                  </Anchor>
+                </Table.Td>
+                <Table.Td>{c.phone ?? ""}</Table.Td>
+                <Table.Td c="dimmed">{c.emailDomains.join(", ")}</Table.Td>
+                <Table.Td ta="right">{c.openTickets ?? ""}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+        {clients.data?.length === 0 && <Empty>No clients match.</Empty>}
+      </Paper>
+    </Box>
+  );
+}
+
+export function ClientPage() {
+  const { id } = useParams<{ id: string }>();
+  const client = useQuery({ queryKey: keys.client(id), queryFn: () => get<ClientDto>(`/clients/${id}`) });
+  const sites = useSites(id);
+  const contacts = useContacts("", { clientId: id });
+  const open = useTicketList({ queue: "all", state: "open", clientId: [id], sort: "priority", limit: 200 });
+  if (client.isError) return <ErrorPage error={client.error} />;
+  const c = client.data;
+  return (
+    <Stack p="md" gap="md">
+      <div>
+        <Title order={1}>{c?.name ?? "…"}</Title>
+        <Text c="dimmed" fz="sm">
+          {[c?.phone, c?.website, c?.emailDomains.join(", ")].filter(Boolean).join(" · ")}
+        </Text>
+        {c?.notes && (
+          <Text fz="sm" mt={4}>
+            {c.notes}
+          </Text>
+        )}
+      </div>
+      <Grid gap="md">
+        <Grid.Col span={{ base: 12, lg: 8 }}>
+          <Section id="client-open-tickets" title="Open tickets" count={open.data?.items.length}>
+            <TicketList
+              label="Open tickets"
+              items={open.data?.items ?? []}
+              keyboard
+              empty={<Empty>No open tickets.</Empty>}
+            />
+          </Section>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, lg: 4 }}>
+          <Stack gap="md">
+            <Section id="client-sites" title="Sites" count={sites.data?.length}>
+              <Stack gap={0}>
+                {(sites.data ?? []).map((s) => (
+                  <Box
+                    key={s.id}
+                    px="sm"
+                    py={6}
+                    style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}
+                  >
+                    <Text fz="sm" fw={600}>
+                      {s.name}
+                    </Text>
+                    <Text fz="xs" c="dimmed">
+                      {[s.addressLine1, s.city, s.region].filter(Boolean).join(", ")} · {s.timezone}
+                      {s.phone ? ` · ${s.phone}` : ""}
+                    </Text>
+                  </Box>
+                ))}
+                {sites.data?.length === 0 && <Empty>No sites.</Empty>}
+              </Stack>
+            </Section>
+            <Section id="client-contacts" title="Contacts" count={contacts.data?.length}>
+              <Stack gap={0}>
+                {(contacts.data ?? []).map((p) => (
+                  <Group
+                    key={p.id}
+                    px="sm"
+                    py={5}
+                    justify="space-between"
+                    wrap="nowrap"
+                    style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}
+                  >
+                    <Group gap={6} wrap="nowrap">
+                      <Anchor component={Link} href={`/contacts/${p.id}`} fz="sm">
+                        {p.name}
+                      </Anchor>
+                      {p.vip && <VipBadge />}
+                    </Group>
+                    <Text fz="xs" c="dimmed" className="sb-ellipsis">
+                      {p.phones[0]?.number ?? p.emails[0] ?? ""}
+                    </Text>
+                  </Group>
+                ))}
+                {contacts.data?.length === 0 && <Empty>No contacts.</Empty>}
+              </Stack>
+            </Section>
+            {c && !c.active && <Badge color="gray">Inactive client</Badge>}
+          </Stack>
+        </Grid.Col>
+      </Grid>
+    </Stack>
+  );
+}
