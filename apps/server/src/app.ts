@@ -16,11 +16,13 @@ import {
 } from "fastify-type-provider-zod";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
+import { agentRoutes } from "./domains/agents/routes.ts";
 import { auditRoutes } from "./domains/audit/routes.ts";
 import { authRoutes } from "./domains/auth/routes.ts";
 import { contactRoutes } from "./domains/clients/contacts-routes.ts";
 import { clientRoutes } from "./domains/clients/routes.ts";
 import { consoleRoutes } from "./domains/console/routes.ts";
+import { emailRoutes } from "./domains/email/routes.ts";
 import type { LiveHub } from "./domains/events/live.ts";
 import { eventRoutes } from "./domains/events/routes.ts";
 import { searchRoutes } from "./domains/search/routes.ts";
@@ -91,6 +93,7 @@ export async function buildApp(deps: AppDeps) {
   await systemRoutes(api, deps);
   await setupRoutes(api, deps);
   await authRoutes(api, deps);
+  await agentRoutes(api, deps);
   await userRoutes(api, deps);
   await teamRoutes(api, deps);
   await clientRoutes(api, deps);
@@ -99,6 +102,7 @@ export async function buildApp(deps: AppDeps) {
   await ticketRoutes(api, deps);
   await searchRoutes(api, deps);
   await eventRoutes(api, deps);
+  await emailRoutes(api, deps);
   await consoleRoutes(api, deps);
   app.get("/api/openapi.json", { config: { public: true }, schema: { hide: true } }, async () =>
     app.swagger(),

@@ -5,9 +5,11 @@ import type { Config } from "./config.ts";
 import { connectDatabase } from "./db/database.ts";
 import { type EmbeddedServer, startEmbeddedPostgres } from "./db/embedded.ts";
 import { migrateToLatest } from "./db/migrate.ts";
+import { registerEmailHandlers, startEmailChannel } from "./domains/email/channel.ts";
 import { EventDispatcher } from "./domains/events/dispatcher.ts";
 import { LiveHub } from "./domains/events/live.ts";
 import { ensureAdminFromEnv } from "./domains/setup/service.ts";
+import { startGateway } from "./gateway/start.ts";
 import { LocalBlobStore } from "./lib/blob-store.ts";
 import { startBoss } from "./lib/jobs.ts";
 
@@ -78,12 +80,18 @@ export async function startServer(config: Config, log = createLogger(config)) {
 
     if (roles.has("worker")) {
       const dispatcher = new EventDispatcher(database.db, boss);
+      registerEmailHandlers(dispatcher, { ...deps, log });
       await dispatcher.start(live);
       closers.push(() => dispatcher.stop());
     }
 
+    // Inbound mail (SMTP listener when SWITCHBOARD_SMTP_PORT is set, IMAP sessions) and outbound delivery.
+    closers.push((await startEmailChannel({ ...deps, log }, { worker: roles.has("worker") })).stop);
+
     const app = await buildApp(deps);
     closers.push(() => app.close());
+    // Agents connect over WebSocket on the same port; stopped before the app so they are told first.
+    if (roles.has("gateway")) closers.push((await startGateway(app, deps)).stop);
     await app.listen({ port: config.PORT, host: config.HOST });
     log.info({ url: `http://localhost:${config.PORT}`, roles: [...roles] }, "Switchboard is ready");
 

@@ -1,0 +1,22 @@
+import { readFileSync } from "node:fs";
+
+/** Resident memory of a process, bytes (Linux /proc). */
+export function rssBytes(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The soft limit on open files of this process (the server and each fleet worker inherit it). */
+export function openFileLimit(): number {
+  const m = readFileSync("/proc/self/limits", "utf8").match(/^Max open files\s+(\d+)/m);
+  return m ? Number(m[1]) : 1024;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
