@@ -68,6 +68,8 @@ export async function launchBrowser(): Promise<{
     viewport: { width: 1440, height: 900 },
     colorScheme: "light",
     timezoneId: "UTC",
+    // No fades: axe must see the page as it settles, not an overlay half-way through its transition.
+    reducedMotion: "reduce",
   });
   context.setDefaultTimeout(10_000);
   const page = context.pages()[0] ?? (await context.newPage());
@@ -90,6 +92,10 @@ export async function screenshot(page: Page, name: string) {
 
 /** axe-core on the page as it is: no serious or critical violations allowed. */
 export async function expectAccessible(page: Page, what: string) {
+  // Let any transition still running finish first (contrast is measured on the settled page).
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== "running"), null, {
+    timeout: 5000,
+  });
   const result = await new AxeBuilder({ page })
     .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
     .analyze();

@@ -32,6 +32,8 @@ const variantColorResolver: VariantColorsResolver = (input) => {
 
 /** Dense and calm: small type, quiet borders, one accent colour, status shown by colour and text both. */
 export const theme = createTheme({
+  // People who ask their system for less motion get no transitions at all.
+  respectReducedMotion: true,
   primaryColor: "indigo",
   variantColorResolver,
   primaryShade: { light: 7, dark: 4 },

@@ -51,6 +51,7 @@ describe("agent gateway: presence, bad input and abuse", () => {
       .selectFrom("domain_events")
       .select(["type", "payload"])
       .where("type", "in", ["device.online", "device.offline"])
+      .orderBy("id")
       .execute();
     const of = (id: string) => events.filter((e) => e.payload.deviceId === id).map((e) => e.type);
     expect(of(silent.deviceId)).toEqual(["device.online", "device.offline"]);

@@ -1,11 +1,13 @@
+import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
-import { sql, type Transaction } from "kysely";
-import type { DB } from "../../db/schema.ts";
+import { type Insertable, type Selectable, sql, type Transaction } from "kysely";
+import type { DB, EmailMessagesTable } from "../../db/schema.ts";
 import { AppError } from "../../http/errors.ts";
 import { bossDb } from "../../lib/jobs.ts";
 import { systemActor } from "../auth/actor.ts";
 import { emitEvent } from "../events/outbox.ts";
 import type { EmailDeps } from "./deps.ts";
+import { type OutcomeAttachment, recordOutcome } from "./outcome.ts";
 import { type ParsedEmail, parseEmail, UnparseableEmailError } from "./parse.ts";
 import { type Outcome, route } from "./routing.ts";
 
@@ -29,6 +31,62 @@ export interface InboundJob {
   clientId?: string;
 }
 
+const INBOUND_RETRY = { retryLimit: 10, retryDelay: 2, retryBackoff: true };
+
+type Pending = {
+  values: Insertable<EmailMessagesTable> & { id: string };
+  resolve: (id: string) => void;
+  reject: (err: unknown) => void;
+};
+
+/**
+ * Accepts that arrive while a commit is in flight share the next transaction: one multi-row insert of
+ * their rows and one insert of their jobs, so concurrent senders pay for one commit, not one each.
+ * Every caller is answered only after the transaction holding its row and job has committed (and all
+ * of a failed transaction's callers get the error, so each sender retries).
+ */
+class AcceptBatcher {
+  private pending: Pending[] = [];
+  private running = false;
+  private readonly deps: EmailDeps;
+  constructor(deps: EmailDeps) {
+    this.deps = deps;
+  }
+
+  add(values: Pending["values"]) {
+    return new Promise<string>((resolve, reject) => {
+      this.pending.push({ values, resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain() {
+    this.running = true;
+    while (this.pending.length) {
+      const batch = this.pending.splice(0, 100);
+      try {
+        await this.deps.db.transaction().execute(async (trx) => {
+          await trx
+            .insertInto("email_messages")
+            .values(batch.map((p) => p.values))
+            .execute();
+          await this.deps.boss.insert(
+            INBOUND_QUEUE,
+            batch.map((p) => ({ data: { id: p.values.id }, ...INBOUND_RETRY })),
+            { db: bossDb(trx) },
+          );
+        });
+        for (const p of batch) p.resolve(p.values.id);
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.running = false;
+  }
+}
+
+const batchers = new WeakMap<EmailDeps, AcceptBatcher>();
+
 /**
  * Step one of every inbound message: the raw bytes go to the blob store, then one transaction records
  * the message and enqueues its processing job. Only after it commits does the SMTP listener answer 250
@@ -36,34 +94,27 @@ export interface InboundJob {
  */
 export async function acceptMessage(deps: EmailDeps, input: AcceptInput): Promise<string> {
   const blob = await deps.blobs.put(input.raw);
-  return deps.db.transaction().execute(async (trx) => {
-    const row = await trx
-      .insertInto("email_messages")
-      .values({
-        direction: "inbound",
-        source: input.source,
-        mailbox_id: input.mailboxId ?? null,
-        status: "received",
-        envelope_from: input.envelopeFrom ?? null,
-        envelope_to: (input.envelopeTo ?? []).map((a) => a.toLowerCase()),
-        raw_key: blob.key,
-        raw_sha256: blob.sha256,
-        size_bytes: blob.sizeBytes,
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    await enqueueInbound(deps, trx, { id: row.id });
-    return row.id;
+  let batcher = batchers.get(deps);
+  if (!batcher) {
+    batcher = new AcceptBatcher(deps);
+    batchers.set(deps, batcher);
+  }
+  return batcher.add({
+    id: randomUUID(),
+    direction: "inbound",
+    source: input.source,
+    mailbox_id: input.mailboxId ?? null,
+    status: "received",
+    envelope_from: input.envelopeFrom ?? null,
+    envelope_to: (input.envelopeTo ?? []).map((a) => a.toLowerCase()),
+    raw_key: blob.key,
+    raw_sha256: blob.sha256,
+    size_bytes: blob.sizeBytes,
   });
 }
 
 export async function enqueueInbound(deps: EmailDeps, trx: Transaction<DB>, job: InboundJob) {
-  await deps.boss.send(INBOUND_QUEUE, job, {
-    db: bossDb(trx),
-    retryLimit: 10,
-    retryDelay: 2,
-    retryBackoff: true,
-  });
+  await deps.boss.send(INBOUND_QUEUE, job, { db: bossDb(trx), ...INBOUND_RETRY });
 }
 
 export async function readBlob(stream: Readable): Promise<Buffer> {
@@ -80,10 +131,10 @@ export async function readBlob(stream: Readable): Promise<Buffer> {
 export async function processInbound(
   deps: EmailDeps,
   job: InboundJob,
-  opts: { finalAttempt?: boolean } = {},
+  opts: { finalAttempt?: boolean; row?: MessageRow | null } = {},
 ): Promise<string | null> {
   try {
-    return await processOnce(deps, job);
+    return await processOnce(deps, job, opts.row);
   } catch (err) {
     // A refusal by the ticket service will not pass on a retry, and nothing does after the last one:
     // the message goes to quarantine with the reason rather than wait unseen in `received`.
@@ -116,12 +167,25 @@ async function holdInQuarantine(deps: EmailDeps, id: string, reason: string) {
   });
 }
 
-async function processOnce(deps: EmailDeps, job: InboundJob): Promise<string | null> {
-  const row = await deps.db
-    .selectFrom("email_messages")
-    .selectAll()
-    .where("id", "=", job.id)
-    .executeTakeFirst();
+type MessageRow = Selectable<EmailMessagesTable>;
+
+/** The rows of a batch of jobs in one query: the worker hands each to processInbound. */
+export async function loadMessages(deps: EmailDeps, ids: string[]) {
+  const rows = ids.length
+    ? await deps.db.selectFrom("email_messages").selectAll().where("id", "in", ids).execute()
+    : [];
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+async function processOnce(
+  deps: EmailDeps,
+  job: InboundJob,
+  prefetched?: MessageRow | null,
+): Promise<string | null> {
+  // A prefetched row may be stale (another run finished it since): the locked status check below decides.
+  const row =
+    prefetched ??
+    (await deps.db.selectFrom("email_messages").selectAll().where("id", "=", job.id).executeTakeFirst());
   if (row?.status !== "received" || !row.raw_key) return row?.status ?? null;
 
   let parsed: ParsedEmail | null = null;
@@ -140,12 +204,15 @@ async function processOnce(deps: EmailDeps, job: InboundJob): Promise<string | n
   const stored = parsed ? await Promise.all(parsed.attachments.map((a) => deps.blobs.put(a.content))) : [];
 
   return deps.db.transaction().execute(async (trx) => {
-    const locked = await trx
-      .selectFrom("email_messages")
-      .select(["status"])
-      .where("id", "=", row.id)
-      .forUpdate()
-      .executeTakeFirst();
+    // One sender's messages are processed one at a time: two first mails from a new address must not
+    // make two contacts, and the rate limit must count what committed before. The sender's lock is taken
+    // with the row's, in this statement, so routing's lookups (the next statement) see what the previous
+    // holder committed.
+    const sender = parsed ? `email-sender:${parsed.from?.address ?? ""}` : null;
+    const { rows: lockedRows } = await sql<{ status: string }>`
+      select status, case when ${sender}::text is not null then pg_advisory_xact_lock(hashtext(${sender}::text)) end
+      from email_messages where id = ${row.id} for update`.execute(trx);
+    const locked = lockedRows[0];
     if (locked?.status !== "received") return locked?.status ?? null;
     const outcome: Outcome =
       failure || !parsed
@@ -153,63 +220,48 @@ async function processOnce(deps: EmailDeps, job: InboundJob): Promise<string | n
         : await route(deps, trx, row, parsed, job);
 
     let html = parsed?.html ?? null;
+    const attachments: OutcomeAttachment[] = [];
     if (parsed && outcome.status === "processed") {
       for (const [i, a] of parsed.attachments.entries()) {
         const blob = stored[i];
         if (!blob) continue;
-        const att = await trx
-          .insertInto("attachments")
-          .values({
-            ticket_id: outcome.ticketId,
-            timeline_entry_id: outcome.entryId,
-            filename: a.filename,
-            content_type: a.contentType,
-            size_bytes: blob.sizeBytes,
-            sha256: blob.sha256,
-            storage_key: blob.key,
-          })
-          .returning("id")
-          .executeTakeFirstOrThrow();
-        await trx
-          .insertInto("email_attachment_parts")
-          .values({ attachment_id: att.id, email_message_id: row.id, content_id: a.cid, inline: a.inline })
-          .execute();
+        const id = randomUUID();
+        attachments.push({
+          id,
+          ticket_id: outcome.ticketId,
+          timeline_entry_id: outcome.entryId,
+          filename: a.filename,
+          content_type: a.contentType,
+          size_bytes: blob.sizeBytes,
+          sha256: blob.sha256,
+          storage_key: blob.key,
+          content_id: a.cid,
+          inline: a.inline,
+        });
         // Inline images point at the stored attachment, so the view shows them without remote loads.
-        if (a.cid && html) html = html.split(`cid:${a.cid}`).join(`/api/v1/attachments/${att.id}`);
+        if (a.cid && html) html = html.split(`cid:${a.cid}`).join(`/api/v1/attachments/${id}`);
       }
     }
-    await trx
-      .updateTable("email_messages")
-      .set({
-        status: outcome.status,
-        mailbox_id: row.mailbox_id,
-        status_reason: "reason" in outcome ? outcome.reason : null,
-        message_id: parsed?.messageId ?? null,
-        in_reply_to: parsed?.inReplyTo ?? null,
-        reference_ids: parsed?.references ?? [],
-        subject: parsed?.subject ?? null,
-        from_address: parsed?.from?.address ?? null,
-        to_addresses: parsed?.to ?? [],
-        cc_addresses: parsed?.cc ?? [],
-        body_html: html,
-        is_auto_reply: parsed?.autoReply != null,
-        auto_reply_reason: parsed?.autoReply ?? null,
-        ticket_id: "ticketId" in outcome ? outcome.ticketId : null,
-        timeline_entry_id: "entryId" in outcome ? outcome.entryId : null,
-        contact_id: "contactId" in outcome ? outcome.contactId : null,
-        related_ticket_id: "related" in outcome ? (outcome.related ?? null) : null,
-        processed_at: new Date(),
-        attempts: sql`attempts + 1`,
-      })
-      .where("id", "=", row.id)
-      .execute();
-    const ticketId = "ticketId" in outcome ? outcome.ticketId : null;
-    // Scoped to the ticket's client; held messages carry no content in the event, only that one arrived.
-    await emitEvent(trx, systemActor("email"), {
-      type: `email.${outcome.status}`,
-      ticketId,
-      clientId: "clientId" in outcome ? outcome.clientId : null,
-      payload: { emailMessageId: row.id },
+    await recordOutcome(trx, row.id, attachments, {
+      status: outcome.status,
+      mailbox_id: row.mailbox_id,
+      status_reason: "reason" in outcome ? outcome.reason : null,
+      message_id: parsed?.messageId ?? null,
+      in_reply_to: parsed?.inReplyTo ?? null,
+      reference_ids: parsed?.references ?? [],
+      subject: parsed?.subject ?? null,
+      from_address: parsed?.from?.address ?? null,
+      to_addresses: parsed?.to ?? [],
+      cc_addresses: parsed?.cc ?? [],
+      body_html: html,
+      is_auto_reply: parsed?.autoReply != null,
+      auto_reply_reason: parsed?.autoReply ?? null,
+      ticket_id: "ticketId" in outcome ? outcome.ticketId : null,
+      timeline_entry_id: "entryId" in outcome ? outcome.entryId : null,
+      contact_id: "contactId" in outcome ? outcome.contactId : null,
+      related_ticket_id: "related" in outcome ? (outcome.related ?? null) : null,
+      // Scoped to the ticket's client; held messages carry no content in the event, only that one arrived.
+      event_client_id: "clientId" in outcome ? outcome.clientId : null,
     });
     return outcome.status;
   });

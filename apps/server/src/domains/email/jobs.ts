@@ -1,24 +1,27 @@
 import type { JobWithMetadata } from "pg-boss";
 import type { EmailDeps } from "./deps.ts";
-import { INBOUND_QUEUE, type InboundJob, processInbound } from "./ingest.ts";
+import { INBOUND_QUEUE, type InboundJob, loadMessages, processInbound } from "./ingest.ts";
 import { OUTBOUND_QUEUE, sendOutbound } from "./outbound.ts";
 import { closeTransports } from "./transport.ts";
 
-/** Creates the email queues; every process that enqueues (api and worker roles) needs them to exist. */
+const INBOUND_POLICY = { retryLimit: 10, retryDelay: 2, retryBackoff: true };
+const OUTBOUND_POLICY = { retryLimit: 8, retryDelay: 30, retryBackoff: true, retryDelayMax: 3600 };
+
+/**
+ * Creates the email queues; every process that enqueues (api and worker roles) needs them to exist.
+ * `notify` stays off (and is switched off on queues created before): a queue with it makes every send
+ * issue a pg_notify in the sender's transaction, and PostgreSQL serialises the commits of all
+ * transactions that notified - the SMTP accept and the processing transaction would queue behind each
+ * other. Workers poll instead, briefly while a backlog drains (see startEmailWorkers).
+ */
 export async function createEmailQueues(deps: EmailDeps) {
-  await deps.boss.createQueue(INBOUND_QUEUE, {
-    retryLimit: 10,
-    retryDelay: 2,
-    retryBackoff: true,
-    notify: true,
-  });
-  await deps.boss.createQueue(OUTBOUND_QUEUE, {
-    retryLimit: 8,
-    retryDelay: 30,
-    retryBackoff: true,
-    retryDelayMax: 3600,
-    notify: true,
-  });
+  for (const [name, policy] of [
+    [INBOUND_QUEUE, INBOUND_POLICY],
+    [OUTBOUND_QUEUE, OUTBOUND_POLICY],
+  ] as const) {
+    await deps.boss.createQueue(name, policy);
+    await deps.boss.updateQueue(name, { notify: false });
+  }
 }
 
 /** Settles each job of a batch on its own: one poison message fails alone and is retried alone. */
@@ -55,11 +58,20 @@ export async function startEmailWorkers(deps: EmailDeps, opts: { concurrency?: n
         includeMetadata: true,
         perJobResults: true,
       },
-      (jobs) =>
-        settleEach(jobs as JobWithMetadata<InboundJob>[], (job) => {
+      async (jobs) => {
+        // One query for the batch's rows instead of one per message; each still runs in its own transaction.
+        const rows = await loadMessages(
+          deps,
+          jobs.map((j) => j.data.id),
+        ).catch(() => new Map());
+        return settleEach(jobs as JobWithMetadata<InboundJob>[], (job) => {
           const j = job as JobWithMetadata<InboundJob>;
-          return processInbound(deps, j.data, { finalAttempt: j.retryCount >= j.retryLimit });
-        }),
+          return processInbound(deps, j.data, {
+            finalAttempt: j.retryCount >= j.retryLimit,
+            row: rows.get(j.data.id),
+          });
+        });
+      },
     ),
   ]);
   workers.push([
@@ -67,9 +79,9 @@ export async function startEmailWorkers(deps: EmailDeps, opts: { concurrency?: n
     await deps.boss.work<{ id: string }>(
       OUTBOUND_QUEUE,
       {
-        batchSize: 4,
+        batchSize: 8,
         burstWhenBatchFull: true,
-        pollingIntervalSeconds: 1,
+        pollingIntervalSeconds: 0.5,
         includeMetadata: true,
         perJobResults: true,
       },

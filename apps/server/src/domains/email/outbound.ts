@@ -4,9 +4,8 @@ import { sql, type Transaction } from "kysely";
 import type { DB, EmailTemplateKey } from "../../db/schema.ts";
 import { bossDb } from "../../lib/jobs.ts";
 import { systemActor } from "../auth/actor.ts";
-import { emitEvent } from "../events/outbox.ts";
 import type { EmailDeps } from "./deps.ts";
-import { loadTemplate, render } from "./templates.ts";
+import { pickTemplate, render } from "./templates.ts";
 import { withToken } from "./threading.ts";
 import { PermanentSendError, transportFor } from "./transport.ts";
 
@@ -28,20 +27,47 @@ export interface OutboundInput {
   sourceEventId?: number;
 }
 
-/** The Message-IDs of a ticket's conversation, oldest first: what a reply cites so mail programs thread it. */
-async function conversation(trx: Transaction<DB>, ticketId: string) {
-  const rows = await trx
-    .selectFrom("email_messages")
-    .select(["message_id", "direction"])
-    .where("ticket_id", "=", ticketId)
-    .where("message_id", "is not", null)
-    .where("status", "in", ["processed", "queued", "sent"])
-    .orderBy("received_at", "desc")
-    .limit(20)
-    .execute();
-  const ids = rows.map((r) => r.message_id as string).reverse();
-  const lastInbound = rows.find((r) => r.direction === "inbound")?.message_id ?? null;
-  return { ids, lastInbound };
+interface TemplateContext {
+  id: string;
+  number: number;
+  subject: string;
+  client_id: string;
+  client_name: string;
+  from_address: string | null;
+  signature: string | null;
+  contact_name: string | null;
+  mailbox: { id: string; address: string } | null;
+  templates: Array<{ subject: string; body: string; client_id: string | null }> | null;
+  /** The conversation's Message-IDs, newest first. */
+  convo: Array<{ message_id: string; direction: string }> | null;
+}
+
+/**
+ * What rendering a template for a ticket needs, in one round trip: the ticket, its client's settings,
+ * the mailbox to send from (the given one, else the one the customer last wrote to), the template
+ * candidates and the Message-IDs of the conversation (what a reply cites so mail programs thread it).
+ */
+async function templateContext(trx: Transaction<DB>, input: OutboundInput) {
+  const { rows } = await sql<TemplateContext>`
+    select t.id, t.number, t.subject, t.client_id, c.name as client_name, s.from_address, s.signature,
+      nullif(trim(p.first_name || ' ' || p.last_name), '') as contact_name,
+      (select row_to_json(mb) from (select id, address from email_mailboxes where active
+        and id = coalesce(${input.mailboxId ?? null}::uuid, (select mailbox_id from email_messages
+          where ticket_id = t.id and direction = 'inbound' and mailbox_id is not null
+          order by received_at desc limit 1))) mb) as mailbox,
+      (select json_agg(tp) from (select subject, body, client_id from email_templates
+        where key = ${input.template} and (client_id = t.client_id or client_id is null)) tp) as templates,
+      (select json_agg(cv) from (select message_id, direction from email_messages
+        where ticket_id = t.id and message_id is not null and status in ('processed', 'queued', 'sent')
+        order by received_at desc limit 20) cv) as convo
+    from tickets t
+    join clients c on c.id = t.client_id
+    left join contacts p on p.id = t.contact_id
+    left join email_client_settings s on s.client_id = t.client_id
+    where t.id = ${input.ticketId}`.execute(trx);
+  const t = rows[0];
+  if (!t) throw new Error(`queueTemplated: no ticket ${input.ticketId}`);
+  return t;
 }
 
 /**
@@ -50,39 +76,10 @@ async function conversation(trx: Transaction<DB>, ticketId: string) {
  * the change is saved and never when it rolled back. Returns the message id, or null if already queued.
  */
 export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, input: OutboundInput) {
-  const t = await trx
-    .selectFrom("tickets as t")
-    .innerJoin("clients as c", "c.id", "t.client_id")
-    .leftJoin("contacts as p", "p.id", "t.contact_id")
-    .leftJoin("email_client_settings as s", "s.client_id", "t.client_id")
-    .select([
-      "t.id",
-      "t.number",
-      "t.subject",
-      "t.client_id",
-      "c.name as client_name",
-      "s.from_address",
-      "s.signature",
-    ])
-    .select(sql<string | null>`nullif(trim(p.first_name || ' ' || p.last_name), '')`.as("contact_name"))
-    .where("t.id", "=", input.ticketId)
-    .executeTakeFirstOrThrow();
-  const mailbox = await trx
-    .selectFrom("email_mailboxes")
-    .select(["id", "address"])
-    .where("active", "=", true)
-    .$if(!!input.mailboxId, (q) => q.where("id", "=", input.mailboxId as string))
-    .$if(!input.mailboxId, (q) =>
-      q.where(
-        "id",
-        "=",
-        sql<string>`(select mailbox_id from email_messages where ticket_id = ${t.id} and direction = 'inbound'
-          and mailbox_id is not null order by received_at desc limit 1)`,
-      ),
-    )
-    .executeTakeFirst();
+  const t = await templateContext(trx, input);
+  const mailbox = t.mailbox;
   const from = t.from_address ?? mailbox?.address ?? deps.config.SWITCHBOARD_EMAIL_FROM ?? null;
-  const tpl = await loadTemplate(trx, input.template, t.client_id);
+  const tpl = pickTemplate(t.templates ?? [], input.template, t.client_id);
   const vars = {
     "ticket.number": t.number,
     "ticket.subject": t.subject,
@@ -91,7 +88,11 @@ export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, inpu
     body: input.body ?? "",
     signature: t.signature ?? "",
   };
-  const convo = await conversation(trx, t.id);
+  const newest = t.convo ?? [];
+  const convo = {
+    ids: newest.map((r) => r.message_id).reverse(),
+    lastInbound: newest.find((r) => r.direction === "inbound")?.message_id ?? null,
+  };
   const inReplyTo = input.inReplyTo ?? convo.lastInbound ?? convo.ids.at(-1) ?? null;
   const references = [
     ...new Set([...(input.references ?? convo.ids), ...(inReplyTo ? [inReplyTo] : [])]),
@@ -193,17 +194,24 @@ export async function sendOutbound(
   deps: EmailDeps,
   job: { id: string; retryCount: number; retryLimit: number },
 ) {
+  // The message and its mailbox's SMTP settings in one query.
   const m = await deps.db
-    .selectFrom("email_messages")
-    .selectAll()
-    .where("id", "=", job.id)
+    .selectFrom("email_messages as m")
+    .leftJoin("email_mailboxes as b", "b.id", "m.mailbox_id")
+    .selectAll("m")
+    .select(["b.smtp_host", "b.smtp_port", "b.smtp_tls", "b.smtp_user", "b.smtp_secret"])
+    .where("m.id", "=", job.id)
     .executeTakeFirst();
   if (m?.status !== "queued" || m.direction !== "outbound") return;
   let info: { response: string };
   try {
     if (!m.from_address)
       throw new PermanentSendError("no From address: set SWITCHBOARD_EMAIL_FROM or a mailbox");
-    const transport = await transportFor(deps, m.mailbox_id);
+    const transport = await transportFor(
+      deps,
+      m.mailbox_id,
+      m.mailbox_id && m.smtp_tls !== null ? { ...m, id: m.mailbox_id, smtp_tls: m.smtp_tls } : null,
+    );
     info = await transport.sendMail({
       from: m.from_address,
       to: m.to_addresses,
@@ -247,22 +255,18 @@ async function settle(
     sent_at?: Date;
   },
 ) {
-  await deps.db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable("email_messages")
-      .set({ ...set, attempts: sql`attempts + 1` })
-      .where("id", "=", id)
-      .execute();
-    if (set.status !== "queued") {
-      const t = ticketId
-        ? await trx.selectFrom("tickets").select("client_id").where("id", "=", ticketId).executeTakeFirst()
-        : undefined;
-      await emitEvent(trx, systemActor("email"), {
-        type: `email.${set.status}`,
-        ticketId,
-        clientId: t?.client_id ?? null,
-        payload: { emailMessageId: id, response: set.smtp_response ?? set.last_error ?? null },
-      });
-    }
-  });
+  // The outcome and, once final, its event (scoped to the ticket's client) in one statement.
+  await sql`
+    with u as (
+      update email_messages set status = ${set.status},
+        smtp_response = case when ${"smtp_response" in set} then ${set.smtp_response ?? null}::text else smtp_response end,
+        last_error = case when ${"last_error" in set} then ${set.last_error ?? null}::text else last_error end,
+        sent_at = case when ${"sent_at" in set} then ${set.sent_at ?? null}::timestamptz else sent_at end,
+        attempts = attempts + 1
+      where id = ${id}
+    )
+    insert into domain_events (type, client_id, ticket_id, actor_user_id, payload)
+    select ${`email.${set.status}`}, (select client_id from tickets where id = ${ticketId}::uuid), ${ticketId}::uuid,
+      ${systemActor("email").userId}, ${JSON.stringify({ emailMessageId: id, response: set.smtp_response ?? set.last_error ?? null })}::jsonb
+    where ${set.status} <> 'queued'`.execute(deps.db);
 }

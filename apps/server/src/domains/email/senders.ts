@@ -1,8 +1,6 @@
 import { sql, type Transaction } from "kysely";
 import type { DB } from "../../db/schema.ts";
-import { writeAudit } from "../audit/audit.ts";
 import type { Actor } from "../auth/actor.ts";
-import { emitEvent } from "../events/outbox.ts";
 
 export interface Sender {
   clientId: string;
@@ -12,56 +10,50 @@ export interface Sender {
 }
 
 /**
- * Sender to contact: a known address is that contact (preferring `preferClientId`, the client of the
- * ticket being answered, when the same address belongs to several); an unknown address at a client's
- * domain becomes a new contact of that client; else the mailbox's default client, without a contact.
+ * Sender to contact: a known address is that contact (routing's lookup prefers the client of the ticket
+ * being answered when the same address belongs to several); an unknown address at a client's domain
+ * becomes a new contact of that client; else the mailbox's default client, without a contact.
  * Null: nobody we know, the message waits in the unmatched queue.
  */
 export async function resolveSender(
   trx: Transaction<DB>,
   actor: Actor,
   from: { address: string; name: string },
-  opts: { preferClientId?: string | null; defaultClientId?: string | null },
+  found: {
+    contact: { id: string; client_id: string } | null;
+    domainClient: { id: string } | null;
+    defaultClientId?: string | null;
+  },
 ): Promise<Sender | null> {
   const address = from.address.toLowerCase();
-  const known = await sql<{ id: string; client_id: string }>`
-    select c.id, c.client_id from contacts c
-    where c.emails @> array[${address}]::text[] and c.active
-    order by (c.client_id = ${opts.preferClientId ?? null}) desc nulls last, c.created_at
-    limit 1`.execute(trx);
-  const contact = known.rows[0];
-  if (contact) return { clientId: contact.client_id, contactId: contact.id, via: "contact" };
-
-  const domain = address.split("@")[1] ?? "";
-  const client = await trx
-    .selectFrom("clients")
-    .select(["id", "name"])
-    .where(sql<boolean>`email_domains @> array[${domain}]::text[]`)
-    .where("active", "=", true)
-    .orderBy("created_at")
-    .executeTakeFirst();
+  if (found.contact)
+    return { clientId: found.contact.client_id, contactId: found.contact.id, via: "contact" };
+  const client = found.domainClient;
   if (client) {
     const { first, last } = splitName(from.name, address);
-    const created = await trx
-      .insertInto("contacts")
-      .values({ client_id: client.id, first_name: first, last_name: last, emails: [address] })
-      .returning(["id", "client_id", "first_name", "last_name"])
-      .executeTakeFirstOrThrow();
-    await writeAudit(trx, actor, {
-      action: "contact.create",
-      entityType: "contact",
-      entityId: created.id,
-      clientId: client.id,
-      after: { ...created, emails: [address], source: "email" },
-    });
-    await emitEvent(trx, actor, {
-      type: "contact.created",
-      clientId: client.id,
-      payload: { contactId: created.id, source: "email" },
-    });
+    // The contact, its audit row and its event in one statement.
+    const label = actor.kind === "system" ? `system:${actor.name}` : actor.name;
+    const { rows } = await sql<{ id: string }>`
+      with c as (
+        insert into contacts (client_id, first_name, last_name, emails)
+        values (${client.id}, ${first}, ${last}, ${[address]}::text[])
+        returning id, client_id, first_name, last_name
+      ), a as (
+        insert into audit_log (actor_user_id, actor_label, action, entity_type, entity_id, client_id, after, ip, request_id)
+        select ${actor.userId}, ${label}, 'contact.create', 'contact', c.id, c.client_id,
+          to_jsonb(c) || jsonb_build_object('emails', ${[address]}::text[], 'source', 'email'),
+          ${actor.ip ?? null}, ${actor.requestId ?? null}
+        from c
+      ), e as (
+        insert into domain_events (type, client_id, actor_user_id, payload)
+        select 'contact.created', c.client_id, ${actor.userId}, jsonb_build_object('contactId', c.id, 'source', 'email')
+        from c
+      )
+      select id from c`.execute(trx);
+    const created = rows[0] as { id: string };
     return { clientId: client.id, contactId: created.id, via: "domain" };
   }
-  if (opts.defaultClientId) return { clientId: opts.defaultClientId, contactId: null, via: "default" };
+  if (found.defaultClientId) return { clientId: found.defaultClientId, contactId: null, via: "default" };
   return null;
 }
 

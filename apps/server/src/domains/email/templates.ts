@@ -1,6 +1,4 @@
-import type { Transaction } from "kysely";
-import type { Database } from "../../db/database.ts";
-import type { DB, EmailTemplateKey } from "../../db/schema.ts";
+import type { EmailTemplateKey } from "../../db/schema.ts";
 
 export const TEMPLATE_KEYS: EmailTemplateKey[] = [
   "acknowledgement",
@@ -43,21 +41,11 @@ export function render(text: string, vars: TemplateVars): string {
 }
 
 /** The client's own template wins over the global one, which wins over the built-in default. */
-export async function loadTemplate(
-  db: Database | Transaction<DB>,
+export function pickTemplate(
+  rows: Array<{ subject: string; body: string; client_id: string | null }>,
   key: EmailTemplateKey,
   clientId: string | null,
 ) {
-  const rows = await db
-    .selectFrom("email_templates")
-    .select(["subject", "body", "client_id"])
-    .where("key", "=", key)
-    .where((eb) =>
-      clientId
-        ? eb.or([eb("client_id", "=", clientId), eb("client_id", "is", null)])
-        : eb("client_id", "is", null),
-    )
-    .execute();
   const own =
     rows.find((r) => r.client_id === clientId && clientId !== null) ?? rows.find((r) => r.client_id === null);
   return own ?? DEFAULT_TEMPLATES[key];

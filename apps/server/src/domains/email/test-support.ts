@@ -80,7 +80,7 @@ export async function startEmailStack(
   databaseUrl: string,
   opts: { workers?: boolean; listener?: boolean } = {},
 ) {
-  // LISTEN/NOTIFY wakes workers at once instead of at the next poll: tests wait less.
+  // Like the server, no LISTEN/NOTIFY (the email queues do not notify, see jobs.ts): workers poll.
   // Test files share one database: a pg-boss schema of their own keeps each file's jobs with its own
   // workers (and their blob store and config).
   const schema = `pgboss_email_${randomBytes(4).toString("hex")}`;
@@ -90,7 +90,6 @@ export async function startEmailStack(
     max: 4,
     supervise: false,
     schedule: false,
-    useListenNotify: true,
   });
   boss.on("error", () => {});
   await boss.start();

@@ -1,4 +1,6 @@
+import type { Selectable } from "kysely";
 import { createTransport } from "nodemailer";
+import type { EmailMailboxesTable } from "../../db/schema.ts";
 import type { EmailDeps } from "./deps.ts";
 import { secretBox } from "./secrets.ts";
 
@@ -10,10 +12,30 @@ export interface Transport {
 }
 const transports = new Map<string, Transport>();
 
-export async function transportFor(deps: EmailDeps, mailboxId: string | null): Promise<Transport> {
-  const mb = mailboxId
-    ? await deps.db.selectFrom("email_mailboxes").selectAll().where("id", "=", mailboxId).executeTakeFirst()
-    : undefined;
+type SmtpSettings = Pick<
+  Selectable<EmailMailboxesTable>,
+  "id" | "smtp_host" | "smtp_port" | "smtp_tls" | "smtp_user" | "smtp_secret"
+>;
+
+/**
+ * The transport for a mailbox's SMTP settings (or the relay). `loaded` is the mailbox when the caller
+ * read it already (null: it has none), which saves the lookup.
+ */
+export async function transportFor(
+  deps: EmailDeps,
+  mailboxId: string | null,
+  loaded?: SmtpSettings | null,
+): Promise<Transport> {
+  const mb =
+    loaded !== undefined
+      ? loaded
+      : mailboxId
+        ? await deps.db
+            .selectFrom("email_mailboxes")
+            .selectAll()
+            .where("id", "=", mailboxId)
+            .executeTakeFirst()
+        : undefined;
   let key: string;
   let options: object | string;
   if (mb?.smtp_host && mb.smtp_port) {
@@ -31,7 +53,8 @@ export async function transportFor(deps: EmailDeps, mailboxId: string | null): P
     };
   } else if (deps.config.SWITCHBOARD_SMTP_RELAY_URL) {
     key = `relay:${deps.config.SWITCHBOARD_SMTP_RELAY_URL}`;
-    options = deps.config.SWITCHBOARD_SMTP_RELAY_URL;
+    // Pooled like a mailbox's server: a connection per message would cost a TCP and SMTP handshake each.
+    options = { url: deps.config.SWITCHBOARD_SMTP_RELAY_URL, pool: true, maxConnections: 4 };
   } else {
     throw new PermanentSendError(
       "no outbound SMTP: set the mailbox's SMTP server or SWITCHBOARD_SMTP_RELAY_URL",
@@ -39,7 +62,7 @@ export async function transportFor(deps: EmailDeps, mailboxId: string | null): P
   }
   let t = transports.get(key);
   if (!t) {
-    t = createTransport(options as string) as unknown as Transport;
+    t = createTransport(options as unknown as string) as unknown as Transport;
     transports.set(key, t);
   }
   return t;
