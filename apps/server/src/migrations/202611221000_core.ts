@@ -172,8 +172,9 @@ create table tickets (
 create unique index tickets_number_key on tickets (number);
 create index tickets_open_priority_idx on tickets (priority, created_at, id) where is_open;
 create index tickets_open_assignee_idx on tickets (assignee_id, priority, created_at, id) where is_open;
-create index tickets_open_team_unassigned_idx on tickets (team_id, priority, created_at, id)
-  where is_open and assignee_id is null;
+-- The unassigned queue of "my teams" (plus team-less tickets): walked in priority order and filtered by
+-- team, which stays cheap because a technician's teams hold a good share of the unassigned tickets.
+create index tickets_open_unassigned_idx on tickets (priority, created_at, id) where is_open and assignee_id is null;
 create index tickets_open_client_idx on tickets (client_id, priority, created_at, id) where is_open;
 create index tickets_client_created_idx on tickets (client_id, created_at desc);
 create index tickets_waiting_idx on tickets (status_category, status_changed_at)
@@ -303,6 +304,7 @@ create table domain_events (
 );
 create index domain_events_pending_idx on domain_events (id) where dispatched_at is null;
 create index domain_events_ticket_idx on domain_events (ticket_id, id) where ticket_id is not null;
+create index domain_events_created_idx on domain_events (created_at);
 
 create table saved_views (
   id uuid primary key default gen_random_uuid(),
