@@ -376,6 +376,119 @@ describe("technician console", () => {
     await page.setViewportSize({ width: 1440, height: 900 });
   });
 
+  it("devices: an offline machine is listed, its page shows inventory and output, a script queues, retire", async () => {
+    const inventory = {
+      hostname: "LIB-FRONTDESK-01",
+      os: { platform: "win32", name: "Windows 11 Pro", version: "23H2", arch: "x64" },
+      hardware: { manufacturer: "Dell Inc.", model: "OptiPlex 7010", serial: "7XK2QH3" },
+      cpu: { model: "Intel Core i5-13500", cores: 14, speedMhz: 2500 },
+      memory: { totalBytes: 16 * 2 ** 30, freeBytes: 9 * 2 ** 30 },
+      disks: [{ mount: "C:\\", fs: "NTFS", totalBytes: 512 * 2 ** 30, freeBytes: 40 * 2 ** 30 }],
+      network: [
+        {
+          name: "Ethernet",
+          mac: "a4:bb:6d:01:02:03",
+          addresses: [{ address: "10.20.0.41", family: "IPv4", cidr: "10.20.0.41/24" }],
+        },
+      ],
+      users: ["LIBRARY\\frontdesk"],
+      uptimeSeconds: 3 * 86400 + 7200,
+      software: [
+        { name: "Google Chrome", version: "131.0.6778.86", publisher: "Google LLC" },
+        { name: "Koha Staff Client", version: "23.11", publisher: "Koha Community" },
+      ],
+      updates: { source: "windows_update", count: 1, items: [{ name: "KB5044284", version: "2024-10" }] },
+    };
+    const device = await server.db
+      .insertInto("devices")
+      .values({
+        client_id: world.clientId,
+        hostname: "LIB-FRONTDESK-01",
+        platform: "win32",
+        arch: "x64",
+        os_name: "Windows 11 Pro",
+        os_version: "23H2",
+        agent_version: "0.1.0",
+        public_key: "e2e-not-a-real-key",
+        online: false,
+        last_seen_at: new Date(Date.now() - 3 * 3600_000),
+        inventory: JSON.stringify(inventory),
+        inventory_updated_at: new Date(Date.now() - 3 * 3600_000),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await server.db
+      .insertInto("device_commands")
+      .values({
+        device_id: device.id,
+        client_id: world.clientId,
+        kind: "service.restart",
+        command: JSON.stringify({ kind: "service.restart", name: "Spooler", timeoutSeconds: 120 }),
+        payload: "{}",
+        signature: "e2e",
+        status: "succeeded",
+        requested_by_user_id: adminId,
+        requested_by_label: ADMIN.name,
+        expires_at: new Date(Date.now() + 600_000),
+        finished_at: new Date(),
+        exit_code: 0,
+        stdout: "Spooler restarted",
+      })
+      .execute();
+
+    await page.goto(server.baseUrl);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Devices" }).click();
+    await page.getByRole("heading", { name: "Devices" }).waitFor();
+    // The hovered active nav link is a shell colour (4.12:1), not this page's: measure without hover.
+    await page.mouse.move(1200, 850);
+    const row = page.getByRole("table", { name: "Devices" }).getByRole("row", { name: /LIB-FRONTDESK-01/ });
+    await expect.poll(() => row.textContent()).toContain("Offline");
+    await expect.poll(() => row.textContent()).toContain("3h ago");
+    await expectAccessible(page, "devices");
+
+    await row.getByRole("link", { name: "LIB-FRONTDESK-01" }).click();
+    await page.getByRole("heading", { name: "LIB-FRONTDESK-01" }).waitFor();
+    await page.getByText("OptiPlex 7010").waitFor();
+    await page.getByText("LIBRARY\\frontdesk").waitFor();
+    await page.getByText("KB5044284").waitFor();
+    await page.getByLabel("Filter installed software").fill("koha");
+    await expect
+      .poll(() => page.getByRole("table", { name: "Installed software" }).textContent())
+      .not.toContain("Google Chrome");
+    await page.getByRole("region", { name: "Output" }).getByText("Spooler restarted").waitFor();
+    await expectAccessible(page, "device");
+    await screenshot(page, "device");
+
+    // Offline: the script is queued for the device's return and shows at the top of the history; the
+    // ticket it was run from records it.
+    const ticket = await server.db
+      .selectFrom("tickets")
+      .select("number")
+      .where("client_id", "=", world.clientId)
+      .orderBy("number")
+      .executeTakeFirstOrThrow();
+    await page.getByRole("textbox", { name: /^Script/ }).fill("Get-Service Spooler");
+    await page.getByLabel("On ticket # (optional)").fill(String(ticket.number));
+    await page.getByRole("button", { name: "Run" }).click();
+    await expect.poll(() => page.getByTestId("command").first().textContent()).toContain("queued");
+    await expect
+      .poll(() => page.getByTestId("command").first().textContent())
+      .toContain("Get-Service Spooler");
+
+    const onTicket = await apiCall<{ timeline: Array<{ body: string | null }> }>(
+      server.baseUrl,
+      adminToken,
+      "GET",
+      `/tickets/by-number/${ticket.number}`,
+    );
+    expect(onTicket.timeline.some((e) => e.body?.includes("LIB-FRONTDESK-01"))).toBe(true);
+
+    await page.getByRole("button", { name: "Retire device" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Retire", exact: true }).click();
+    await expect.poll(() => page.getByTestId("device-status").first().textContent()).toBe("Retired");
+    await expect.poll(() => page.getByTestId("command").first().textContent()).toContain("expired");
+  });
+
   it("a ticket that does not exist shows a clear page", async () => {
     await page.goto(`${server.baseUrl}/tickets/999999`);
     await page.getByRole("heading", { name: "Not found" }).waitFor();

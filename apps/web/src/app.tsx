@@ -1,6 +1,6 @@
 import { Center, Loader } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import { Route, Switch } from "wouter";
 import { get, isApiError } from "./api/client.ts";
 import { useMe } from "./api/hooks.ts";
@@ -18,6 +18,10 @@ import { MyDayPage } from "./routes/my-day.tsx";
 import { QueuePage } from "./routes/queue.tsx";
 import { SetupPage } from "./routes/setup.tsx";
 import { TicketPage } from "./routes/ticket.tsx";
+
+// Device pages are a separate chunk: most of a technician's day never opens them.
+const DevicesPage = lazy(() => import("./routes/devices.tsx").then((m) => ({ default: m.DevicesPage })));
+const DevicePage = lazy(() => import("./routes/devices.tsx").then((m) => ({ default: m.DevicePage })));
 
 const Loading = () => (
   <Center h="100vh">
@@ -52,20 +56,24 @@ export function App() {
   }
   return (
     <Shell me={me.data}>
-      <Switch>
-        <Route path="/" component={MyDayPage} />
-        <Route path="/queues/:queue" component={QueuePage} />
-        <Route path="/tickets/:number" component={TicketPage} />
-        <Route path="/intake" component={IntakePage} />
-        <Route path="/clients" component={ClientsPage} />
-        <Route path="/clients/:id" component={ClientPage} />
-        <Route path="/contacts" component={ContactsPage} />
-        <Route path="/contacts/:id" component={ContactPage} />
-        <Route path="/end-of-day" component={EndOfDayPage} />
-        <Route>
-          <ErrorPage status={404} />
-        </Route>
-      </Switch>
+      <Suspense fallback={<Loader size="sm" m="md" aria-label="Loading" />}>
+        <Switch>
+          <Route path="/" component={MyDayPage} />
+          <Route path="/queues/:queue" component={QueuePage} />
+          <Route path="/tickets/:number" component={TicketPage} />
+          <Route path="/intake" component={IntakePage} />
+          <Route path="/clients" component={ClientsPage} />
+          <Route path="/clients/:id" component={ClientPage} />
+          <Route path="/contacts" component={ContactsPage} />
+          <Route path="/contacts/:id" component={ContactPage} />
+          <Route path="/devices" component={DevicesPage} />
+          <Route path="/devices/:id" component={DevicePage} />
+          <Route path="/end-of-day" component={EndOfDayPage} />
+          <Route>
+            <ErrorPage status={404} />
+          </Route>
+        </Switch>
+      </Suspense>
     </Shell>
   );
 }

@@ -3,7 +3,10 @@ import { get } from "./client.ts";
 import { keys } from "./keys.ts";
 import type {
   ClientDto,
+  CommandHistory,
   ContactDto,
+  DeviceDetail,
+  DeviceDto,
   MeDto,
   Page,
   SavedViewDto,
@@ -74,3 +77,46 @@ export function useTicketList(q: TicketListQuery, opts: { enabled?: boolean } = 
     placeholderData: (prev) => prev,
   });
 }
+
+export interface DeviceListQuery {
+  clientId?: string;
+  siteId?: string;
+  status?: "online" | "offline" | "retired";
+  limit?: number;
+  cursor?: string;
+}
+
+// Presence changes without a live event the console listens to, so device views refresh on a timer.
+const DEVICE_REFRESH_MS = 30_000;
+
+export const useDevices = (q: DeviceListQuery, opts: { enabled?: boolean } = {}) =>
+  useQuery({
+    queryKey: keys.deviceList(q),
+    queryFn: ({ signal }) => get<Page<DeviceDto>>("/devices", { ...q }, signal),
+    enabled: opts.enabled ?? true,
+    placeholderData: (prev) => prev,
+    refetchInterval: DEVICE_REFRESH_MS,
+  });
+
+export const useDevice = (id: string) =>
+  useQuery({
+    queryKey: keys.device(id),
+    queryFn: ({ signal }) => get<DeviceDetail>(`/devices/${id}`, undefined, signal),
+    refetchInterval: DEVICE_REFRESH_MS,
+  });
+
+const UNFINISHED = new Set(["queued", "sent", "running"]);
+export const isUnfinished = (status: string) => UNFINISHED.has(status);
+
+/** Command history; polled quickly while a command is on its way or running, slowly while one waits queued. */
+export const useDeviceCommands = (id: string) =>
+  useQuery({
+    queryKey: keys.deviceCommands(id),
+    queryFn: ({ signal }) => get<CommandHistory>(`/devices/${id}/commands`, { limit: 50 }, signal),
+    refetchInterval: (query) => {
+      const items = query.state.data?.items ?? [];
+      if (items.some((c) => c.status === "sent" || c.status === "running")) return 1500;
+      if (items.some((c) => c.status === "queued")) return 10_000;
+      return false;
+    },
+  });

@@ -17,4 +17,8 @@ export const keys = {
   contacts: (q: string) => ["contacts", q] as const,
   contact: (id: string) => ["contact", id] as const,
   search: (q: string) => ["search", q] as const,
+  devices: ["devices"] as const,
+  deviceList: (q: object) => ["devices", "list", q] as const,
+  device: (id: string) => ["devices", "one", id] as const,
+  deviceCommands: (id: string) => ["devices", "commands", id] as const,
 };

@@ -1,5 +1,7 @@
 import type {
   BulkUpdateRequest,
+  CommandPage as CommandPageSchema,
+  DeviceDetailDto as DeviceDetailSchema,
   SearchResultDto as SearchResultSchema,
   SetupStatus as SetupStatusSchema,
   TicketWithTimelineDto as TicketWithTimelineSchema,
@@ -11,8 +13,13 @@ export type {
   ChangedTicketDto,
   ChangesDto,
   ClientDto,
+  CommandDto,
+  CommandStatus,
   ContactDto,
+  CreateCommandRequest,
   CreateTicketRequest,
+  DeviceDto,
+  Inventory,
   LiveEvent,
   MeDto,
   PresenceSignal,
@@ -34,6 +41,8 @@ export type SetupStatus = z.infer<typeof SetupStatusSchema>;
 export type SearchResult = z.infer<typeof SearchResultSchema>;
 export type TicketWithTimeline = z.infer<typeof TicketWithTimelineSchema>;
 export type BulkUpdate = z.input<typeof BulkUpdateRequest>;
+export type DeviceDetail = z.infer<typeof DeviceDetailSchema>;
+export type CommandHistory = z.infer<typeof CommandPageSchema>;
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;

@@ -34,6 +34,7 @@ const NAV: Array<{ href: string; label: string; section?: string }> = [
   { href: "/queues/all", label: "All open" },
   { href: "/clients", label: "Clients", section: "Directory" },
   { href: "/contacts", label: "Contacts" },
+  { href: "/devices", label: "Devices" },
   { href: "/end-of-day", label: "End of day", section: "Wrap-up" },
 ];
 

@@ -4,12 +4,13 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "wouter";
 import { get } from "../api/client.ts";
-import { useClients, useContacts, useSites, useTicketList } from "../api/hooks.ts";
+import { useClients, useContacts, useDevices, useSites, useTicketList } from "../api/hooks.ts";
 import { keys } from "../api/keys.ts";
 import type { ClientDto } from "../api/types.ts";
 import { VipBadge } from "../components/badges.tsx";
 import { ErrorPage } from "../components/error-page.tsx";
 import { Empty, Section } from "../components/section.tsx";
+import { DeviceStatusBadge, LastSeen } from "../features/devices/device-table.tsx";
 import { TicketList } from "../features/tickets/ticket-list.tsx";
 
 export function ClientsPage() {
@@ -65,6 +66,7 @@ export function ClientPage() {
   const sites = useSites(id);
   const contacts = useContacts("", { clientId: id });
   const open = useTicketList({ queue: "all", state: "open", clientId: [id], sort: "priority", limit: 200 });
+  const devices = useDevices({ clientId: id, limit: 50 });
   if (client.isError) return <ErrorPage error={client.error} />;
   const c = client.data;
   return (
@@ -112,6 +114,42 @@ export function ClientPage() {
                   </Box>
                 ))}
                 {sites.data?.length === 0 && <Empty>No sites.</Empty>}
+              </Stack>
+            </Section>
+            <Section
+              id="client-devices"
+              title="Devices"
+              count={
+                devices.data ? `${devices.data.items.length}${devices.data.nextCursor ? "+" : ""}` : undefined
+              }
+              actions={
+                <Anchor component={Link} href={`/devices?clientId=${id}`} fz="xs">
+                  All devices →
+                </Anchor>
+              }
+            >
+              <Stack gap={0}>
+                {(devices.data?.items ?? []).slice(0, 10).map((d) => (
+                  <Group
+                    key={d.id}
+                    px="sm"
+                    py={5}
+                    justify="space-between"
+                    wrap="nowrap"
+                    style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}
+                  >
+                    <Group gap={6} wrap="nowrap">
+                      <Anchor component={Link} href={`/devices/${d.id}`} fz="sm">
+                        {d.hostname}
+                      </Anchor>
+                      <DeviceStatusBadge status={d.status} />
+                    </Group>
+                    <Text fz="xs" c="dimmed">
+                      <LastSeen at={d.lastSeenAt} />
+                    </Text>
+                  </Group>
+                ))}
+                {devices.data?.items.length === 0 && <Empty>No devices enrolled.</Empty>}
               </Stack>
             </Section>
             <Section id="client-contacts" title="Contacts" count={contacts.data?.length}>
