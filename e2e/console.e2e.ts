@@ -446,6 +446,44 @@ describe("technician console", () => {
     await expect.poll(() => row.textContent()).toContain("3h ago");
     await expectAccessible(page, "devices");
 
+    // Enroll: the token is shown once, inside ready-to-paste install commands, and is the one stored.
+    await page.getByRole("button", { name: "Enroll a device" }).click();
+    const enroll = page.getByRole("dialog", { name: "Enroll a device" });
+    await enroll.getByTestId("enroll-client").click();
+    await page.getByRole("option", { name: "Bright Smiles Dental" }).click();
+    await enroll.getByRole("textbox", { name: "Number of uses" }).fill("5");
+    await enroll.getByRole("textbox", { name: "Label" }).fill("Front desk PCs");
+    await enroll.getByRole("button", { name: "Create token" }).click();
+    const linux = enroll.getByTestId("install-linux");
+    await linux.waitFor();
+    const command = (await linux.textContent()) ?? "";
+    expect(command).toContain(`--server ${server.baseUrl}`);
+    const token = /--token (\S+)/.exec(command)?.[1] ?? "";
+    const stored = await server.db
+      .selectFrom("enrollment_tokens")
+      .select(["client_id", "max_uses", "label"])
+      .where("token_hash", "=", sha256(token))
+      .executeTakeFirst();
+    expect(stored).toEqual({ client_id: world.clientId, max_uses: 5, label: "Front desk PCs" });
+    await enroll.getByText("the token is not shown again").waitFor();
+    await enroll.getByTestId("install-macos").waitFor();
+    await enroll.getByTestId("install-windows").waitFor();
+    await enroll
+      .getByRole("table", { name: "Active enrollment tokens" })
+      .getByRole("row", { name: /Front desk PCs/ })
+      .waitFor();
+    await expectAccessible(page, "enroll a device");
+    await enroll.getByRole("button", { name: "Revoke Front desk PCs" }).click();
+    await enroll.getByText("No active enrollment tokens for this client.").waitFor();
+    const revoked = await server.db
+      .selectFrom("enrollment_tokens")
+      .select("revoked_at")
+      .where("token_hash", "=", sha256(token))
+      .executeTakeFirstOrThrow();
+    expect(revoked.revoked_at).not.toBeNull();
+    await enroll.getByRole("button", { name: "Done" }).click();
+    await enroll.waitFor({ state: "hidden" });
+
     await row.getByRole("link", { name: "LIB-FRONTDESK-01" }).click();
     await page.getByRole("heading", { name: "LIB-FRONTDESK-01" }).waitFor();
     await page.getByText("OptiPlex 7010").waitFor();

@@ -3,6 +3,7 @@ import {
   Button,
   createTheme,
   defaultVariantColorsResolver,
+  Modal,
   Notification,
   Paper,
   parseThemeColor,
@@ -50,6 +51,8 @@ export const theme = createTheme({
     }),
     Table: Table.extend({ defaultProps: { verticalSpacing: 4, horizontalSpacing: "xs", fz: "sm" } }),
     Paper: Paper.extend({ defaultProps: { withBorder: true, radius: "sm" } }),
+    // Mantine's close button has no accessible name of its own.
+    Modal: Modal.extend({ defaultProps: { closeButtonProps: { "aria-label": "Close" } } }),
     Tooltip: Tooltip.extend({ defaultProps: { openDelay: 400 } }),
     Notification: Notification.extend({ defaultProps: { closeButtonProps: { "aria-label": "Dismiss" } } }),
   },

@@ -7,6 +7,7 @@ import type {
   ContactDto,
   DeviceDetail,
   DeviceDto,
+  EnrollmentTokenDto,
   MeDto,
   Page,
   SavedViewDto,
@@ -119,4 +120,13 @@ export const useDeviceCommands = (id: string) =>
       if (items.some((c) => c.status === "queued")) return 10_000;
       return false;
     },
+  });
+
+/** Enrollment tokens of one client (admins only); the list never carries the tokens themselves. */
+export const useEnrollmentTokens = (clientId: string | null) =>
+  useQuery({
+    queryKey: keys.enrollmentTokens(clientId ?? ""),
+    queryFn: ({ signal }) =>
+      get<{ items: EnrollmentTokenDto[] }>("/enrollment-tokens", { clientId: clientId ?? undefined }, signal),
+    enabled: !!clientId,
   });

@@ -21,4 +21,5 @@ export const keys = {
   deviceList: (q: object) => ["devices", "list", q] as const,
   device: (id: string) => ["devices", "one", id] as const,
   deviceCommands: (id: string) => ["devices", "commands", id] as const,
+  enrollmentTokens: (clientId: string) => ["enrollment-tokens", clientId] as const,
 };

@@ -1,7 +1,9 @@
 import type {
   BulkUpdateRequest,
   CommandPage as CommandPageSchema,
+  CreatedEnrollmentTokenDto as CreatedEnrollmentTokenSchema,
   DeviceDetailDto as DeviceDetailSchema,
+  EnrollmentTokenDto as EnrollmentTokenSchema,
   SearchResultDto as SearchResultSchema,
   SetupStatus as SetupStatusSchema,
   TicketWithTimelineDto as TicketWithTimelineSchema,
@@ -17,6 +19,7 @@ export type {
   CommandStatus,
   ContactDto,
   CreateCommandRequest,
+  CreateEnrollmentTokenRequest,
   CreateTicketRequest,
   DeviceDto,
   Inventory,
@@ -43,6 +46,9 @@ export type TicketWithTimeline = z.infer<typeof TicketWithTimelineSchema>;
 export type BulkUpdate = z.input<typeof BulkUpdateRequest>;
 export type DeviceDetail = z.infer<typeof DeviceDetailSchema>;
 export type CommandHistory = z.infer<typeof CommandPageSchema>;
+export type EnrollmentTokenDto = z.infer<typeof EnrollmentTokenSchema>;
+/** Carries the token itself: it exists only in this one reply. */
+export type CreatedEnrollmentToken = z.infer<typeof CreatedEnrollmentTokenSchema>;
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;

@@ -18,6 +18,7 @@ import { ErrorPage } from "../components/error-page.tsx";
 import { Empty, Section } from "../components/section.tsx";
 import { CommandHistory } from "../features/devices/command-history.tsx";
 import { DeviceStatusBadge, DeviceTable, LastSeen, osLabel } from "../features/devices/device-table.tsx";
+import { EnrollButton } from "../features/devices/enroll-button.tsx";
 import { InventoryGrid, SoftwareSection, UpdatesSection } from "../features/devices/inventory.tsx";
 import { RetireButton } from "../features/devices/retire-button.tsx";
 import { RunPanel } from "../features/devices/run-panel.tsx";
@@ -48,6 +49,7 @@ export function DevicesPage() {
     cursor: cursors.at(-1),
   };
   const devices = useDevices(q);
+  const me = useMe();
 
   const setFilter = (name: string, value: string | null) => {
     const next = new URLSearchParams(search);
@@ -81,6 +83,7 @@ export function DevicesPage() {
             allowDeselect={false}
             w={140}
           />
+          {me.data?.role === "admin" && <EnrollButton defaultClientId={clientId} />}
         </Group>
       </Group>
       {devices.isError ? (
@@ -94,7 +97,7 @@ export function DevicesPage() {
               devices.isPending ? (
                 <Empty>Loading…</Empty>
               ) : (
-                <Empty>No devices. Enroll one with a token from the client's page.</Empty>
+                <Empty>No devices. An admin enrolls one with "Enroll a device".</Empty>
               )
             }
           />
