@@ -11,9 +11,9 @@ import { loadConfig } from "../apps/server/src/config.ts";
 import { WEB_DIST } from "../apps/server/src/domains/console/static.ts";
 import { startServer } from "../apps/server/src/server.ts";
 import { isolatedDatabase } from "../apps/server/test/helpers.ts";
+import { chromiumLaunch } from "./chromium.ts";
 
 export const SCREENSHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /** A real Switchboard (api + worker) on its own empty, migrated database, on a free loopback port. */
 export async function startE2EServer() {
@@ -53,19 +53,7 @@ export async function launchBrowser(): Promise<{
   const userDataDir = await mkdtemp(path.join(os.tmpdir(), "switchboard-chromium-"));
   // launchPersistentContext passes --user-data-dir itself: a fresh directory per technician.
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1440, height: 900 },
+    ...chromiumLaunch,
     colorScheme: "light",
     timezoneId: "UTC",
     // No fades: axe must see the page as it settles, not an overlay half-way through its transition.

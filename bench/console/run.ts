@@ -19,12 +19,12 @@ import { startEmbeddedPostgres } from "../../apps/server/src/db/embedded.ts";
 import { migrateToLatest } from "../../apps/server/src/db/migrate.ts";
 import { WEB_DIST } from "../../apps/server/src/domains/console/static.ts";
 import { startServer } from "../../apps/server/src/server.ts";
+import { chromiumLaunch } from "../../e2e/chromium.ts";
 import { summarize } from "../lib/stats.ts";
 import { benchUser, seedTickets } from "./seed.ts";
 
 const ITERATIONS = Number(process.env.BENCH_CONSOLE_ITERATIONS ?? 15);
 const TICKETS = Number(process.env.BENCH_CONSOLE_TICKETS ?? 20_000);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 function initialJs() {
   const html = readFileSync(path.join(WEB_DIST, "index.html"), "utf8");
@@ -84,21 +84,7 @@ async function main() {
   const cookie = `sb_session=${sessionToken}`;
 
   const userDataDir = await mkdtemp(path.join(os.tmpdir(), "switchboard-bench-chromium-"));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1440, height: 900 },
-  });
+  const context = await chromium.launchPersistentContext(userDataDir, chromiumLaunch);
   await context.addCookies([{ name: "sb_session", value: sessionToken, url: base }]);
   // Records when the first row of a table is in the DOM, then waits a frame for it to be painted.
   // Records when a selector first matches, then waits a frame for it to be painted. (A string: this

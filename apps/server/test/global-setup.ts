@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -8,6 +7,7 @@ import type { TestProject } from "vitest/node";
 import { connectDatabase } from "../src/db/database.ts";
 import { startEmbeddedPostgres } from "../src/db/embedded.ts";
 import { migrateToLatest } from "../src/db/migrate.ts";
+import { freePort } from "./net.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,17 +15,6 @@ declare module "vitest" {
     /** A database on the same server from which tests may CREATE DATABASE (see isolatedDatabase). */
     adminUrl: string;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**

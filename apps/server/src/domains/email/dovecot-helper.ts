@@ -4,22 +4,12 @@ import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/p
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../../../test/net.ts";
 
 /** Where Debian's dovecot-imapd puts the binary; DOVECOT_BIN overrides it. */
 export const DOVECOT_BIN = process.env.DOVECOT_BIN ?? "/usr/sbin/dovecot";
 
 export const dovecotAvailable = () => existsSync(DOVECOT_BIN);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function ids(user: string): { uid: number; gid: number } | null {
   try {
