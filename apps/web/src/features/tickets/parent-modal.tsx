@@ -1,8 +1,6 @@
-import { Alert, Button, Group, Modal, Stack, Text, TextInput } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
-import { get } from "../../api/client.ts";
-import type { TicketDto, TicketWithTimeline } from "../../api/types.ts";
+import { Button, Group, Modal, Stack } from "@mantine/core";
+import type { TicketDto } from "../../api/types.ts";
+import { TicketNumberPicker, useTicketByNumber } from "./ticket-number-picker.tsx";
 import type { TicketChanges } from "./use-ticket-update.ts";
 
 /** Makes this ticket a child of another (a user's printer ticket under the site's network outage). */
@@ -17,42 +15,16 @@ export function ParentModal({
   onClose: () => void;
   update: (c: TicketChanges) => void;
 }) {
-  const [number, setNumber] = useState("");
-  const n = number.replace(/\D/g, "");
-  const target = useQuery({
-    queryKey: ["parent-target", n],
-    queryFn: () => get<TicketWithTimeline>(`/tickets/by-number/${n}`),
-    enabled: opened && n.length > 0,
-    retry: false,
-  });
-  const t = target.data?.ticket;
-  const same = t?.id === ticket.id;
+  const pick = useTicketByNumber(ticket, opened);
+  const t = pick.picked;
   return (
     <Modal opened={opened} onClose={onClose} title={`Link #${ticket.number} under a parent ticket`} size="md">
       <Stack gap="sm">
-        <TextInput
+        <TicketNumberPicker
           label="Parent ticket number"
-          placeholder="e.g. 1042"
-          value={number}
-          onChange={(e) => setNumber(e.currentTarget.value)}
-          data-autofocus
-          error={target.isError && n ? "No ticket with that number" : undefined}
+          sameMessage="A ticket cannot be its own parent."
+          pick={pick}
         />
-        {t && !same && (
-          <Alert color="indigo" variant="light">
-            <Text fz="sm">
-              #{t.number} {t.subject}
-            </Text>
-            <Text fz="xs" c="dimmed">
-              {t.client.name} · {t.status.name}
-            </Text>
-          </Alert>
-        )}
-        {same && (
-          <Text c="red" fz="sm">
-            A ticket cannot be its own parent.
-          </Text>
-        )}
         <Group justify="space-between">
           {ticket.parent ? (
             <Button
@@ -73,7 +45,7 @@ export function ParentModal({
               Cancel
             </Button>
             <Button
-              disabled={!t || same}
+              disabled={!t}
               onClick={() => {
                 if (t) update({ parentId: t.id });
                 onClose();
