@@ -1,7 +1,8 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
+import { rmSync } from "node:fs";
 import os from "node:os";
 import { EnrollResponse } from "@switchboard/shared";
-import { type AgentState, saveState } from "./state.ts";
+import { type AgentState, retiredFile, saveState } from "./state.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export interface EnrollOptions {
@@ -61,5 +62,7 @@ export async function enroll(opts: EnrollOptions): Promise<AgentState> {
     serverPublicKey: serverKey,
   };
   saveState(opts.stateDir, state);
+  // A new enrollment is a new device: a retirement of the one before no longer applies.
+  rmSync(retiredFile(opts.stateDir), { force: true });
   return state;
 }

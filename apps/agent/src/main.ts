@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
 import { AgentClient, DEFAULT_BACKOFF } from "./client.ts";
 import { EnrollError, enroll } from "./enroll.ts";
-import { installService } from "./install.ts";
+import { installService, stayStopped, systemHost, uninstallService } from "./install.ts";
 import { type LogLevel, stderrLog } from "./log.ts";
-import { defaultStateDir, loadState } from "./state.ts";
+import { defaultStateDir, isRetired, loadState } from "./state.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 const USAGE = `switchboard-agent ${AGENT_VERSION}
@@ -11,12 +11,24 @@ const USAGE = `switchboard-agent ${AGENT_VERSION}
   switchboard-agent enroll  --server URL --token TOKEN [--fingerprint SHA256] [--state-dir DIR]
   switchboard-agent install --server URL --token TOKEN [--fingerprint SHA256]   enroll, then run as a service
   switchboard-agent run     [--state-dir DIR]                                     connect and serve (foreground)
+  switchboard-agent uninstall [--state-dir DIR]                                   stop, and remove the service
   switchboard-agent version
 
 Environment: SWITCHBOARD_AGENT_STATE_DIR, SWITCHBOARD_AGENT_LOG_LEVEL (debug|info|warn|error),
 SWITCHBOARD_AGENT_BACKOFF_BASE_MS, SWITCHBOARD_AGENT_BACKOFF_MAX_MS, SWITCHBOARD_AGENT_RECONNECT_SPREAD_MS,
 SWITCHBOARD_AGENT_INIT_DIR.
 `;
+
+/** A service manager step: its failure is one clear line, not a stack trace. */
+function manage(step: () => void) {
+  try {
+    step();
+    return 0;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 1;
+  }
+}
 
 /** Exit codes: 0 ok, 1 failure, 2 usage, 3 device retired (the service manager must not restart it). */
 export async function main(argv: string[]): Promise<number> {
@@ -34,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   const command = positionals[0];
   const stateDir = values["state-dir"] ?? defaultStateDir();
   const log = stderrLog((process.env.SWITCHBOARD_AGENT_LOG_LEVEL as LogLevel | undefined) ?? "info");
+  const say = (msg: string) => process.stdout.write(`${msg}\n`);
   if (values.help || !command) {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
@@ -61,15 +74,33 @@ export async function main(argv: string[]): Promise<number> {
       );
       return 1;
     }
-    if (command === "install")
-      installService(process.execPath, stateDir, (m) => process.stdout.write(`${m}\n`));
-    return 0;
+    return command === "install"
+      ? manage(() => installService(process.execPath, stateDir, systemHost(say)))
+      : 0;
   }
+  if (command === "uninstall")
+    return manage(() => uninstallService(process.execPath, stateDir, systemHost(say)));
   if (command === "run") {
     const state = loadState(stateDir);
     if (!state) {
       process.stderr.write(`not enrolled: no ${stateDir}/agent.json (run switchboard-agent enroll first)\n`);
       return 1;
+    }
+    // Exit code 3 is final: the service manager must not bring a retired device back.
+    const retire = () => {
+      try {
+        stayStopped(
+          stateDir,
+          systemHost((msg) => log("info", msg)),
+        );
+      } catch (err) {
+        log("error", "could not keep the agent stopped", { error: (err as Error).message });
+      }
+      return 3;
+    };
+    if (isRetired(stateDir)) {
+      log("error", "this device was retired; enroll again to use this machine", { stateDir });
+      return retire();
     }
     const num = (v: string | undefined, d: number) => (v && Number.isFinite(Number(v)) ? Number(v) : d);
     const client = new AgentClient({
@@ -83,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     });
     return new Promise<number>((resolve) => {
-      client.once("retired", () => resolve(3));
+      client.once("retired", () => resolve(retire()));
       const stop = () => void client.stop().then(() => resolve(0));
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { RETIRED_MARKER } from "./service-files.ts";
 
 /** What enrollment leaves on disk; the private key never leaves the machine. */
 export interface AgentState {
@@ -40,4 +41,11 @@ export function loadState(dir: string): AgentState | null {
 
 export function saveState(dir: string, state: AgentState) {
   writePrivateJson(stateFile(dir), state);
+}
+
+/** The device was retired: set by the agent when the server says so, cleared by a new enrollment. */
+export const retiredFile = (dir: string) => path.join(dir, RETIRED_MARKER);
+
+export function isRetired(dir: string) {
+  return existsSync(retiredFile(dir));
 }

@@ -12,6 +12,7 @@ import type { AgentState } from "../../../../agent/src/state.ts";
 import { makeUser, type TestUser } from "../../../test/helpers.ts";
 import { enrollmentSetup, type GatewayApp, startGatewayApp, waitFor } from "../../gateway/test-support.ts";
 import { expireQueued } from "./command-records.ts";
+import { installCommands } from "./enrollment.ts";
 import { signCommandPayload } from "./signing-key.ts";
 
 // One real server (HTTP API + gateway on loopback) and one real agent client enrolled through the API.
@@ -385,5 +386,26 @@ describe("agents end to end", () => {
       .where("entity_id", "=", state.deviceId)
       .execute();
     expect(audit).toEqual([{ actor_user_id: admin.id }]);
+  });
+});
+
+describe("the Windows install command", () => {
+  it("puts the agent and its service wrapper in one folder, then installs from there", () => {
+    const cmd = installCommands("https://sb.example.com", "sbe_tok", "ab12").windows;
+    expect(cmd).toMatch(/^powershell -NoProfile -Command "[^"]+"$/);
+    const steps = cmd.slice(cmd.indexOf('"') + 1, -1).split("; ");
+    expect(steps).toContain("Stop-Service SwitchboardAgent -ErrorAction SilentlyContinue");
+    expect(steps).toContain(
+      "Invoke-WebRequest -UseBasicParsing https://sb.example.com/agent/download/win-x64 -OutFile switchboard-agent.exe",
+    );
+    expect(steps).toContain(
+      "Invoke-WebRequest -UseBasicParsing https://sb.example.com/agent/download/windows-service -OutFile switchboard-agent-service.exe",
+    );
+    expect(steps.at(-1)).toBe(
+      ".\\switchboard-agent.exe install --server https://sb.example.com --token sbe_tok --fingerprint ab12",
+    );
+    expect(steps.findIndex((s) => s.startsWith("Set-Location"))).toBeLessThan(
+      steps.findIndex((s) => s.startsWith("Invoke-WebRequest")),
+    );
   });
 });

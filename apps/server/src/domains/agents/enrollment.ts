@@ -22,10 +22,15 @@ export function installCommands(baseUrl: string, token: string, fingerprint: str
     macos:
       `curl -fsSL ${baseUrl}/agent/download/darwin-arm64 -o /usr/local/bin/switchboard-agent && ` +
       `chmod 755 /usr/local/bin/switchboard-agent && sudo /usr/local/bin/switchboard-agent install ${args}`,
+    // For an elevated Command Prompt. The agent and WinSW (which makes it a Windows service) go in one
+    // folder; a running service is stopped first so its files can be replaced.
     windows:
-      `powershell -NoProfile -Command "New-Item -ItemType Directory -Force $env:ProgramFiles\\Switchboard | Out-Null; ` +
-      `Invoke-WebRequest ${baseUrl}/agent/download/win-x64 -OutFile $env:ProgramFiles\\Switchboard\\switchboard-agent.exe; ` +
-      `& $env:ProgramFiles\\Switchboard\\switchboard-agent.exe install ${args}"`,
+      `powershell -NoProfile -Command "$ProgressPreference='SilentlyContinue'; ` +
+      `Stop-Service SwitchboardAgent -ErrorAction SilentlyContinue; ` +
+      `Set-Location (New-Item -ItemType Directory -Force ($env:ProgramFiles+'\\Switchboard')); ` +
+      `Invoke-WebRequest -UseBasicParsing ${baseUrl}/agent/download/win-x64 -OutFile switchboard-agent.exe; ` +
+      `Invoke-WebRequest -UseBasicParsing ${baseUrl}/agent/download/windows-service -OutFile switchboard-agent-service.exe; ` +
+      `.\\switchboard-agent.exe install ${args}"`,
   };
 }
 

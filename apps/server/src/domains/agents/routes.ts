@@ -46,8 +46,18 @@ declare module "fastify" {
 }
 
 const AGENT_DIST = path.resolve(import.meta.dirname, "../../../../agent/dist");
+/** What `npm run build:agent` leaves in apps/agent/dist, by download name. */
+const AGENT_FILES = {
+  "linux-x64": "switchboard-agent-linux-x64",
+  "linux-arm64": "switchboard-agent-linux-arm64",
+  "win-x64": "switchboard-agent-win-x64.exe",
+  // WinSW, the wrapper that makes the agent a Windows service; it goes beside switchboard-agent.exe.
+  "windows-service": "switchboard-agent-service.exe",
+  "darwin-x64": "switchboard-agent-darwin-x64",
+  "darwin-arm64": "switchboard-agent-darwin-arm64",
+} as const;
 const DownloadParams = z.object({
-  target: z.enum(["linux-x64", "linux-arm64", "win-x64", "darwin-x64", "darwin-arm64"]),
+  target: z.enum(Object.keys(AGENT_FILES) as [keyof typeof AGENT_FILES, ...Array<keyof typeof AGENT_FILES>]),
 });
 
 const baseUrl = (deps: AppDeps, req: FastifyRequest) =>
@@ -90,10 +100,14 @@ export async function agentRoutes(app: App, deps: AppDeps) {
     "/agent/download/:target",
     {
       config: { public: true },
-      schema: { tags, summary: "Download the agent executable", params: DownloadParams },
+      schema: {
+        tags,
+        summary: "Download the agent executable (or its Windows service wrapper)",
+        params: DownloadParams,
+      },
     },
     async (req, reply) => {
-      const name = `switchboard-agent-${req.params.target}${req.params.target.startsWith("win") ? ".exe" : ""}`;
+      const name = AGENT_FILES[req.params.target];
       const file = path.join(AGENT_DIST, name);
       if (!existsSync(file)) throw notFound("Agent build");
       return reply

@@ -28,9 +28,10 @@ const EXPIRY_OPTIONS = [
   { value: "720", label: "30 days" },
 ];
 const PLATFORMS = [
-  { key: "linux", label: "Linux" },
-  { key: "macos", label: "macOS" },
-  { key: "windows", label: "Windows" },
+  { key: "linux", label: "Linux", where: "in a shell (uses sudo)" },
+  { key: "macos", label: "macOS", where: "in Terminal (uses sudo)" },
+  // The command is written for cmd.exe: PowerShell would expand its $variables before passing it on.
+  { key: "windows", label: "Windows", where: "in a Command Prompt run as administrator" },
 ] as const;
 
 /** Admins only: makes an enrollment token and shows its install commands, once. */
@@ -98,8 +99,13 @@ export function EnrollButton({ defaultClientId }: { defaultClientId: string }) {
             {PLATFORMS.map((p) => (
               <Stack key={p.key} gap={4}>
                 <Group justify="space-between">
-                  <Text fw={600} fz="sm">
-                    {p.label}
+                  <Text fz="sm">
+                    <Text span fw={600} inherit>
+                      {p.label}
+                    </Text>{" "}
+                    <Text span c="dimmed" fz="xs">
+                      {p.where}
+                    </Text>
                   </Text>
                   <CopyButton value={created.installCommands[p.key]}>
                     {({ copied, copy }) => (
