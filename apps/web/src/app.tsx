@@ -16,6 +16,7 @@ import { IntakePage } from "./routes/intake.tsx";
 import { LoginPage } from "./routes/login.tsx";
 import { MyDayPage } from "./routes/my-day.tsx";
 import { QueuePage } from "./routes/queue.tsx";
+import { SettingsPage } from "./routes/settings.tsx";
 import { SetupPage } from "./routes/setup.tsx";
 import { TicketPage } from "./routes/ticket.tsx";
 
@@ -69,6 +70,7 @@ export function App() {
           <Route path="/devices" component={DevicesPage} />
           <Route path="/devices/:id" component={DevicePage} />
           <Route path="/end-of-day" component={EndOfDayPage} />
+          <Route path="/settings" component={SettingsPage} />
           <Route>
             <ErrorPage status={404} />
           </Route>

@@ -492,3 +492,17 @@ export interface DB {
   devices: DevicesTable;
   device_commands: DeviceCommandsTable;
 }
+
+// ---- notification preferences (migration 202611221300_notification_prefs) ----
+
+/** A missing row means every notification is on. */
+export interface UserNotificationPreferencesTable {
+  user_id: string;
+  assigned: Generated<boolean>;
+  new_reply: Generated<boolean>;
+  updated_at: Timestamp;
+}
+
+export interface DB {
+  user_notification_preferences: UserNotificationPreferencesTable;
+}

@@ -2,6 +2,7 @@
 export const keys = {
   setup: ["setup"] as const,
   me: ["me"] as const,
+  notificationPreferences: ["notification-preferences"] as const,
   statuses: ["statuses"] as const,
   users: ["users"] as const,
   teams: ["teams"] as const,

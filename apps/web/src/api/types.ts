@@ -25,6 +25,7 @@ export type {
   Inventory,
   LiveEvent,
   MeDto,
+  NotificationPreferencesDto,
   PresenceSignal,
   PresenceState,
   SavedViewDto,

@@ -156,6 +156,9 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
                 <Menu.Label>
                   {me.email} · {me.role}
                 </Menu.Label>
+                <Menu.Item component={Link} href="/settings">
+                  Settings
+                </Menu.Item>
                 <Menu.Item onClick={logout}>Sign out</Menu.Item>
               </Menu.Dropdown>
             </Menu>

@@ -60,6 +60,23 @@ export const UserListQuery = z.object({
   includeInactive: QueryFlag.default(false),
 });
 
+/** Which notification emails a technician gets; every one is on until they turn it off. */
+export const NotificationPreferencesDto = z.object({
+  userId: Id,
+  /** "Assigned to you" when a ticket is assigned to me (by someone else). */
+  assigned: z.boolean(),
+  /** "New reply" when the customer writes on a ticket assigned to me. */
+  newReply: z.boolean(),
+});
+export type NotificationPreferencesDto = z.infer<typeof NotificationPreferencesDto>;
+const Toggle = z.boolean({ error: "must be true or false" });
+/** The preferences to change; those left out keep their value. Unknown names are refused. */
+export const UpdateNotificationPreferencesRequest = z.strictObject({
+  assigned: Toggle.optional(),
+  newReply: Toggle.optional(),
+});
+export type UpdateNotificationPreferencesRequest = z.infer<typeof UpdateNotificationPreferencesRequest>;
+
 export const TeamDto = z.object({
   id: Id,
   name: z.string(),

@@ -6,6 +6,8 @@ import { queueTemplated } from "./outbound.ts";
  * Mail that follows from what happened on a ticket: the technician it was assigned to, the assignee when
  * the customer writes again, the contact when it is resolved (only on tickets that came by email: a
  * phone ticket's caller did not ask for mail). Driven by domain events, so it is mailed once per event.
+ * The assignee's own choices (user_notification_preferences, see domains/users/notification-preferences.ts)
+ * are read in the same queries: a missing row, or a null from the left join, means "send".
  */
 export async function notifyOnEvent(deps: EmailDeps, event: LiveEvent) {
   if (!event.ticketId) return;
@@ -17,30 +19,49 @@ export async function notifyOnEvent(deps: EmailDeps, event: LiveEvent) {
   if (!assigned && !statusChanged && !customerWrote) return;
 
   // Most events concern tickets nobody is to be told about: find out before opening a transaction.
+  // The assignee's preferences come with the ticket (no row: every email on), so a technician who
+  // turned these emails off costs no transaction either.
   const peek = await deps.db
-    .selectFrom("tickets")
-    .select(["assignee_id", "status_category"])
-    .where("id", "=", ticketId)
+    .selectFrom("tickets as t")
+    .leftJoin("user_notification_preferences as np", "np.user_id", "t.assignee_id")
+    .select([
+      "t.assignee_id",
+      "t.status_category",
+      "np.assigned as wants_assigned",
+      "np.new_reply as wants_new_reply",
+    ])
+    .where("t.id", "=", ticketId)
     .executeTakeFirst();
-  const maybe =
-    peek &&
-    (((assigned || customerWrote) && peek.assignee_id && peek.assignee_id !== event.actorUserId) ||
-      (statusChanged && peek.status_category === "resolved"));
-  if (!maybe) return;
+  if (!peek) return;
+  const mayTellAssignee =
+    !!peek.assignee_id &&
+    peek.assignee_id !== event.actorUserId &&
+    ((assigned && peek.wants_assigned !== false) || (customerWrote && peek.wants_new_reply !== false));
+  const mayTellContact = statusChanged && peek.status_category === "resolved";
+  if (!mayTellAssignee && !mayTellContact) return;
 
   await deps.db.transaction().execute(async (trx) => {
     const t = await trx
       .selectFrom("tickets as t")
       .leftJoin("users as u", (j) => j.onRef("u.id", "=", "t.assignee_id").on("u.active", "=", true))
+      .leftJoin("user_notification_preferences as np", "np.user_id", "t.assignee_id")
       .leftJoin("contacts as c", "c.id", "t.contact_id")
-      .select(["t.id", "t.status_category", "t.assignee_id", "u.email as assignee_email", "c.emails"])
+      .select([
+        "t.id",
+        "t.status_category",
+        "t.assignee_id",
+        "u.email as assignee_email",
+        "np.assigned as wants_assigned",
+        "np.new_reply as wants_new_reply",
+        "c.emails",
+      ])
       .where("t.id", "=", ticketId)
       .executeTakeFirst();
     if (!t) return;
     // Nobody is told about their own action.
     const assigneeToTell = t.assignee_email && t.assignee_id !== event.actorUserId ? t.assignee_email : null;
 
-    if (assigned && assigneeToTell) {
+    if (assigned && assigneeToTell && t.wants_assigned !== false) {
       await queueTemplated(deps, trx, {
         template: "assigned",
         ticketId,
@@ -48,7 +69,7 @@ export async function notifyOnEvent(deps: EmailDeps, event: LiveEvent) {
         sourceEventId: event.id,
       });
     }
-    if (customerWrote && assigneeToTell && p.entryId) {
+    if (customerWrote && assigneeToTell && p.entryId && t.wants_new_reply !== false) {
       const entry = await trx
         .selectFrom("timeline_entries")
         .select("body")

@@ -1,6 +1,8 @@
 import {
   CreateUserRequest,
   IdParams,
+  NotificationPreferencesDto,
+  UpdateNotificationPreferencesRequest,
   UpdateUserRequest,
   UserDto,
   UserListQuery,
@@ -9,7 +11,9 @@ import {
 import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
+import { requireUser } from "../auth/actor.ts";
 import { toUserDto, toUserSummaryDto } from "./dto.ts";
+import { getNotificationPreferences, updateNotificationPreferences } from "./notification-preferences.ts";
 import { createUser, getUser, listUsers, updateUser } from "./service.ts";
 
 const tags = ["users"];
@@ -76,5 +80,74 @@ export async function userRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req) => toUserDto(await updateUser(deps.db, actorOf(req), req.params.id, req.body)),
+  );
+
+  await notificationPreferenceRoutes(app, deps);
+}
+
+const PREFERENCES_DESCRIPTION =
+  "`assigned`: email when a ticket is assigned to the user by someone else; `newReply`: email when the customer writes on a ticket assigned to the user. Every one is on until turned off.";
+
+async function notificationPreferenceRoutes(app: App, deps: AppDeps) {
+  app.get(
+    "/api/v1/me/notification-preferences",
+    {
+      schema: {
+        tags,
+        summary: "My notification emails",
+        description: PREFERENCES_DESCRIPTION,
+        response: { 200: NotificationPreferencesDto },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      return getNotificationPreferences(deps.db, actor, requireUser(actor));
+    },
+  );
+
+  app.put(
+    "/api/v1/me/notification-preferences",
+    {
+      schema: {
+        tags,
+        summary: "Choose my notification emails",
+        description: `Send the preferences to change; the others keep their value. ${PREFERENCES_DESCRIPTION}`,
+        body: UpdateNotificationPreferencesRequest,
+        response: { 200: NotificationPreferencesDto },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      return updateNotificationPreferences(deps.db, actor, requireUser(actor), req.body);
+    },
+  );
+
+  app.get(
+    "/api/v1/users/:id/notification-preferences",
+    {
+      schema: {
+        tags,
+        summary: "A user's notification emails (admins, or that user)",
+        description: PREFERENCES_DESCRIPTION,
+        params: IdParams,
+        response: { 200: NotificationPreferencesDto },
+      },
+    },
+    async (req) => getNotificationPreferences(deps.db, actorOf(req), req.params.id),
+  );
+
+  app.put(
+    "/api/v1/users/:id/notification-preferences",
+    {
+      schema: {
+        tags,
+        summary: "Choose a user's notification emails (admins, or that user)",
+        description: `Send the preferences to change; the others keep their value. ${PREFERENCES_DESCRIPTION}`,
+        params: IdParams,
+        body: UpdateNotificationPreferencesRequest,
+        response: { 200: NotificationPreferencesDto },
+      },
+    },
+    async (req) => updateNotificationPreferences(deps.db, actorOf(req), req.params.id, req.body),
   );
 }
