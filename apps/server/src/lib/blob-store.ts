@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { access, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 
@@ -12,7 +12,8 @@ export interface StoredBlob {
 
 /** Where attachments and raw messages live. Local disk by default; S3-compatible stores can implement it. */
 export interface BlobStore {
-  put(data: Buffer): Promise<StoredBlob>;
+  /** Stores `data`; `sha256` is its digest when the caller has already computed it (saves a pass). */
+  put(data: Buffer, sha256?: string): Promise<StoredBlob>;
   get(key: string): Promise<Readable>;
   size(key: string): Promise<number>;
   delete(key: string): Promise<void>;
@@ -24,6 +25,8 @@ export interface BlobStore {
  */
 export class LocalBlobStore implements BlobStore {
   readonly root: string;
+  /** Directories known to exist, so a write costs no mkdir. */
+  private readonly dirs = new Set<string>();
   constructor(root: string) {
     this.root = root;
   }
@@ -33,14 +36,30 @@ export class LocalBlobStore implements BlobStore {
     return path.join(this.root, key.slice(0, 2), key.slice(2, 4), key);
   }
 
-  async put(data: Buffer): Promise<StoredBlob> {
-    const sha256 = createHash("sha256").update(data).digest("hex");
+  async put(data: Buffer, known?: string): Promise<StoredBlob> {
+    const sha256 = known ?? createHash("sha256").update(data).digest("hex");
     const target = this.pathOf(sha256);
-    await mkdir(path.dirname(target), { recursive: true });
+    const stored = { key: sha256, sha256, sizeBytes: data.length };
+    // Same key, same bytes: a blob that is already there (a signature logo in every mail from a sender,
+    // the same attachment forwarded around) is not written again. Only complete files are ever renamed
+    // into place, so an existing one is whole.
+    if (
+      await access(target).then(
+        () => true,
+        () => false,
+      )
+    )
+      return stored;
+    const dir = path.dirname(target);
+    if (!this.dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      // 65,536 directories at most (two levels of two hex digits).
+      this.dirs.add(dir);
+    }
     const tmp = `${target}.${randomUUID()}.tmp`;
     await writeFile(tmp, data);
     await rename(tmp, target);
-    return { key: sha256, sha256, sizeBytes: data.length };
+    return stored;
   }
 
   async get(key: string): Promise<Readable> {

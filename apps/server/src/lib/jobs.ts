@@ -1,5 +1,6 @@
 import { CompiledQuery, type Kysely, type Transaction } from "kysely";
 import { PgBoss } from "pg-boss";
+import { PREPARED } from "../db/database.ts";
 
 export type Boss = PgBoss;
 
@@ -22,7 +23,8 @@ export async function startBoss(url: string, opts: { max?: number; supervise?: b
 export function bossDb(trx: Transaction<any> | Kysely<any>) {
   return {
     async executeSql(text: string, values?: unknown[]) {
-      const res = await trx.executeQuery(CompiledQuery.raw(text, values ?? []));
+      // pg-boss's send and insert statements have a fixed text: prepared once per connection.
+      const res = await trx.executeQuery(CompiledQuery.raw(PREPARED + text, values ?? []));
       return { rows: res.rows as unknown[] };
     },
   };

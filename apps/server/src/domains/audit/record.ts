@@ -17,7 +17,7 @@ export async function recordChange(
   event: DomainEventInput,
 ) {
   const label = actor.kind === "system" ? `system:${actor.name}` : actor.name;
-  await sql`
+  await sql`/*prepared*/
     with a as (
       insert into audit_log (actor_user_id, actor_label, action, entity_type, entity_id, client_id, before, after, ip, request_id)
       values (${actor.userId}, ${label}, ${audit.action}, ${audit.entityType}, ${audit.entityId}, ${audit.clientId ?? null},

@@ -14,6 +14,20 @@ export function registerEmailHandlers(dispatcher: EventDispatcher, deps: EmailDe
   dispatcher.register({
     name: "email",
     types: ["ticket.updated", "ticket.timeline_added"],
+    wants: ({ type, payload }) => {
+      const p = (payload ?? {}) as {
+        changed?: string[];
+        kind?: string;
+        visibility?: string;
+        assigneeId?: string | null;
+      };
+      if (type === "ticket.updated") return !!p.changed?.some((c) => c === "assigneeId" || c === "statusId");
+      // A technician's public reply is mailed; a customer's mail is news only for an assignee (events
+      // written before payloads named the assignee have it undefined, and are handled).
+      return (
+        (p.kind === "reply" && p.visibility === "public") || (p.kind === "email" && p.assigneeId !== null)
+      );
+    },
     handle: async (event) => {
       await mailPublicReply(deps, event);
       await notifyOnEvent(deps, event);

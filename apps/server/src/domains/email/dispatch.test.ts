@@ -76,5 +76,20 @@ describe("a console reply, through the outbox dispatcher", () => {
     expect(reply.from?.value[0]?.address).toBe(mailbox);
     expect(reply.inReplyTo).toBe(`<${first}>`);
     expect(reply.subject).toMatch(/^Re: Laptop fan loud \[#\d+\]$/);
+
+    // The customer's mail on the then unassigned ticket made no job for the email handler (nobody to
+    // tell); the technician's reply did.
+    const events = await t.db
+      .selectFrom("domain_events")
+      .select(["id", "payload", "dispatched_at"])
+      .where("ticket_id", "=", row.ticket_id)
+      .where("type", "=", "ticket.timeline_added")
+      .orderBy("id")
+      .execute();
+    expect(events.map((e) => (e.payload as { kind: string }).kind)).toEqual(["email", "reply"]);
+    expect(events.every((e) => e.dispatched_at !== null)).toBe(true);
+    const jobsFor = (eventId: number) => stack.deps.boss.findJobs("event.email", { data: { eventId } });
+    expect(await jobsFor(events[0]?.id as number)).toHaveLength(0);
+    expect(await jobsFor(events[1]?.id as number)).toHaveLength(1);
   });
 });

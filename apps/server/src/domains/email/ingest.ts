@@ -88,6 +88,50 @@ class AcceptBatcher {
 const batchers = new WeakMap<EmailDeps, AcceptBatcher>();
 
 /**
+ * Raw messages this process accepted and has not processed yet, so its own workers need not read them
+ * back from the blob store. Bounded by bytes (oldest out first); a miss - another process's worker, a
+ * retry, a restart - reads the stored original as before.
+ */
+class RawHandoff {
+  private readonly entries = new Map<string, Buffer>();
+  private bytes = 0;
+  private readonly limit: number;
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  put(id: string, raw: Buffer) {
+    if (raw.length > this.limit / 8) return;
+    this.entries.set(id, raw);
+    this.bytes += raw.length;
+    for (const [key, old] of this.entries) {
+      if (this.bytes <= this.limit) break;
+      this.entries.delete(key);
+      this.bytes -= old.length;
+    }
+  }
+
+  take(id: string) {
+    const raw = this.entries.get(id);
+    if (raw) {
+      this.entries.delete(id);
+      this.bytes -= raw.length;
+    }
+    return raw;
+  }
+}
+
+const handoffs = new WeakMap<EmailDeps, RawHandoff>();
+function handoffOf(deps: EmailDeps) {
+  let h = handoffs.get(deps);
+  if (!h) {
+    h = new RawHandoff(64 * 1024 * 1024);
+    handoffs.set(deps, h);
+  }
+  return h;
+}
+
+/**
  * Step one of every inbound message: the raw bytes go to the blob store, then one transaction records
  * the message and enqueues its processing job. Only after it commits does the SMTP listener answer 250
  * (or the IMAP poller move on), so a crash at any point either loses nothing or makes the sender retry.
@@ -99,8 +143,9 @@ export async function acceptMessage(deps: EmailDeps, input: AcceptInput): Promis
     batcher = new AcceptBatcher(deps);
     batchers.set(deps, batcher);
   }
-  return batcher.add({
-    id: randomUUID(),
+  const id = randomUUID();
+  const accepted = batcher.add({
+    id,
     direction: "inbound",
     source: input.source,
     mailbox_id: input.mailboxId ?? null,
@@ -110,6 +155,13 @@ export async function acceptMessage(deps: EmailDeps, input: AcceptInput): Promis
     raw_key: blob.key,
     raw_sha256: blob.sha256,
     size_bytes: blob.sizeBytes,
+  });
+  // Handed over before the commit: the job can be fetched the moment the commit lands.
+  const handoff = handoffOf(deps);
+  handoff.put(id, input.raw);
+  return accepted.catch((err) => {
+    handoff.take(id);
+    throw err;
   });
 }
 
@@ -194,14 +246,17 @@ async function processOnce(
     failure = `too large: ${row.size_bytes} bytes (limit ${deps.config.SWITCHBOARD_EMAIL_MAX_BYTES})`;
   } else {
     try {
-      parsed = await parseEmail(await readBlob(await deps.blobs.get(row.raw_key)), row.envelope_from);
+      const raw = handoffOf(deps).take(row.id) ?? (await readBlob(await deps.blobs.get(row.raw_key)));
+      parsed = await parseEmail(raw, row.envelope_from);
     } catch (err) {
       if (!(err instanceof UnparseableEmailError)) throw err;
       failure = err.message;
     }
   }
   // Attachments are content-addressed: storing them before the transaction is idempotent on a retry.
-  const stored = parsed ? await Promise.all(parsed.attachments.map((a) => deps.blobs.put(a.content))) : [];
+  const stored = parsed
+    ? await Promise.all(parsed.attachments.map((a) => deps.blobs.put(a.content, a.sha256)))
+    : [];
 
   return deps.db.transaction().execute(async (trx) => {
     // One sender's messages are processed one at a time: two first mails from a new address must not
@@ -209,7 +264,7 @@ async function processOnce(
     // with the row's, in this statement, so routing's lookups (the next statement) see what the previous
     // holder committed.
     const sender = parsed ? `email-sender:${parsed.from?.address ?? ""}` : null;
-    const { rows: lockedRows } = await sql<{ status: string }>`
+    const { rows: lockedRows } = await sql<{ status: string }>`/*prepared*/
       select status, case when ${sender}::text is not null then pg_advisory_xact_lock(hashtext(${sender}::text)) end
       from email_messages where id = ${row.id} for update`.execute(trx);
     const locked = lockedRows[0];

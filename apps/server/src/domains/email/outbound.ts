@@ -48,7 +48,7 @@ interface TemplateContext {
  * candidates and the Message-IDs of the conversation (what a reply cites so mail programs thread it).
  */
 async function templateContext(trx: Transaction<DB>, input: OutboundInput) {
-  const { rows } = await sql<TemplateContext>`
+  const { rows } = await sql<TemplateContext>`/*prepared*/
     select t.id, t.number, t.subject, t.client_id, c.name as client_name, s.from_address, s.signature,
       nullif(trim(p.first_name || ' ' || p.last_name), '') as contact_name,
       (select row_to_json(mb) from (select id, address from email_mailboxes where active
@@ -256,7 +256,7 @@ async function settle(
   },
 ) {
   // The outcome and, once final, its event (scoped to the ticket's client) in one statement.
-  await sql`
+  await sql`/*prepared*/
     with u as (
       update email_messages set status = ${set.status},
         smtp_response = case when ${"smtp_response" in set} then ${set.smtp_response ?? null}::text else smtp_response end,

@@ -44,7 +44,7 @@ export async function recordOutcome(
   r: OutcomeRow,
 ) {
   const actor = systemActor("email");
-  await sql`
+  await sql`/*prepared*/
     with att as (
       insert into attachments (id, ticket_id, timeline_entry_id, filename, content_type, size_bytes, sha256, storage_key)
       select id, ticket_id, timeline_entry_id, filename, content_type, size_bytes, sha256, storage_key

@@ -67,7 +67,7 @@ async function loadContext(trx: Transaction<DB>, row: Row, mail: ParsedEmail, jo
       )
     : [];
   const token = threading ? subjectToken(mail.subject) : null;
-  const { rows } = await sql<Context>`
+  const { rows } = await sql<Context>`/*prepared*/
     with recursive claim as (
       insert into email_dedupe_keys (dedupe_key, email_message_id) values (${key}, ${row.id})
       on conflict do nothing returning email_message_id
@@ -83,10 +83,14 @@ async function loadContext(trx: Transaction<DB>, row: Row, mail: ParsedEmail, jo
     ), walk as (
       select ord, tid as id, 0 as hops from cand
       union all
-      select w.ord, t.merged_into_id, w.hops + 1 from walk w join tickets t on t.id = w.id
+      select w.ord, t.merged_into_id, w.hops + 1 from walk w
+      cross join lateral (select merged_into_id from tickets where id = w.id offset 0) t
       where t.merged_into_id is not null and w.hops < 19
     ), thread as (
-      select t.id, t.client_id, t.number from walk w join tickets t on t.id = w.id
+      -- Lateral lookups by primary key (offset 0 keeps them so): a join here let the planner hash the
+      -- whole tickets table once per message whenever its statistics lagged behind its growth.
+      select t.id, t.client_id, t.number from walk w
+      cross join lateral (select id, client_id, number, merged_into_id from tickets where id = w.id offset 0) t
       where t.merged_into_id is null order by w.ord limit 1
     ), admin as (
       select id, client_id, number from tickets where id = ${job.ticketId ?? null}::uuid

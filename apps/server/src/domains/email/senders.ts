@@ -33,7 +33,7 @@ export async function resolveSender(
     const { first, last } = splitName(from.name, address);
     // The contact, its audit row and its event in one statement.
     const label = actor.kind === "system" ? `system:${actor.name}` : actor.name;
-    const { rows } = await sql<{ id: string }>`
+    const { rows } = await sql<{ id: string }>`/*prepared*/
       with c as (
         insert into contacts (client_id, first_name, last_name, emails)
         values (${client.id}, ${first}, ${last}, ${[address]}::text[])

@@ -10,10 +10,16 @@ export interface EventHandler {
   name: string;
   /** Event types this handler receives ("ticket.created"), or "*" for all. */
   types: string[] | "*";
+  /**
+   * Decided at dispatch from the event alone: false means the handler would do nothing with it, so no
+   * job is made (most events concern nobody a handler serves). Must be cheap, pure and conservative.
+   */
+  wants?(event: { type: string; payload: unknown }): boolean;
   handle(event: LiveEvent): Promise<void>;
 }
 
 const BATCH = 500;
+const HANDLER_POLICY = { retryLimit: 10, retryDelay: 5, retryBackoff: true };
 
 /**
  * Moves committed outbox rows to durable pg-boss jobs, one per (event, handler), in the same
@@ -42,7 +48,7 @@ export class EventDispatcher {
   async start(hub: LiveHub | null, pollMs = 5000) {
     for (const h of this.handlers) {
       const queue = `event.${h.name}`;
-      await this.boss.createQueue(queue, { retryLimit: 10, retryDelay: 5, retryBackoff: true });
+      await this.boss.createQueue(queue, HANDLER_POLICY);
       // Batches of 10 with burst fetching: a backlog drains continuously instead of one job per poll.
       // A failure retries the batch, which at-least-once handlers tolerate.
       await this.boss.work<{ eventId: number }>(
@@ -112,7 +118,7 @@ export class EventDispatcher {
     return this.db.transaction().execute(async (trx) => {
       const rows = await trx
         .selectFrom("domain_events")
-        .select(["id", "type"])
+        .select(["id", "type", "payload"])
         .where("dispatched_at", "is", null)
         .orderBy("id")
         .limit(BATCH)
@@ -121,12 +127,12 @@ export class EventDispatcher {
         .execute();
       if (rows.length === 0) return 0;
       const adapter = bossDb(trx);
-      for (const row of rows) {
-        for (const h of this.handlers) {
-          if (h.types === "*" || h.types.includes(row.type)) {
-            await this.boss.send(`event.${h.name}`, { eventId: row.id }, { db: adapter });
-          }
-        }
+      // One multi-row insert per handler queue, not one statement per job.
+      for (const h of this.handlers) {
+        const jobs = rows
+          .filter((row) => (h.types === "*" || h.types.includes(row.type)) && (h.wants?.(row) ?? true))
+          .map((row) => ({ data: { eventId: row.id }, ...HANDLER_POLICY }));
+        if (jobs.length) await this.boss.insert(`event.${h.name}`, jobs, { db: adapter });
       }
       await sql`update domain_events set dispatched_at = now() where id = any(${rows.map((r) => r.id)})`.execute(
         trx,

@@ -15,6 +15,7 @@ export interface EntryTicket {
   client_id: string;
   number: number | string;
   subject: string;
+  assignee_id: string | null;
 }
 
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
@@ -33,9 +34,17 @@ async function writeEntry(trx: Transaction<DB>, actor: Actor, ticket: EntryTicke
     body: input.body.slice(0, 2000),
     call: input.call,
   };
-  const payload = { number: ticket.number, subject: ticket.subject, entryId, kind: input.kind, visibility };
+  const payload = {
+    number: ticket.number,
+    subject: ticket.subject,
+    entryId,
+    kind: input.kind,
+    visibility,
+    // Who was on the ticket when this was written: lets the dispatcher skip handlers with nothing to do.
+    assigneeId: ticket.assignee_id,
+  };
   const text = input.body.trim() ? input.body : null;
-  await sql`
+  await sql`/*prepared*/
     with e as (
       insert into timeline_entries (id, ticket_id, kind, visibility, author_user_id, author_contact_id, body,
         call_direction, call_number, call_duration_seconds)
@@ -78,8 +87,8 @@ export async function addTimelineEntryLeanInTx(
         contact_id: string | null;
         contact_client: string | null;
       }
-    >`
-      select t.id, t.client_id, t.number, t.subject, t.merged_into_id, t.contact_id,
+    >`/*prepared*/
+      select t.id, t.client_id, t.number, t.subject, t.assignee_id, t.merged_into_id, t.contact_id,
         (select client_id from contacts where id = ${input.contactId ?? null}::uuid) as contact_client
       from tickets t where t.id = ${id} for update of t`
       .execute(trx)

@@ -75,7 +75,7 @@ export interface RefRow {
  */
 export async function resolveRefs(trx: Db, r: RefCheck, clientId: string): Promise<RefRow> {
   const u = (v: string | null | undefined) => sql`${v ?? null}::uuid`;
-  const { rows } = await sql<RefRow>`select
+  const { rows } = await sql<RefRow>`/*prepared*/ select
     (select name from clients where id = ${u(r.clientId)}) as client_name,
     (select client_id from sites where id = ${u(r.siteId)}) as site_client,
     (select name from sites where id = ${u(r.siteId)}) as site_name,

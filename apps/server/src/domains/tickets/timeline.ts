@@ -115,6 +115,8 @@ export async function addTimelineEntryInTx(
         entryId: entry.id,
         kind: input.kind,
         visibility,
+        // Who was on the ticket when this was written: lets the dispatcher skip handlers with nothing to do.
+        assigneeId: ticket.assignee_id,
       },
     },
   );
