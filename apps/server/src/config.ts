@@ -85,6 +85,11 @@ export const ConfigSchema = z.object({
     .int()
     .min(1024)
     .default(50 * 1024 * 1024),
+  /**
+   * In-flow delay: while more accepted messages than this wait for processing, the listener answers a
+   * new MAIL FROM only once the backlog is below it again (30 s at most). 0 turns it off.
+   */
+  SWITCHBOARD_SMTP_BACKLOG: z.coerce.number().int().min(0).default(50),
   SWITCHBOARD_SMTP_TLS_CERT: z.string().min(1).optional(),
   SWITCHBOARD_SMTP_TLS_KEY: z.string().min(1).optional(),
   /** Accepted messages larger than this are stored but go to quarantine instead of a ticket. */

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { sql } from "kysely";
 import { SMTPServer, type SMTPServerDataStream } from "smtp-server";
 import type { EmailDeps } from "./deps.ts";
 import { acceptMessage } from "./ingest.ts";
@@ -14,6 +15,63 @@ class SmtpReply extends Error {
   constructor(code: number, message: string) {
     super(message);
     this.responseCode = code;
+  }
+}
+
+/**
+ * In-flow delay, as Postfix's `in_flow_delay` does for its queue: while more accepted messages wait for
+ * processing than the configured backlog, a new mail transaction's MAIL FROM is answered only once the
+ * backlog is below it again (or after 30 s, then accepted anyway). Sending servers hold their mail a
+ * moment instead of our queue growing without bound, so accept -> ticket stays in seconds under a flood.
+ * Nothing is refused. The backlog is read from the database (every worker process drains the same
+ * queue), at most every 100 ms for all waiting sessions together, and counted up locally in between.
+ */
+export class InFlowDelay {
+  private backlog = 0;
+  private checkedAt = 0;
+  private reading: Promise<void> | null = null;
+  private readonly deps: EmailDeps;
+  private readonly limit: number;
+  private readonly maxWaitMs: number;
+  constructor(deps: EmailDeps, limit: number, maxWaitMs = 30_000) {
+    this.deps = deps;
+    this.limit = limit;
+    this.maxWaitMs = maxWaitMs;
+  }
+
+  private async read() {
+    try {
+      const { rows } = await sql<{ n: number }>`/*prepared*/
+        select count(*)::int as n from (select 1 from email_messages where status = 'received' limit ${this.limit + 1}) b`.execute(
+        this.deps.db,
+      );
+      this.backlog = rows[0]?.n ?? 0;
+    } catch {
+      // Unknown: let the mail through; storing it will answer 451 if the database is really gone.
+      this.backlog = 0;
+    }
+    this.checkedAt = Date.now();
+  }
+
+  /** Resolves when a new message may be taken (immediately unless the backlog is full). */
+  async wait(): Promise<void> {
+    if (this.limit <= 0) return;
+    const until = Date.now() + this.maxWaitMs;
+    for (let i = 0; ; i++) {
+      if (Date.now() - this.checkedAt >= 100) {
+        this.reading ??= this.read().finally(() => {
+          this.reading = null;
+        });
+        await this.reading;
+      }
+      if (this.backlog < this.limit || Date.now() >= until) return;
+      // Sessions woken together are let in a few at a time, not all at once.
+      await new Promise((r) => setTimeout(r, 50 + (i % 4) * 25 + Math.floor(Math.random() * 25)));
+    }
+  }
+
+  accepted() {
+    this.backlog++;
   }
 }
 
@@ -42,6 +100,7 @@ export async function startSmtpListener(
   const certFile = deps.config.SWITCHBOARD_SMTP_TLS_CERT;
   const keyFile = deps.config.SWITCHBOARD_SMTP_TLS_KEY;
   const tls = certFile && keyFile ? { cert: readFileSync(certFile), key: readFileSync(keyFile) } : null;
+  const flow = new InFlowDelay(deps, deps.config.SWITCHBOARD_SMTP_BACKLOG);
   const server = new SMTPServer({
     name: deps.config.SWITCHBOARD_PUBLIC_URL
       ? new URL(deps.config.SWITCHBOARD_PUBLIC_URL).hostname
@@ -58,6 +117,12 @@ export async function startSmtpListener(
     socketTimeout: 60_000,
     disableReverseLookup: true,
     logger: false,
+    onMailFrom(_address, _session, callback) {
+      flow.wait().then(
+        () => callback(),
+        () => callback(),
+      );
+    },
     onRcptTo(address, _session, callback) {
       const domain = address.address.split("@")[1]?.toLowerCase() ?? "";
       if (domains.size > 0 && !domains.has(domain)) {
@@ -76,6 +141,7 @@ export async function startSmtpListener(
             envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
             envelopeTo: session.envelope.rcptTo.map((r) => r.address),
           });
+          flow.accepted();
           callback(null, `2.0.0 Ok: queued as ${id}`);
         })
         .catch((err: Error) => {
