@@ -9,6 +9,8 @@ import { cpuSeconds, sleep } from "./proc.ts";
 export interface Spec {
   deviceId: string;
   keyPem: string;
+  /** Index of the gateway process (its URL in the init message) this agent connects to. */
+  gateway: number;
 }
 export interface FleetStats {
   connected: number;
@@ -98,17 +100,22 @@ export class Fleet {
   async stop() {
     await this.all({ op: "stop" });
   }
+  /** After a failure: ends whichever workers are still running. */
+  kill() {
+    for (const p of this.procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  }
 }
 
-export async function steady(pid: number, fleet: Fleet, seconds: number) {
-  const c0 = cpuSeconds(pid);
+/** CPU of the given processes (summed) and the fleet's heartbeats over `seconds`. */
+export async function steady(cpu: () => number, fleet: Fleet, seconds: number) {
+  const c0 = cpu();
   const s0 = await fleet.stats();
   const t0 = Date.now();
   await sleep(seconds * 1000);
   const wall = (Date.now() - t0) / 1000;
   const s1 = await fleet.stats();
   return {
-    cpuPercentOfOneCore: Math.round(((cpuSeconds(pid) - c0) / wall) * 1000) / 10,
+    cpuPercentOfOneCore: Math.round(((cpu() - c0) / wall) * 1000) / 10,
     heartbeatsPerSecond: Math.round((s1.heartbeats - s0.heartbeats) / wall),
     fleetCpuPercentOfOneCore: Math.round(((s1.cpu - s0.cpu) / wall) * 1000) / 10,
   };

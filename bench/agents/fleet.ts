@@ -12,11 +12,13 @@ import {
 interface AgentSpec {
   deviceId: string;
   keyPem: string;
+  gateway: number;
 }
 type Msg =
   | {
       op: "init";
-      url: string;
+      /** One per gateway process; each agent keeps to its own, as an agent keeps to its server URL. */
+      urls: string[];
       serverKey: string;
       addresses: string[];
       heartbeatMs: number;
@@ -70,6 +72,7 @@ class Sim {
   readonly id: string;
   readonly key: KeyObject;
   readonly address: string;
+  readonly url: string;
   ws: WebSocket | null = null;
   ready = false;
   silent = false;
@@ -81,11 +84,12 @@ class Sim {
     this.id = spec.deviceId;
     this.key = createPrivateKey(spec.keyPem);
     this.address = address;
+    this.url = cfg.urls[spec.gateway]!;
   }
 
   connect() {
     stats.attempts++;
-    const ws = new WebSocket(cfg.url, {
+    const ws = new WebSocket(this.url, {
       perMessageDeflate: false,
       localAddress: this.address,
       handshakeTimeout: 15_000,

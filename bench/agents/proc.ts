@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 
 /** Resident memory of a process, bytes (Linux /proc). */
 export function rssBytes(pid: number): number {
@@ -20,3 +21,19 @@ export function openFileLimit(): number {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The 1, 5 and 15 minute load averages: the machine is shared, so every run records them. */
+export function loadAverage(): number[] {
+  return loadavg().map((x) => Math.round(x * 100) / 100);
+}
+
+/** The local NATS server's process, to read its memory (null when it is not on this machine). */
+export function natsServerPid(): number | null {
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, "utf8").trim() === "nats-server") return Number(d);
+    } catch {}
+  }
+  return null;
+}

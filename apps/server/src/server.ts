@@ -92,7 +92,9 @@ export async function startServer(config: Config, log = createLogger(config)) {
     closers.push(() => app.close());
     // Agents connect over WebSocket on the same port; stopped before the app so they are told first.
     if (roles.has("gateway")) closers.push((await startGateway(app, deps)).stop);
-    await app.listen({ port: config.PORT, host: config.HOST });
+    // A deep accept queue: thousands of agents reconnecting after a restart arrive in bursts, and Node's
+    // default of 511 overflowed (the kernel drops the SYNs, and each agent waits out a retransmit).
+    await app.listen({ port: config.PORT, host: config.HOST, backlog: 4096 });
     log.info({ url: `http://localhost:${config.PORT}`, roles: [...roles] }, "Switchboard is ready");
 
     let stopping: Promise<void> | null = null;

@@ -36,7 +36,7 @@ export async function startGateway(app: App, deps: Pick<AppDeps, "db" | "config"
     gateway.attachUpgrades(server);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(config.AGENT_TLS_PORT, config.HOST, () => resolve());
+      server.listen(config.AGENT_TLS_PORT, config.HOST, 4096, () => resolve());
     });
     app.log.info({ port: (server.address() as AddressInfo).port }, "agent gateway listening with TLS");
   }

@@ -2,13 +2,9 @@ import type { Inventory } from "@switchboard/shared";
 import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/database.ts";
 import type { DB } from "../../db/schema.ts";
-import { systemActor } from "../auth/actor.ts";
-import { emitEvent } from "../events/outbox.ts";
 
 // Presence and inventory as the gateway sees them. device.online/offline events fire on transitions
 // only, so a gateway restart that reconnects every agent within the offline delay is silent.
-
-const gatewayActor = systemActor("gateway");
 
 /**
  * Presence writes do not wait for the WAL flush: a crash of PostgreSQL can lose the last moments of
@@ -115,26 +111,29 @@ export async function touchDevices(db: Database, connKeys: Map<string, string>) 
 }
 
 /**
- * Devices marked online whose gateway stopped refreshing them (a crashed process): offline. Any gateway
- * may run it; a row another sweep already flipped no longer matches, so each event is emitted once.
+ * Devices marked online whose gateway stopped refreshing them (a crashed process, or agents not back
+ * within the offline delay after a restart): offline, with their device.offline events, in one statement.
+ * Any gateway may run it. Rows locked elsewhere are skipped, not waited for: after a gateway restart the
+ * sweep meets the handshakes' markOnlineBatch on the same rows, and waiting for them in another order
+ * deadlocked. A skipped row is being marked online, or is swept next time; one another sweep already
+ * flipped no longer matches, so each event is emitted once.
  */
 export async function sweepStale(db: Database, silentSeconds: number) {
-  await db.transaction().execute(async (trx) => {
-    const rows = await trx
-      .updateTable("devices")
-      .set({ online: false, gateway_id: null })
-      .where("online", "=", true)
-      .where("last_seen_at", "<", sql<Date>`now() - make_interval(secs => ${silentSeconds})`)
-      .returning(["id", "client_id", "hostname"])
-      .execute();
-    for (const r of rows) {
-      await emitEvent(trx, gatewayActor, {
-        type: "device.offline",
-        clientId: r.client_id,
-        payload: { deviceId: r.id, hostname: r.hostname, reason: "no heartbeat" },
-      });
-    }
-  });
+  await sql`
+    with stale as (
+      select id from devices
+      where online and last_seen_at < now() - make_interval(secs => ${silentSeconds})
+      order by id for update skip locked
+    ),
+    upd as (
+      update devices d set online = false, gateway_id = null
+      from stale s where d.id = s.id
+      returning d.id, d.client_id, d.hostname
+    )
+    insert into domain_events (type, client_id, actor_user_id, payload)
+    select 'device.offline', client_id, null,
+      jsonb_build_object('deviceId', id, 'hostname', hostname, 'reason', 'no heartbeat')
+    from upd`.execute(db);
 }
 
 export interface FullInventory {
