@@ -99,8 +99,9 @@ function installWindowsService(exe: string, stateDir: string, host: Host) {
 function removeWindowsService(host: Host, wrapper: string) {
   // net stop waits until the service has stopped (sc stop only asks); it fails when none runs.
   attempt(host, "net.exe", ["stop", WINDOWS_SERVICE_ID]);
-  if (existsSync(wrapper.replace(/\.exe$/i, ".xml"))) host.run(wrapper, ["uninstall"]);
-  else attempt(host, "sc.exe", ["delete", WINDOWS_SERVICE_ID]);
+  // Best effort: on a first install there is nothing to remove, and the loop below waits for the rest.
+  if (!existsSync(wrapper.replace(/\.exe$/i, ".xml")) || !attempt(host, wrapper, ["uninstall"]))
+    attempt(host, "sc.exe", ["delete", WINDOWS_SERVICE_ID]);
   attempt(host, "schtasks.exe", ["/Delete", "/F", "/TN", "Switchboard Agent"]);
   // A deleted service lingers while something (the Services console) holds a handle to it; wait a
   // bounded while so the install that follows does not find it "already existing".
