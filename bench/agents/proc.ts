@@ -7,12 +7,7 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** CPU seconds (user + system) a process has used so far. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+export { cpuSeconds } from "../lib/proc.ts";
 
 /** The soft limit on open files of this process (the server and each fleet worker inherit it). */
 export function openFileLimit(): number {

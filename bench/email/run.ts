@@ -16,7 +16,8 @@ import { SMTPServer } from "smtp-server";
 import { connectDatabase } from "../../apps/server/src/db/database.ts";
 import { startEmbeddedPostgres } from "../../apps/server/src/db/embedded.ts";
 import { migrateToLatest } from "../../apps/server/src/db/migrate.ts";
-import { load, rng, summarize, treeCpuSeconds } from "../lib/stats.ts";
+import { treeCpuSeconds } from "../lib/proc.ts";
+import { load, rng, summarize } from "../lib/stats.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const COUNT = Number(process.env.BENCH_EMAIL_COUNT ?? 20_000);

@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from "node:fs";
-
 /** Latency statistics in milliseconds. */
 export function summarize(samples: number[]) {
   const s = [...samples].sort((a, b) => a - b);
@@ -57,28 +55,4 @@ export function rng(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** CPU seconds (user + system) used so far by `pid` and every live descendant, from /proc (Linux). */
-export function treeCpuSeconds(pid: number): number {
-  const hz = 100; // USER_HZ on Linux
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Fields after the command name, which may itself contain spaces and parentheses.
-      const f = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ").at(-1)?.split(" ") ?? [];
-      stats.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
-    } catch {}
-  }
-  const children = new Map<number, number[]>();
-  for (const [p, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), p]);
-  let ticks = 0;
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop() as number;
-    ticks += stats.get(p)?.ticks ?? 0;
-    stack.push(...(children.get(p) ?? []));
-  }
-  return ticks / hz;
 }
