@@ -16,7 +16,7 @@ import { toLiveEvent } from "../events/queries.ts";
 import { processInbound } from "./ingest.ts";
 import { notifyOnEvent } from "./notifications.ts";
 import { mailPublicReply } from "./outbound.ts";
-import { smtpSend, startEmailStack, startReceiver, waitFor } from "./test-support.ts";
+import { smtpSend, startEmailStack, startReceiver, ticketEventFeed, waitFor } from "./test-support.ts";
 
 type Stack = Awaited<ReturnType<typeof startEmailStack>>;
 
@@ -366,22 +366,8 @@ describe("notifications", () => {
     await smtpSend(stack.port, message(email, "Backup failed", first), { from: email, to: [MAILBOX] });
     const ticketId = (await settled(first)).ticket_id as string;
     const tech = await makeUser(t, { role: "technician" });
-    let seen = 0;
     // Runs the handler on each new event of the ticket twice, as a redelivery would.
-    const deliverEvents = async () => {
-      const events = await t.db
-        .selectFrom("domain_events")
-        .selectAll()
-        .where("ticket_id", "=", ticketId)
-        .where("id", ">", seen)
-        .orderBy("id")
-        .execute();
-      for (const e of events) {
-        await notifyOnEvent(stack.deps, toLiveEvent(e));
-        await notifyOnEvent(stack.deps, toLiveEvent(e));
-        seen = e.id;
-      }
-    };
+    const deliverEvents = ticketEventFeed(t.db, ticketId, (e) => notifyOnEvent(stack.deps, e), 2);
     const patch = async (body: Record<string, unknown>) => {
       const current = await t.db
         .selectFrom("tickets")

@@ -8,10 +8,9 @@ import {
   type TestApp,
   type TestUser,
 } from "../../../test/helpers.ts";
-import { toLiveEvent } from "../events/queries.ts";
 import { acceptMessage, processInbound } from "./ingest.ts";
 import { notifyOnEvent } from "./notifications.ts";
-import { startEmailStack } from "./test-support.ts";
+import { startEmailStack, ticketEventFeed } from "./test-support.ts";
 
 // The technician's notification preferences as the email channel applies them. No workers: the
 // notifications are observed as the outbound rows they queue, in the order the events happen.
@@ -82,20 +81,7 @@ async function assignAndReply(tech: TestUser) {
   const ticketId = first.row.ticket_id as string;
   expect(ticketId).toBeTruthy();
 
-  let seen = 0;
-  const deliverEvents = async () => {
-    const events = await t.db
-      .selectFrom("domain_events")
-      .selectAll()
-      .where("ticket_id", "=", ticketId)
-      .where("id", ">", seen)
-      .orderBy("id")
-      .execute();
-    for (const e of events) {
-      await notifyOnEvent(stack.deps, toLiveEvent(e));
-      seen = e.id;
-    }
-  };
+  const deliverEvents = ticketEventFeed(t.db, ticketId, (e) => notifyOnEvent(stack.deps, e));
   await deliverEvents();
   const { version } = await t.db
     .selectFrom("tickets")

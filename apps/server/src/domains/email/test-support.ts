@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import type { LiveEvent } from "@switchboard/shared";
 import { createTransport } from "nodemailer";
 import { PgBoss } from "pg-boss";
 import { SMTPServer } from "smtp-server";
+import type { Database } from "../../db/database.ts";
+import { toLiveEvent } from "../events/queries.ts";
 import type { EmailDeps } from "./deps.ts";
 import { createEmailQueues, startEmailWorkers } from "./jobs.ts";
 import { startSmtpListener } from "./smtp-listener.ts";
@@ -107,5 +110,31 @@ export async function startEmailStack(
       await workers?.stop();
       await boss.stop({ graceful, timeout: 5000 });
     },
+  };
+}
+
+/**
+ * Hands a ticket's events that are new since the last call to `handle`, oldest first, each `times` times
+ * (as a redelivery would): a test's stand-in for the dispatcher.
+ */
+export function ticketEventFeed(
+  db: Database,
+  ticketId: string,
+  handle: (event: LiveEvent) => Promise<unknown>,
+  times = 1,
+) {
+  let seen = 0;
+  return async () => {
+    const events = await db
+      .selectFrom("domain_events")
+      .selectAll()
+      .where("ticket_id", "=", ticketId)
+      .where("id", ">", seen)
+      .orderBy("id")
+      .execute();
+    for (const e of events) {
+      for (let i = 0; i < times; i++) await handle(toLiveEvent(e));
+      seen = e.id;
+    }
   };
 }
