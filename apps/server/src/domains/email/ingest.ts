@@ -85,8 +85,6 @@ class AcceptBatcher {
   }
 }
 
-const batchers = new WeakMap<EmailDeps, AcceptBatcher>();
-
 /**
  * Raw messages this process accepted and has not processed yet, so its own workers need not read them
  * back from the blob store. Bounded by bytes (oldest out first); a miss - another process's worker, a
@@ -121,14 +119,15 @@ class RawHandoff {
   }
 }
 
-const handoffs = new WeakMap<EmailDeps, RawHandoff>();
-function handoffOf(deps: EmailDeps) {
-  let h = handoffs.get(deps);
-  if (!h) {
-    h = new RawHandoff(64 * 1024 * 1024);
-    handoffs.set(deps, h);
+/** The accept batcher and the raw handoff of one process's email channel (one per deps). */
+const channels = new WeakMap<EmailDeps, { batcher: AcceptBatcher; handoff: RawHandoff }>();
+function channelOf(deps: EmailDeps) {
+  let c = channels.get(deps);
+  if (!c) {
+    c = { batcher: new AcceptBatcher(deps), handoff: new RawHandoff(64 * 1024 * 1024) };
+    channels.set(deps, c);
   }
-  return h;
+  return c;
 }
 
 /**
@@ -138,11 +137,7 @@ function handoffOf(deps: EmailDeps) {
  */
 export async function acceptMessage(deps: EmailDeps, input: AcceptInput): Promise<string> {
   const blob = await deps.blobs.put(input.raw);
-  let batcher = batchers.get(deps);
-  if (!batcher) {
-    batcher = new AcceptBatcher(deps);
-    batchers.set(deps, batcher);
-  }
+  const { batcher, handoff } = channelOf(deps);
   const id = randomUUID();
   const accepted = batcher.add({
     id,
@@ -157,7 +152,6 @@ export async function acceptMessage(deps: EmailDeps, input: AcceptInput): Promis
     size_bytes: blob.sizeBytes,
   });
   // Handed over before the commit: the job can be fetched the moment the commit lands.
-  const handoff = handoffOf(deps);
   handoff.put(id, input.raw);
   return accepted.catch((err) => {
     handoff.take(id);
@@ -246,7 +240,7 @@ async function processOnce(
     failure = `too large: ${row.size_bytes} bytes (limit ${deps.config.SWITCHBOARD_EMAIL_MAX_BYTES})`;
   } else {
     try {
-      const raw = handoffOf(deps).take(row.id) ?? (await readBlob(await deps.blobs.get(row.raw_key)));
+      const raw = channelOf(deps).handoff.take(row.id) ?? (await readBlob(await deps.blobs.get(row.raw_key)));
       parsed = await parseEmail(raw, row.envelope_from);
     } catch (err) {
       if (!(err instanceof UnparseableEmailError)) throw err;
