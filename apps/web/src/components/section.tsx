@@ -57,3 +57,18 @@ export function Empty({ children }: { children: ReactNode }) {
     </Text>
   );
 }
+
+/** One line of a section's list: its name on the left, a detail on the right, a rule below. */
+export function SectionRow({ children }: { children: ReactNode }) {
+  return (
+    <Group
+      px="sm"
+      py={5}
+      justify="space-between"
+      wrap="nowrap"
+      style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}
+    >
+      {children}
+    </Group>
+  );
+}

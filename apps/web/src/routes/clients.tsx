@@ -1,7 +1,5 @@
-import { Anchor, Badge, Box, Grid, Group, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
+import { Anchor, Badge, Box, Grid, Group, Paper, Stack, Table, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
 import { Link, useParams } from "wouter";
 import { get } from "../api/client.ts";
 import { useClients, useContacts, useDevices, useSites, useTicketList } from "../api/hooks.ts";
@@ -9,26 +7,23 @@ import { keys } from "../api/keys.ts";
 import type { ClientDto } from "../api/types.ts";
 import { VipBadge } from "../components/badges.tsx";
 import { ErrorPage } from "../components/error-page.tsx";
-import { Empty, Section } from "../components/section.tsx";
+import { ListHeader, useListSearch } from "../components/list-header.tsx";
+import { Empty, Section, SectionRow } from "../components/section.tsx";
 import { DeviceStatusBadge, LastSeen } from "../features/devices/device-table.tsx";
 import { TicketList } from "../features/tickets/ticket-list.tsx";
 
 export function ClientsPage() {
-  const [q, setQ] = useState("");
-  const [debounced] = useDebouncedValue(q.trim(), 200);
+  const { q, setQ, debounced } = useListSearch();
   const clients = useClients(debounced);
   return (
     <Box p="md">
-      <Group justify="space-between" mb="sm">
-        <Title order={1}>Clients</Title>
-        <TextInput
-          aria-label="Search clients"
-          placeholder="Search clients"
-          value={q}
-          onChange={(e) => setQ(e.currentTarget.value)}
-          w={260}
-        />
-      </Group>
+      <ListHeader
+        title="Clients"
+        searchLabel="Search clients"
+        placeholder="Search clients"
+        q={q}
+        setQ={setQ}
+      />
       <Paper>
         <Table highlightOnHover>
           <Table.Thead>
@@ -130,14 +125,7 @@ export function ClientPage() {
             >
               <Stack gap={0}>
                 {(devices.data?.items ?? []).slice(0, 10).map((d) => (
-                  <Group
-                    key={d.id}
-                    px="sm"
-                    py={5}
-                    justify="space-between"
-                    wrap="nowrap"
-                    style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}
-                  >
+                  <SectionRow key={d.id}>
                     <Group gap={6} wrap="nowrap">
                       <Anchor component={Link} href={`/devices/${d.id}`} fz="sm">
                         {d.hostname}
@@ -147,7 +135,7 @@ export function ClientPage() {
                     <Text fz="xs" c="dimmed">
                       <LastSeen at={d.lastSeenAt} />
                     </Text>
-                  </Group>
+                  </SectionRow>
                 ))}
                 {devices.data?.items.length === 0 && <Empty>No devices enrolled.</Empty>}
               </Stack>
@@ -155,14 +143,7 @@ export function ClientPage() {
             <Section id="client-contacts" title="Contacts" count={contacts.data?.length}>
               <Stack gap={0}>
                 {(contacts.data ?? []).map((p) => (
-                  <Group
-                    key={p.id}
-                    px="sm"
-                    py={5}
-                    justify="space-between"
-                    wrap="nowrap"
-                    style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}
-                  >
+                  <SectionRow key={p.id}>
                     <Group gap={6} wrap="nowrap">
                       <Anchor component={Link} href={`/contacts/${p.id}`} fz="sm">
                         {p.name}
@@ -172,7 +153,7 @@ export function ClientPage() {
                     <Text fz="xs" c="dimmed" className="sb-ellipsis">
                       {p.phones[0]?.number ?? p.emails[0] ?? ""}
                     </Text>
-                  </Group>
+                  </SectionRow>
                 ))}
                 {contacts.data?.length === 0 && <Empty>No contacts.</Empty>}
               </Stack>

@@ -1,7 +1,6 @@
-import { Anchor, Box, Grid, Group, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
+import { Anchor, Box, Grid, Group, Paper, Stack, Table, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import { Link, useParams } from "wouter";
 import { get } from "../api/client.ts";
 import { useContacts, useTicketList } from "../api/hooks.ts";
@@ -10,25 +9,22 @@ import type { ContactDto, TicketWithTimeline, TimelineEntryDto } from "../api/ty
 import { VipBadge } from "../components/badges.tsx";
 import { ErrorPage } from "../components/error-page.tsx";
 import { dateTime, duration } from "../components/format.ts";
+import { ListHeader, useListSearch } from "../components/list-header.tsx";
 import { Empty, Section } from "../components/section.tsx";
 import { TicketList } from "../features/tickets/ticket-list.tsx";
 
 export function ContactsPage() {
-  const [q, setQ] = useState("");
-  const [debounced] = useDebouncedValue(q.trim(), 200);
+  const { q, setQ, debounced } = useListSearch();
   const contacts = useContacts(debounced);
   return (
     <Box p="md">
-      <Group justify="space-between" mb="sm">
-        <Title order={1}>Contacts</Title>
-        <TextInput
-          aria-label="Search contacts"
-          placeholder="Name, email or phone"
-          value={q}
-          onChange={(e) => setQ(e.currentTarget.value)}
-          w={260}
-        />
-      </Group>
+      <ListHeader
+        title="Contacts"
+        searchLabel="Search contacts"
+        placeholder="Name, email or phone"
+        q={q}
+        setQ={setQ}
+      />
       <Paper>
         <Table highlightOnHover>
           <Table.Thead>
