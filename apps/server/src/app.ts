@@ -32,6 +32,8 @@ import { ticketRoutes } from "./domains/tickets/routes.ts";
 import { userRoutes } from "./domains/users/routes.ts";
 import { registerAuth } from "./http/auth.ts";
 import { registerErrorHandler } from "./http/errors.ts";
+import { registerInputHygiene } from "./http/input.ts";
+import { DOCS_PREFIX, publicRoute } from "./http/policy.ts";
 import { systemRoutes } from "./http/system.ts";
 import type { BlobStore } from "./lib/blob-store.ts";
 import type { Boss } from "./lib/jobs.ts";
@@ -86,8 +88,12 @@ export async function buildApp(deps: AppDeps) {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/api/docs" });
   registerAuth(app, deps.db);
+  registerInputHygiene(app);
+  // JSON only (and multipart where a route reads uploads): a text body is a 415, not a string that
+  // fails validation.
+  app.removeContentTypeParser("text/plain");
+  await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX });
 
   const api: App = app;
   await systemRoutes(api, deps);
@@ -104,8 +110,6 @@ export async function buildApp(deps: AppDeps) {
   await eventRoutes(api, deps);
   await emailRoutes(api, deps);
   await consoleRoutes(api, deps);
-  app.get("/api/openapi.json", { config: { public: true }, schema: { hide: true } }, async () =>
-    app.swagger(),
-  );
+  app.get("/api/openapi.json", { config: publicRoute, schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -5,6 +5,7 @@ import type { Config } from "./config.ts";
 import { connectDatabase } from "./db/database.ts";
 import { type EmbeddedServer, startEmbeddedPostgres } from "./db/embedded.ts";
 import { migrateToLatest } from "./db/migrate.ts";
+import { provisionAppRole } from "./db/roles.ts";
 import { registerEmailHandlers, startEmailChannel } from "./domains/email/channel.ts";
 import { EventDispatcher } from "./domains/events/dispatcher.ts";
 import { LiveHub } from "./domains/events/live.ts";
@@ -47,24 +48,56 @@ export async function openDatabase(config: Config, log?: Logger) {
     url = embedded.url;
   }
   const handle = connectDatabase(url, { max: config.DB_POOL_SIZE });
+  let poolOpen = true;
+  const closePool = async () => {
+    if (poolOpen) await handle.close();
+    poolOpen = false;
+  };
   return {
     ...handle,
     embedded,
+    closePool,
     async close() {
-      await handle.close();
+      await closePool();
       await embedded?.stop();
     },
   };
 }
 
+/**
+ * The server's own connections: migrates as the owner, then connects as the login role that row-level
+ * security applies to (db/roles.ts), every statement under its request's scope (db/scope.ts).
+ */
+export async function openAppDatabase(config: Config, log?: Logger) {
+  const owner = await openDatabase(config, log);
+  try {
+    const applied = await migrateToLatest(owner.db);
+    if (applied.length) log?.info({ applied }, "migrations applied");
+    const role = await provisionAppRole(owner.db, owner.url, { appUrl: config.DATABASE_APP_URL });
+    const handle = connectDatabase(role.url, { max: config.DB_POOL_SIZE, scopeRoles: role.roles });
+    await owner.closePool();
+    return {
+      ...handle,
+      /** The owner's URL: pg-boss creates and maintains its own schema with it. */
+      ownerUrl: owner.url,
+      embedded: owner.embedded,
+      async close() {
+        await handle.close();
+        await owner.close();
+      },
+    };
+  } catch (err) {
+    await owner.close();
+    throw err;
+  }
+}
+
 /** Starts the roles this process runs (api, worker, gateway) and listens. */
 export async function startServer(config: Config, log = createLogger(config)) {
   const roles = new Set(config.SWITCHBOARD_ROLES);
-  const database = await openDatabase(config, log);
+  const database = await openAppDatabase(config, log);
   const closers: Array<() => Promise<void> | void> = [];
   try {
-    const applied = await migrateToLatest(database.db);
-    if (applied.length) log.info({ applied }, "migrations applied");
     await ensureAdminFromEnv(database.db, config, log);
 
     const live = new LiveHub(database.db, database.url);
@@ -72,7 +105,7 @@ export async function startServer(config: Config, log = createLogger(config)) {
     closers.push(() => live.close());
 
     // Every process can enqueue jobs; only workers run them and the maintenance schedule.
-    const boss = await startBoss(database.url, { supervise: roles.has("worker") });
+    const boss = await startBoss(database.ownerUrl, { supervise: roles.has("worker") });
     closers.push(() => boss.stop({ graceful: true, timeout: 10_000 }));
 
     const blobs = new LocalBlobStore(path.join(config.dataDir, "blobs"));

@@ -43,6 +43,9 @@ export default async function setup(project: TestProject) {
       // Databases made by isolatedDatabase() in this run.
       const { rows } = await c.query("select datname from pg_database where datname like $1", [`${name}_%`]);
       for (const r of rows) await c.query(`drop database if exists ${r.datname} with (force)`);
+      // Their row-level-security roles (db/roles.ts): role names are cluster-wide.
+      const roles = await c.query("select rolname from pg_roles where rolname like $1", [`${name}_%`]);
+      for (const r of roles.rows) await c.query(`drop role if exists ${r.rolname}`);
       await c.end();
     };
   } else {

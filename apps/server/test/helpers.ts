@@ -8,6 +8,7 @@ import { type AppDeps, buildApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { connectDatabase } from "../src/db/database.ts";
 import { migrateToLatest } from "../src/db/migrate.ts";
+import { provisionAppRole } from "../src/db/roles.ts";
 import type { UserRole } from "../src/db/schema.ts";
 import { newSecret, sha256 } from "../src/domains/auth/crypto.ts";
 import { normalizeContactPhones } from "../src/domains/clients/contacts-service.ts";
@@ -43,7 +44,7 @@ export async function isolatedDatabase(): Promise<string> {
 /** A real app on the run's throwaway database (or `databaseUrl`). Call `close()` in afterAll. */
 export async function createTestApp(env: Record<string, string> = {}, databaseUrl?: string) {
   const url = databaseUrl ?? inject("databaseUrl");
-  const handle = connectDatabase(url, { max: 5 });
+  const handle = await connectAppDatabase(url, { max: 5 });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "switchboard-app-"));
   const config = loadConfig({ SWITCHBOARD_DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
   const live = new LiveHub(handle.db, url);
@@ -69,6 +70,20 @@ export async function createTestApp(env: Record<string, string> = {}, databaseUr
       await handle.close();
     },
   };
+}
+
+/**
+ * Connects to a migrated test database the way the server does: as the login role that row-level
+ * security applies to, every statement under the current scope (system outside `runInScope`).
+ */
+export async function connectAppDatabase(url: string, opts: { max?: number } = {}) {
+  const owner = connectDatabase(url, { max: 1 });
+  try {
+    const role = await provisionAppRole(owner.db, url);
+    return { ...connectDatabase(role.url, { max: opts.max ?? 5, scopeRoles: role.roles }), ownerUrl: url };
+  } finally {
+    await owner.close();
+  }
 }
 
 export const rand = (prefix = "") => `${prefix}${randomBytes(4).toString("hex")}`;

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { DB } from "./schema.ts";
+import { currentScope, type ScopeRoles, SET_SCOPE_SQL, scopeStatement } from "./scope.ts";
 
 // int8 (bigint) columns hold ticket numbers and sequence ids: all far below 2^53, so numbers are safe.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
@@ -26,13 +27,35 @@ function statementName(text: string) {
   return name;
 }
 
-/** Routes marked statements (see PREPARED) through pg's named prepared statements. */
-function prepareMarked(client: pg.PoolClient) {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  client.query = ((text: unknown, values?: unknown, callback?: unknown) =>
-    typeof text === "string" && text.startsWith(PREPARED)
+type ScopedClient = pg.PoolClient & { sbScopeKey?: string };
+
+/**
+ * Wraps a pooled connection's `query`: statements marked PREPARED go as named prepared statements, and,
+ * when `roles` is given, the connection is put under the current scope (db/scope.ts) before a statement
+ * whose scope differs from the one the connection last had. The switch is one extra statement, sent only
+ * on a change; pg sends it ahead of the statement on the same connection.
+ *
+ * The scope is set at session level and remembered per connection. A rollback undoes a setting made
+ * inside the rolled-back transaction, so after a rollback (or a failed switch) the connection's scope is
+ * forgotten and set again before its next statement.
+ */
+function wrapClient(client: ScopedClient, roles?: ScopeRoles) {
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown> | undefined;
+  client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
+    if (roles) {
+      const { key, values: scopeValues } = scopeStatement(currentScope(), roles);
+      if (client.sbScopeKey !== key) {
+        client.sbScopeKey = key;
+        query(SET_SCOPE_SQL, scopeValues)?.catch(() => {
+          client.sbScopeKey = undefined;
+        });
+      }
+      if (typeof text === "string" && /^\s*rollback/i.test(text)) client.sbScopeKey = undefined;
+    }
+    return typeof text === "string" && text.startsWith(PREPARED)
       ? query({ name: statementName(text), text, values }, callback)
-      : query(text, values, callback)) as typeof client.query;
+      : query(text, values, callback);
+  }) as typeof client.query;
 }
 
 export interface DatabaseHandle {
@@ -42,7 +65,15 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export function connectDatabase(url: string, opts: { max?: number; applicationName?: string } = {}) {
+export function connectDatabase(
+  url: string,
+  opts: {
+    max?: number;
+    applicationName?: string;
+    /** Row-level security: put every statement under the current scope's role (db/scope.ts). */
+    scopeRoles?: ScopeRoles;
+  } = {},
+) {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 20,
@@ -51,7 +82,7 @@ export function connectDatabase(url: string, opts: { max?: number; applicationNa
   });
   // An idle client's error (server restart) must not crash the process; the pool replaces it.
   pool.on("error", () => {});
-  pool.on("connect", prepareMarked);
+  pool.on("connect", (client) => wrapClient(client, opts.scopeRoles));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

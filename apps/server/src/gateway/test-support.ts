@@ -10,10 +10,9 @@ import { AGENT_WS_PATH, agentAuthMessage, PROTOCOL_VERSION } from "@switchboard/
 import pino from "pino";
 import { inject } from "vitest";
 import WebSocket from "ws";
-import { makeClient, makeUser } from "../../test/helpers.ts";
+import { connectAppDatabase, makeClient, makeUser } from "../../test/helpers.ts";
 import { type AppDeps, buildApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
-import { connectDatabase } from "../db/database.ts";
 import { LiveHub } from "../domains/events/live.ts";
 import { LocalBlobStore } from "../lib/blob-store.ts";
 import { startGateway } from "./start.ts";
@@ -26,7 +25,7 @@ export type GatewayApp = Awaited<ReturnType<typeof startGatewayApp>>;
  */
 export async function startGatewayApp(env: Record<string, string> = {}, databaseUrl?: string) {
   const url = databaseUrl ?? inject("databaseUrl");
-  const handle = connectDatabase(url, { max: 5 });
+  const handle = await connectAppDatabase(url, { max: 5 });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "switchboard-gw-"));
   const config = loadConfig({
     SWITCHBOARD_DATA_DIR: dataDir,

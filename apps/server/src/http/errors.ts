@@ -113,6 +113,21 @@ export function registerErrorHandler(app: FastifyInstance) {
       // Fastify's own client errors: malformed JSON, empty body with a JSON content type...
       return reply.code(400).send(body("validation_failed", err.message));
     }
+    const pgCode = (err as { code?: unknown }).code;
+    if (pgCode === "42501" && /row-level security/.test(err.message)) {
+      // A write outside the actor's clients that no service check caught: RLS held. Answered like an
+      // unknown record, and logged loudly: a check is missing somewhere.
+      req.log.error({ err }, "row-level security refused a write the service layer allowed");
+      return reply.code(404).send(body("not_found", "Not found"));
+    }
+    if (typeof pgCode === "string" && /^22[0-9A-Z]{3}$/.test(pgCode)) {
+      // PostgreSQL's data exceptions (a value out of range, malformed for its type): bad input that a
+      // schema let through. A 400, logged so the schema can be tightened.
+      req.log.warn({ err }, "bad input reached the database");
+      return reply
+        .code(400)
+        .send(body("validation_failed", "A value in the request is out of range or malformed"));
+    }
     req.log.error({ err }, "unhandled error");
     return reply.code(500).send(body("internal_error", "Internal server error"));
   });

@@ -3,6 +3,7 @@ import client from "prom-client";
 import { z } from "zod";
 import type { App, AppDeps } from "../app.ts";
 import { migrationsPending } from "../db/migrate.ts";
+import { publicRoute } from "./policy.ts";
 
 export const metrics = new client.Registry();
 client.collectDefaultMetrics({ register: metrics });
@@ -25,7 +26,7 @@ export async function systemRoutes(app: App, deps: AppDeps) {
   app.get(
     "/healthz",
     {
-      config: { public: true },
+      config: publicRoute,
       schema: { hide: true, response: { 200: z.object({ status: z.literal("ok") }) } },
     },
     async () => ({ status: "ok" as const }),
@@ -33,7 +34,7 @@ export async function systemRoutes(app: App, deps: AppDeps) {
 
   // Once every migration is seen applied, later probes only ping the database.
   let migrated = false;
-  app.get("/readyz", { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
+  app.get("/readyz", { config: publicRoute, schema: { hide: true } }, async (_req, reply) => {
     try {
       await sql`select 1`.execute(deps.db);
       if (!migrated) {
@@ -47,7 +48,7 @@ export async function systemRoutes(app: App, deps: AppDeps) {
     }
   });
 
-  app.get("/metrics", { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
+  app.get("/metrics", { config: publicRoute, schema: { hide: true } }, async (_req, reply) => {
     reply.header("content-type", metrics.contentType);
     return metrics.metrics();
   });

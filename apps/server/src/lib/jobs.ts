@@ -1,20 +1,30 @@
 import { CompiledQuery, type Kysely, type Transaction } from "kysely";
 import { PgBoss } from "pg-boss";
 import { PREPARED } from "../db/database.ts";
+import { grantJobSchemaSql } from "../db/roles.ts";
 
 export type Boss = PgBoss;
 
-export async function startBoss(url: string, opts: { max?: number; supervise?: boolean } = {}) {
+/**
+ * Starts pg-boss as the database owner (it installs and migrates its own schema), then lets the
+ * server's scope roles write jobs through our own transactions (db/roles.ts).
+ */
+export async function startBoss(
+  url: string,
+  opts: { max?: number; supervise?: boolean; schema?: string; schedule?: boolean } = {},
+) {
+  const schema = opts.schema ?? "pgboss";
   const boss = new PgBoss({
     connectionString: url,
-    schema: "pgboss",
+    schema,
     max: opts.max ?? 4,
     application_name: "switchboard-jobs",
     supervise: opts.supervise ?? true,
-    schedule: opts.supervise ?? true,
+    schedule: opts.schedule ?? opts.supervise ?? true,
   });
   boss.on("error", () => {});
   await boss.start();
+  await boss.getDb().executeSql(grantJobSchemaSql(schema));
   return boss;
 }
 

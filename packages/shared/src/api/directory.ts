@@ -46,6 +46,8 @@ export const UpdateUserRequest = Versioned.extend({
   phone: z.string().max(50).nullable().optional(),
   /** Required when users change their own password, so a borrowed session cannot take the account. */
   currentPassword: z.string().min(1).max(256).optional(),
+  /** Revoke every API token of the user too (offered with a password change). */
+  revokeApiTokens: z.boolean().optional(),
 });
 
 /** What every signed-in user may see of a colleague: enough for assignee pickers. */

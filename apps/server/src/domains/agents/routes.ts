@@ -19,9 +19,11 @@ import {
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
+import { asSystem } from "../../db/scope.ts";
 import { AgentHub } from "../../gateway/hub.ts";
 import { actorOf } from "../../http/auth.ts";
 import { notFound } from "../../http/errors.ts";
+import { publicRoute, rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { type CommandDeps, createCommand, getCommand, listCommands } from "./commands.ts";
 import { getDevice, listDevices, retireDevice } from "./devices.ts";
 import { toCommandDto, toDeviceDetailDto, toDeviceDto, toTokenDto } from "./dto.ts";
@@ -82,7 +84,7 @@ export async function agentRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/agent/enroll",
     {
-      config: { public: true },
+      config: publicRoute,
       schema: {
         tags,
         summary: "Enroll a machine with a token (called by the agent)",
@@ -91,7 +93,8 @@ export async function agentRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req) => {
-      const result = await enrollDevice(deps.db, await serverKey(), req.body, req.ip);
+      // The enrollment token is this route's credential: checked inside, in the system scope.
+      const result = await asSystem(async () => enrollDevice(deps.db, await serverKey(), req.body, req.ip));
       return { ...result, heartbeatSeconds: deps.config.AGENT_HEARTBEAT_SECONDS };
     },
   );
@@ -99,7 +102,7 @@ export async function agentRoutes(app: App, deps: AppDeps) {
   app.get(
     "/agent/download/:target",
     {
-      config: { public: true },
+      config: publicRoute,
       schema: {
         tags,
         summary: "Download the agent executable (or its Windows service wrapper)",
@@ -120,6 +123,7 @@ export async function agentRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/enrollment-tokens",
     {
+      config: rolesOnly(["admin"]),
       schema: {
         tags,
         summary: "Create an enrollment token (shown once) with install commands",
@@ -143,6 +147,7 @@ export async function agentRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/enrollment-tokens",
     {
+      config: rolesOnly(["admin"]),
       schema: {
         tags,
         querystring: EnrollmentTokenQuery,
@@ -156,13 +161,17 @@ export async function agentRoutes(app: App, deps: AppDeps) {
 
   app.post(
     "/api/v1/enrollment-tokens/:id/revoke",
-    { schema: { tags, params: IdParams, response: { 200: EnrollmentTokenDto } } },
+    {
+      config: rolesOnly(["admin"]),
+      schema: { tags, params: IdParams, response: { 200: EnrollmentTokenDto } },
+    },
     async (req) => toTokenDto(await revokeEnrollmentToken(deps.db, actorOf(req), req.params.id)),
   );
 
   app.get(
     "/api/v1/devices",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "Devices by client and site",
@@ -179,6 +188,7 @@ export async function agentRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/devices/:id",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "A device with its inventory",
@@ -192,6 +202,7 @@ export async function agentRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/devices/:id/retire",
     {
+      config: rolesOnly(["admin"]),
       schema: {
         tags,
         summary: "Retire a device: its key is revoked",
@@ -205,6 +216,7 @@ export async function agentRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/devices/:id/commands",
     {
+      config: writers,
       schema: {
         tags,
         summary: "Send a signed command to a device (queued until it expires when the device is offline)",
@@ -223,6 +235,7 @@ export async function agentRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/devices/:id/commands",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "Command history with output",
@@ -239,7 +252,7 @@ export async function agentRoutes(app: App, deps: AppDeps) {
 
   app.get(
     "/api/v1/device-commands/:id",
-    { schema: { tags, params: IdParams, response: { 200: CommandDto } } },
+    { config: signedIn, schema: { tags, params: IdParams, response: { 200: CommandDto } } },
     async (req) => toCommandDto(await getCommand(deps.db, actorOf(req), req.params.id)),
   );
 }

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import type { Database } from "../../db/database.ts";
 import { actorOf } from "../../http/auth.ts";
+import { rolesOnly } from "../../http/policy.ts";
 import { type Actor, requireRole } from "../auth/actor.ts";
 import { type AuditRow, listAudit } from "./queries.ts";
 
@@ -32,6 +33,7 @@ export async function auditRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/audit",
     {
+      config: rolesOnly(["admin"]),
       schema: {
         tags: ["audit"],
         summary: "The audit log, newest first (admins)",

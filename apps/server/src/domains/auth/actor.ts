@@ -15,6 +15,11 @@ export interface Actor {
   via: "session" | "token" | "system";
   ip?: string;
   requestId?: string;
+  /**
+   * The credential the actor was resolved from (its hash, never the secret): an open live stream
+   * resolves it again when the user's access changes (domains/events/live.ts).
+   */
+  credential?: { kind: "session" | "token"; hash: string };
 }
 
 export const systemActor = (name = "system"): Actor => ({

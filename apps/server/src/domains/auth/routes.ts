@@ -13,6 +13,7 @@ import type { App, AppDeps } from "../../app.ts";
 import type { ApiTokensTable } from "../../db/schema.ts";
 import { actorOf, SESSION_COOKIE } from "../../http/auth.ts";
 import { notFound } from "../../http/errors.ts";
+import { publicRoute, signedIn } from "../../http/policy.ts";
 import { createApiToken, listApiTokens, login, loginLimits, logout, revokeApiToken } from "./service.ts";
 
 export function setSessionCookie(reply: FastifyReply, deps: AppDeps, token: string, expires: Date) {
@@ -41,7 +42,7 @@ export async function authRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/auth/login",
     {
-      config: { public: true },
+      config: publicRoute,
       schema: {
         tags: ["auth"],
         summary: "Sign in; sets an httpOnly SameSite=Strict session cookie",
@@ -67,7 +68,7 @@ export async function authRoutes(app: App, deps: AppDeps) {
 
   app.post(
     "/api/v1/auth/logout",
-    { config: { public: true }, schema: { tags: ["auth"], summary: "Sign out (ends the session)" } },
+    { config: publicRoute, schema: { tags: ["auth"], summary: "Sign out (ends the session)" } },
     async (req, reply) => {
       const cookie = req.cookies[SESSION_COOKIE];
       if (cookie) await logout(deps.db, cookie);
@@ -76,37 +77,45 @@ export async function authRoutes(app: App, deps: AppDeps) {
     },
   );
 
-  app.get("/api/v1/auth/me", { schema: { tags: ["auth"], response: { 200: MeDto } } }, async (req) => {
-    const actor = actorOf(req);
-    if (!actor.userId) throw notFound("User");
-    const user = await deps.db
-      .selectFrom("users")
-      .select(["email", "timezone", "all_clients"])
-      .where("id", "=", actor.userId)
-      .executeTakeFirstOrThrow();
-    const msp = await deps.db.selectFrom("msp").select("name").executeTakeFirst();
-    return {
-      id: actor.userId,
-      name: actor.name,
-      email: user.email,
-      role: actor.role,
-      timezone: user.timezone,
-      allClients: user.all_clients,
-      clientIds: actor.clientIds ?? [],
-      teamIds: actor.teamIds,
-      mspName: msp?.name ?? "",
-    };
-  });
+  app.get(
+    "/api/v1/auth/me",
+    { config: signedIn, schema: { tags: ["auth"], response: { 200: MeDto } } },
+    async (req) => {
+      const actor = actorOf(req);
+      if (!actor.userId) throw notFound("User");
+      const user = await deps.db
+        .selectFrom("users")
+        .select(["email", "timezone", "all_clients"])
+        .where("id", "=", actor.userId)
+        .executeTakeFirstOrThrow();
+      const msp = await deps.db.selectFrom("msp").select("name").executeTakeFirst();
+      return {
+        id: actor.userId,
+        name: actor.name,
+        email: user.email,
+        role: actor.role,
+        timezone: user.timezone,
+        allClients: user.all_clients,
+        clientIds: actor.clientIds ?? [],
+        teamIds: actor.teamIds,
+        mspName: msp?.name ?? "",
+      };
+    },
+  );
 
   app.get(
     "/api/v1/auth/tokens",
-    { schema: { tags: ["auth"], summary: "My API tokens", response: { 200: z.array(ApiTokenDto) } } },
+    {
+      config: signedIn,
+      schema: { tags: ["auth"], summary: "My API tokens", response: { 200: z.array(ApiTokenDto) } },
+    },
     async (req) => (await listApiTokens(deps.db, actorOf(req))).map(toTokenDto),
   );
 
   app.post(
     "/api/v1/auth/tokens",
     {
+      config: signedIn,
       schema: {
         tags: ["auth"],
         summary: "Create an API token (the secret is shown once)",
@@ -126,6 +135,7 @@ export async function authRoutes(app: App, deps: AppDeps) {
   app.delete(
     "/api/v1/auth/tokens/:id",
     {
+      config: signedIn,
       schema: {
         tags: ["auth"],
         summary: "Revoke an API token",

@@ -1,8 +1,12 @@
+import type { Transaction } from "kysely";
 import type { Config } from "../../config.ts";
 import type { Database } from "../../db/database.ts";
+import type { DB } from "../../db/schema.ts";
 import { AppError, notFound } from "../../http/errors.ts";
 import { writeAudit } from "../audit/audit.ts";
-import { type Actor, requireUser } from "./actor.ts";
+import { AUTH_CHANGED } from "../events/internal.ts";
+import { emitEvent } from "../events/outbox.ts";
+import { type Actor, requireUser, systemActor } from "./actor.ts";
 import { newSecret, sha256, verifyPassword } from "./crypto.ts";
 import { findSessionPrincipal, findTokenPrincipal, type PrincipalRow, recentFailures } from "./queries.ts";
 
@@ -15,8 +19,15 @@ export const loginLimits = (
   perAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
 });
 
-function toActor(p: PrincipalRow, via: Actor["via"], ip?: string, requestId?: string): Actor {
+function toActor(
+  p: PrincipalRow,
+  via: "session" | "token",
+  hash: string,
+  ip?: string,
+  requestId?: string,
+): Actor {
   return {
+    credential: { kind: via, hash },
     kind: "user",
     userId: p.id,
     name: p.name,
@@ -31,13 +42,36 @@ function toActor(p: PrincipalRow, via: Actor["via"], ip?: string, requestId?: st
 }
 
 export async function actorFromSession(db: Database, token: string, ip?: string, requestId?: string) {
-  const p = await findSessionPrincipal(db, sha256(token));
-  return p ? toActor(p, "session", ip, requestId) : null;
+  const hash = sha256(token);
+  const p = await findSessionPrincipal(db, hash);
+  return p ? toActor(p, "session", hash, ip, requestId) : null;
 }
 
 export async function actorFromApiToken(db: Database, token: string, ip?: string, requestId?: string) {
-  const p = await findTokenPrincipal(db, sha256(token));
-  return p ? toActor(p, "token", ip, requestId) : null;
+  const hash = sha256(token);
+  const p = await findTokenPrincipal(db, hash);
+  return p ? toActor(p, "token", hash, ip, requestId) : null;
+}
+
+/**
+ * The actor a credential stands for now (null: expired, revoked, signed out or deactivated), resolved
+ * again from its hash: what an open live stream asks when the user's access may have changed.
+ */
+export async function actorFromCredential(db: Database, credential: NonNullable<Actor["credential"]>) {
+  const p =
+    credential.kind === "session"
+      ? await findSessionPrincipal(db, credential.hash)
+      : await findTokenPrincipal(db, credential.hash);
+  return p ? toActor(p, credential.kind, credential.hash) : null;
+}
+
+/**
+ * Tells open live streams that a user's access changed (role, client limits, activity, password, a
+ * session or token ended): written in the transaction of the change, so a stream hears of it exactly
+ * when it is committed. Internal: never delivered to a stream itself.
+ */
+export async function emitAuthChanged(trx: Transaction<DB>, actor: Actor, userId: string) {
+  await emitEvent(trx, actor, { type: AUTH_CHANGED, payload: { userId } });
 }
 
 /**
@@ -96,7 +130,14 @@ export async function login(
 }
 
 export async function logout(db: Database, token: string) {
-  await db.deleteFrom("sessions").where("token_hash", "=", sha256(token)).execute();
+  await db.transaction().execute(async (trx) => {
+    const ended = await trx
+      .deleteFrom("sessions")
+      .where("token_hash", "=", sha256(token))
+      .returning("user_id")
+      .executeTakeFirst();
+    if (ended) await emitAuthChanged(trx, systemActor("logout"), ended.user_id);
+  });
 }
 
 export async function createApiToken(db: Database, actor: Actor, input: { name: string; expiresAt?: Date }) {
@@ -152,6 +193,7 @@ export async function revokeApiToken(db: Database, actor: Actor, id: string) {
       .where("id", "=", id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    await emitAuthChanged(trx, actor, row.user_id);
     await writeAudit(trx, actor, {
       action: "api_token.revoke",
       entityType: "api_token",

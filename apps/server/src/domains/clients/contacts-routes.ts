@@ -8,6 +8,7 @@ import {
 } from "@switchboard/shared";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
+import { signedIn, writers } from "../../http/policy.ts";
 import { createContact, getContact, listContacts, updateContact } from "./contacts-service.ts";
 import { toContactDto } from "./dto.ts";
 
@@ -16,6 +17,7 @@ export async function contactRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/contacts",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "Find contacts by name, email or phone number in any format (keyset pages by name)",
@@ -34,6 +36,7 @@ export async function contactRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/contacts",
     {
+      config: writers,
       schema: {
         tags,
         summary: "Create a contact",
@@ -47,13 +50,17 @@ export async function contactRoutes(app: App, deps: AppDeps) {
 
   app.get(
     "/api/v1/contacts/:id",
-    { schema: { tags, summary: "One contact", params: IdParams, response: { 200: ContactDto } } },
+    {
+      config: signedIn,
+      schema: { tags, summary: "One contact", params: IdParams, response: { 200: ContactDto } },
+    },
     async (req) => toContactDto(await getContact(deps.db, actorOf(req), req.params.id)),
   );
 
   app.patch(
     "/api/v1/contacts/:id",
     {
+      config: writers,
       schema: {
         tags,
         summary: "Change a contact",

@@ -1,30 +1,16 @@
-import { invalid } from "../../http/errors.ts";
+import { decodeCursor as decodeTyped, encodeCursor as encodeTyped } from "../../lib/cursor.ts";
 
-// Keyset cursors are opaque to callers: base64url JSON of the last row's sort key and id.
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Keyset cursors of the directory lists (clients, contacts, devices): the last row's sort key (text
+// from PostgreSQL) and id, checked by lib/cursor.ts before they reach SQL.
 
 export function encodeCursor(key: string, id: string): string {
-  return Buffer.from(JSON.stringify([key, id])).toString("base64url");
+  return encodeTyped([key, id]);
 }
 
 export function decodeCursor(cursor: string | undefined): { key: string; id: string } | null {
   if (cursor === undefined) return null;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === "string" &&
-      typeof value[1] === "string" &&
-      UUID.test(value[1])
-    ) {
-      return { key: value[0], id: value[1] };
-    }
-  } catch {
-    // falls through to the 400 below
-  }
-  throw invalid("query.cursor", "is not a cursor from this list");
+  const [key, id] = decodeTyped(cursor, ["text", "uuid"]);
+  return { key: key!, id: id! };
 }
 
 /** Takes `limit` of the `limit + 1` rows fetched; the extra row says whether another page exists. */

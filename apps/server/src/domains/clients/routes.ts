@@ -12,6 +12,7 @@ import {
 import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
+import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { toClientDto, toSiteDto } from "./dto.ts";
 import { createClient, getClient, listClients, updateClient } from "./service.ts";
 import { createSite, getSite, listSites, updateSite } from "./sites-service.ts";
@@ -24,6 +25,7 @@ export async function clientRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/clients",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "List clients by name (keyset pages); `q` matches part of a name or a near miss",
@@ -40,6 +42,7 @@ export async function clientRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/clients",
     {
+      config: rolesOnly(["admin", "dispatcher"]),
       schema: {
         tags,
         summary: "Create a client (admin or dispatcher); a duplicate name is 409",
@@ -54,6 +57,7 @@ export async function clientRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/clients/:id",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "One client with its open ticket count",
@@ -70,6 +74,7 @@ export async function clientRoutes(app: App, deps: AppDeps) {
   app.patch(
     "/api/v1/clients/:id",
     {
+      config: rolesOnly(["admin", "dispatcher"]),
       schema: {
         tags,
         summary: "Change a client (admin or dispatcher)",
@@ -86,6 +91,7 @@ export async function clientRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/clients/:id/sites",
     {
+      config: signedIn,
       schema: {
         tags: siteTags,
         summary: "A client's sites",
@@ -99,6 +105,7 @@ export async function clientRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/clients/:id/sites",
     {
+      config: writers,
       schema: {
         tags: siteTags,
         summary: "Add a site to a client",
@@ -113,13 +120,17 @@ export async function clientRoutes(app: App, deps: AppDeps) {
 
   app.get(
     "/api/v1/sites/:id",
-    { schema: { tags: siteTags, summary: "One site", params: IdParams, response: { 200: SiteDto } } },
+    {
+      config: signedIn,
+      schema: { tags: siteTags, summary: "One site", params: IdParams, response: { 200: SiteDto } },
+    },
     async (req) => toSiteDto(await getSite(deps.db, actorOf(req), req.params.id)),
   );
 
   app.patch(
     "/api/v1/sites/:id",
     {
+      config: writers,
       schema: {
         tags: siteTags,
         summary: "Change a site",

@@ -11,6 +11,7 @@ import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import type { SavedViewsTable } from "../../db/schema.ts";
 import { actorOf } from "../../http/auth.ts";
+import { signedIn } from "../../http/policy.ts";
 import type { ChangedTicketRow } from "./queries.ts";
 import {
   announcePresence,
@@ -45,6 +46,7 @@ export async function consoleRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/views",
     {
+      config: signedIn,
       schema: {
         tags: ["console"],
         summary: "My saved queue views",
@@ -57,6 +59,7 @@ export async function consoleRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/views",
     {
+      config: signedIn,
       schema: {
         tags: ["console"],
         summary: "Save a queue view (a view of the same name is replaced)",
@@ -70,7 +73,7 @@ export async function consoleRoutes(app: App, deps: AppDeps) {
 
   app.delete(
     "/api/v1/views/:id",
-    { schema: { tags: ["console"], summary: "Delete a saved view", params: IdParams } },
+    { config: signedIn, schema: { tags: ["console"], summary: "Delete a saved view", params: IdParams } },
     async (req, reply) => {
       await deleteSavedView(deps.db, actorOf(req), req.params.id);
       return reply.code(204).send();
@@ -80,6 +83,7 @@ export async function consoleRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/tickets/:id/presence",
     {
+      config: signedIn,
       schema: {
         tags: ["console"],
         summary: "Tell others on this ticket that I am viewing, typing or gone (sent as a live signal)",
@@ -96,6 +100,7 @@ export async function consoleRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/me/changes",
     {
+      config: signedIn,
       schema: {
         tags: ["console"],
         summary: "What others changed on my tickets and my teams' unassigned tickets since I last looked",
@@ -112,6 +117,7 @@ export async function consoleRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/me/changes/seen",
     {
+      config: signedIn,
       schema: {
         tags: ["console"],
         summary: "Mark what changed as seen, up to `at` (default now)",

@@ -16,6 +16,7 @@ import {
 import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
+import { rolesOnly, signedIn } from "../../http/policy.ts";
 import { getEmailContent } from "./content.ts";
 import { createMailbox, deleteMailbox, listMailboxes, updateMailbox } from "./mailboxes.ts";
 import {
@@ -33,6 +34,7 @@ export async function emailRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/email/messages",
     {
+      config: rolesOnly(["admin"], { allClients: true }),
       schema: {
         tags,
         summary: "Held messages by status (quarantined by default): admin only",
@@ -46,6 +48,7 @@ export async function emailRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/email/messages/:id/retry",
     {
+      config: rolesOnly(["admin"], { allClients: true }),
       schema: {
         tags,
         summary:
@@ -64,6 +67,7 @@ export async function emailRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/email/messages/:id/content",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "A message's sanitized HTML, text (with the quoted part separated) and attachments",
@@ -77,6 +81,7 @@ export async function emailRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/tickets/:id/emails",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "Messages in and out of a ticket with their delivery status (queued, sent, failed)",
@@ -89,31 +94,45 @@ export async function emailRoutes(app: App, deps: AppDeps) {
 
   app.get(
     "/api/v1/email/mailboxes",
-    { schema: { tags, response: { 200: z.object({ items: z.array(MailboxDto) }) } } },
+    {
+      config: rolesOnly(["admin"], { allClients: true }),
+      schema: { tags, response: { 200: z.object({ items: z.array(MailboxDto) }) } },
+    },
     async (req) => ({ items: await listMailboxes(deps.db, actorOf(req)) }),
   );
 
   app.post(
     "/api/v1/email/mailboxes",
-    { schema: { tags, body: CreateMailboxRequest, response: { 201: MailboxDto } } },
+    {
+      config: rolesOnly(["admin"], { allClients: true }),
+      schema: { tags, body: CreateMailboxRequest, response: { 201: MailboxDto } },
+    },
     async (req, reply) =>
       reply.code(201).send(await createMailbox(deps.db, deps.config, actorOf(req), req.body)),
   );
 
   app.patch(
     "/api/v1/email/mailboxes/:id",
-    { schema: { tags, params: IdParams, body: UpdateMailboxRequest, response: { 200: MailboxDto } } },
+    {
+      config: rolesOnly(["admin"], { allClients: true }),
+      schema: { tags, params: IdParams, body: UpdateMailboxRequest, response: { 200: MailboxDto } },
+    },
     async (req) => updateMailbox(deps.db, deps.config, actorOf(req), req.params.id, req.body),
   );
 
-  app.delete("/api/v1/email/mailboxes/:id", { schema: { tags, params: IdParams } }, async (req, reply) => {
-    await deleteMailbox(deps.db, actorOf(req), req.params.id);
-    return reply.code(204).send();
-  });
+  app.delete(
+    "/api/v1/email/mailboxes/:id",
+    { config: rolesOnly(["admin"], { allClients: true }), schema: { tags, params: IdParams } },
+    async (req, reply) => {
+      await deleteMailbox(deps.db, actorOf(req), req.params.id);
+      return reply.code(204).send();
+    },
+  );
 
   app.get(
     "/api/v1/email/templates",
     {
+      config: rolesOnly(["admin"], { allClients: true }),
       schema: {
         tags,
         querystring: z.object({ clientId: Id.optional() }),
@@ -126,6 +145,7 @@ export async function emailRoutes(app: App, deps: AppDeps) {
   app.put(
     "/api/v1/email/templates/:key",
     {
+      config: rolesOnly(["admin"], { allClients: true }),
       schema: {
         tags,
         params: z.object({ key: EmailTemplateKey }),
@@ -139,6 +159,7 @@ export async function emailRoutes(app: App, deps: AppDeps) {
   app.put(
     "/api/v1/email/client-settings/:id",
     {
+      config: rolesOnly(["admin"]),
       schema: {
         tags,
         summary: "A client's From address and signature for mail sent on its tickets",

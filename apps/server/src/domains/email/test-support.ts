@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { LiveEvent } from "@switchboard/shared";
 import { createTransport } from "nodemailer";
-import { PgBoss } from "pg-boss";
 import { SMTPServer } from "smtp-server";
 import type { Database } from "../../db/database.ts";
+import { startBoss } from "../../lib/jobs.ts";
 import { toLiveEvent } from "../events/queries.ts";
 import type { EmailDeps } from "./deps.ts";
 import { createEmailQueues, startEmailWorkers } from "./jobs.ts";
@@ -87,15 +87,7 @@ export async function startEmailStack(
   // Test files share one database: a pg-boss schema of their own keeps each file's jobs with its own
   // workers (and their blob store and config).
   const schema = `pgboss_email_${randomBytes(4).toString("hex")}`;
-  const boss = new PgBoss({
-    connectionString: databaseUrl,
-    schema,
-    max: 4,
-    supervise: false,
-    schedule: false,
-  });
-  boss.on("error", () => {});
-  await boss.start();
+  const boss = await startBoss(databaseUrl, { schema, max: 4, supervise: false, schedule: false });
   const deps: EmailDeps = { ...base, boss };
   await createEmailQueues(deps);
   const workers = opts.workers === false ? null : await startEmailWorkers(deps, { concurrency: 2 });

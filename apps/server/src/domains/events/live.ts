@@ -2,7 +2,10 @@ import type { LiveEvent } from "@switchboard/shared";
 import { sql } from "kysely";
 import pg from "pg";
 import type { Database } from "../../db/database.ts";
+import { runInScope, SYSTEM_SCOPE } from "../../db/scope.ts";
 import { type Actor, canSeeClient } from "../auth/actor.ts";
+import { actorFromCredential } from "../auth/service.ts";
+import { AUTH_CHANGED } from "./internal.ts";
 import { latestEventId, toLiveEvent } from "./queries.ts";
 
 const POLL_BATCH = 1000;
@@ -19,7 +22,16 @@ export interface Signal {
   payload: Record<string, unknown>;
 }
 
-type Listener = { actor: Actor; onEvent(e: LiveEvent): void; onSignal(s: Signal): void };
+type Listener = {
+  actor: Actor;
+  onEvent(e: LiveEvent): void;
+  onSignal(s: Signal): void;
+  /** The credential behind the stream ended (signed out, revoked, expired, deactivated). */
+  onRevoked(): void;
+};
+
+/** Every open stream's credential is checked again this often, for what no event announces (expiry). */
+const RECHECK_MS = 15_000;
 
 /**
  * Fans committed domain events and signals out to this process's subscribers (SSE streams, the
@@ -44,6 +56,7 @@ export class LiveHub {
   private watermark = 0;
   private readonly gaps = new Map<number, number>();
   private pollTimer: NodeJS.Timeout | null = null;
+  private lastRecheck = Date.now();
   private polling: Promise<void> | null = null;
 
   constructor(db: Database, url: string, opts: { pollMs?: number } = {}) {
@@ -106,9 +119,36 @@ export class LiveHub {
         } else {
           this.gaps.delete(row.id);
         }
+        if (row.type === AUTH_CHANGED) {
+          // Before anything later in the batch: an event of a client the user just lost must not reach them.
+          await this.reauthorise((l) => l.actor.userId === (row.payload as { userId?: string }).userId);
+          continue;
+        }
         this.deliver(toLiveEvent(row));
       }
-      if (rows.length < POLL_BATCH) return;
+      if (rows.length < POLL_BATCH) break;
+    }
+    if (Date.now() - this.lastRecheck > RECHECK_MS) {
+      this.lastRecheck = Date.now();
+      await this.reauthorise(() => true);
+    }
+  }
+
+  /**
+   * Resolves the credentials of the matching streams again: a stream whose credential ended is closed,
+   * the others continue under the user's access as it is now (role, client limits). Runs in the system
+   * scope: sessions and tokens are looked up for the stream, not as it.
+   */
+  private async reauthorise(match: (l: Listener) => boolean) {
+    const affected = [...this.listeners].filter((l) => l.actor.credential && match(l));
+    for (const l of affected) {
+      const now = await runInScope(SYSTEM_SCOPE, () => actorFromCredential(this.db, l.actor.credential!));
+      if (!now) {
+        this.listeners.delete(l);
+        l.onRevoked();
+      } else {
+        l.actor = { ...now, ip: l.actor.ip, requestId: l.actor.requestId };
+      }
     }
   }
 
@@ -125,8 +165,13 @@ export class LiveHub {
     return () => this.internalHandlers.delete(fn);
   }
 
-  subscribe(actor: Actor, onEvent: (e: LiveEvent) => void, onSignal: (s: Signal) => void) {
-    const l: Listener = { actor, onEvent, onSignal };
+  subscribe(
+    actor: Actor,
+    onEvent: (e: LiveEvent) => void,
+    onSignal: (s: Signal) => void,
+    onRevoked: () => void = () => {},
+  ) {
+    const l: Listener = { actor, onEvent, onSignal, onRevoked };
     this.listeners.add(l);
     return () => this.listeners.delete(l);
   }

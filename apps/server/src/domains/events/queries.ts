@@ -3,6 +3,7 @@ import type { Selectable } from "kysely";
 import type { Database } from "../../db/database.ts";
 import type { DomainEventsTable } from "../../db/schema.ts";
 import type { Actor } from "../auth/actor.ts";
+import { INTERNAL_EVENTS } from "./internal.ts";
 
 export function toLiveEvent(row: Selectable<DomainEventsTable>): LiveEvent {
   return {
@@ -18,7 +19,13 @@ export function toLiveEvent(row: Selectable<DomainEventsTable>): LiveEvent {
 
 /** Events after `afterId` that the actor may see: a reconnecting stream replays what it missed. */
 export async function eventsSince(db: Database, actor: Actor, afterId: number, limit = 500) {
-  let q = db.selectFrom("domain_events").selectAll().where("id", ">", afterId).orderBy("id").limit(limit);
+  let q = db
+    .selectFrom("domain_events")
+    .selectAll()
+    .where("id", ">", afterId)
+    .where("type", "not in", INTERNAL_EVENTS)
+    .orderBy("id")
+    .limit(limit);
   if (actor.clientIds !== null) {
     const ids = actor.clientIds;
     q = q.where((eb) =>

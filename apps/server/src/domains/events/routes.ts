@@ -2,27 +2,41 @@ import type { LiveEvent } from "@switchboard/shared";
 import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
+import { invalid } from "../../http/errors.ts";
+import { signedIn } from "../../http/policy.ts";
 import type { Signal } from "./live.ts";
 import { eventsSince, latestEventId } from "./queries.ts";
 
 const HEARTBEAT_MS = 20_000;
 
+/** The Last-Event-ID header: an event id (digits), or absent. Anything else is refused with 400. */
+function lastEventId(header: string | string[] | undefined): number | undefined {
+  if (header === undefined || header === "") return undefined;
+  if (typeof header !== "string" || !/^\d{1,15}$/.test(header)) {
+    throw invalid("headers.last-event-id", "must be the id of an event (digits)");
+  }
+  return Number(header);
+}
+
 export async function eventRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/events/stream",
     {
+      config: signedIn,
       schema: {
         tags: ["events"],
         summary: "Live stream (Server-Sent Events) of the domain events and signals the caller may see",
         description:
           "Each event carries its id; reconnect with Last-Event-ID (or ?after=) to replay what was missed.",
-        querystring: z.object({ after: z.coerce.number().int().min(0).optional() }),
+        querystring: z.object({
+          after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+        }),
       },
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      const lastHeader = req.headers["last-event-id"];
-      const after = req.query.after ?? (typeof lastHeader === "string" ? Number(lastHeader) || 0 : undefined);
+      // Checked before the connection is taken over: afterwards an error can no longer be answered.
+      const after = req.query.after ?? lastEventId(req.headers["last-event-id"]);
 
       reply.hijack();
       const res = reply.raw;
@@ -43,10 +57,18 @@ export async function eventRoutes(app: App, deps: AppDeps) {
       // `lastSent` drops the duplicate.
       const buffered: LiveEvent[] = [];
       let replaying = true;
+      let heartbeat: NodeJS.Timeout | undefined;
+      // The user signed out, was deactivated, or the token was revoked: the stream ends now (a
+      // reconnect then meets the 401 any request would).
+      const revoked = () => {
+        clearInterval(heartbeat);
+        res.end(`event: revoked\ndata: {}\n\n`);
+      };
       const unsubscribe = deps.live.subscribe(
         actor,
         (e) => (replaying ? buffered.push(e) : send(e)),
         sendSignal,
+        revoked,
       );
       try {
         if (after !== undefined) {
@@ -59,7 +81,7 @@ export async function eventRoutes(app: App, deps: AppDeps) {
       }
       for (const e of buffered) send(e);
       res.write(`event: ready\ndata: {"lastEventId":${lastSent}}\n\n`);
-      const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
+      heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
       req.raw.on("close", () => {
         clearInterval(heartbeat);
         unsubscribe();

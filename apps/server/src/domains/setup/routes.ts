@@ -1,5 +1,6 @@
 import { SetupRequest, SetupStatus } from "@switchboard/shared";
 import type { App, AppDeps } from "../../app.ts";
+import { publicRoute } from "../../http/policy.ts";
 import { setSessionCookie } from "../auth/routes.ts";
 import { login, loginLimits } from "../auth/service.ts";
 import { isSetUp, runSetup } from "./service.ts";
@@ -7,7 +8,7 @@ import { isSetUp, runSetup } from "./service.ts";
 export async function setupRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/setup",
-    { config: { public: true }, schema: { tags: ["setup"], response: { 200: SetupStatus } } },
+    { config: publicRoute, schema: { tags: ["setup"], response: { 200: SetupStatus } } },
     async () => {
       const msp = await deps.db.selectFrom("msp").select("name").executeTakeFirst();
       return { setUp: await isSetUp(deps.db), mspName: msp?.name ?? null };
@@ -17,7 +18,7 @@ export async function setupRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/setup",
     {
-      config: { public: true },
+      config: publicRoute,
       schema: {
         tags: ["setup"],
         summary: "First run: create the MSP and its first admin (409 once any user exists)",

@@ -2,6 +2,7 @@ import { CreateTeamRequest, IdParams, TeamDto, UpdateTeamRequest } from "@switch
 import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
+import { rolesOnly, signedIn } from "../../http/policy.ts";
 import { toTeamDto } from "./dto.ts";
 import { createTeam, deleteTeam, getTeam, listTeams, updateTeam } from "./service.ts";
 
@@ -10,13 +11,17 @@ const tags = ["teams"];
 export async function teamRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/teams",
-    { schema: { tags, summary: "List teams (queues)", response: { 200: z.array(TeamDto) } } },
+    {
+      config: signedIn,
+      schema: { tags, summary: "List teams (queues)", response: { 200: z.array(TeamDto) } },
+    },
     async (req) => (await listTeams(deps.db, actorOf(req))).map(toTeamDto),
   );
 
   app.post(
     "/api/v1/teams",
     {
+      config: rolesOnly(["admin", "dispatcher"], { allClients: true }),
       schema: {
         tags,
         summary: "Create a team (admin or dispatcher)",
@@ -29,13 +34,14 @@ export async function teamRoutes(app: App, deps: AppDeps) {
 
   app.get(
     "/api/v1/teams/:id",
-    { schema: { tags, summary: "One team", params: IdParams, response: { 200: TeamDto } } },
+    { config: signedIn, schema: { tags, summary: "One team", params: IdParams, response: { 200: TeamDto } } },
     async (req) => toTeamDto(await getTeam(deps.db, actorOf(req), req.params.id)),
   );
 
   app.patch(
     "/api/v1/teams/:id",
     {
+      config: rolesOnly(["admin", "dispatcher"], { allClients: true }),
       schema: {
         tags,
         summary: "Change a team (admin or dispatcher)",
@@ -52,6 +58,7 @@ export async function teamRoutes(app: App, deps: AppDeps) {
   app.delete(
     "/api/v1/teams/:id",
     {
+      config: rolesOnly(["admin", "dispatcher"], { allClients: true }),
       schema: {
         tags,
         summary: "Delete a team (its tickets stay, without a team)",

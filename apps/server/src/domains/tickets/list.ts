@@ -2,7 +2,7 @@ import type { TicketListQuery, TicketSummaryDto } from "@switchboard/shared";
 import { type Expression, type RawBuilder, type SqlBool, sql } from "kysely";
 import type { z } from "zod";
 import type { Database } from "../../db/database.ts";
-import { invalid } from "../../http/errors.ts";
+import { decodeCursor, encodeCursor } from "../../lib/cursor.ts";
 import type { Actor } from "../auth/actor.ts";
 import { clientScope } from "./queries.ts";
 import { type SummaryRow, summarySelect, toSummaryDto } from "./read.ts";
@@ -29,16 +29,6 @@ const SORTS = {
     types: ["timestamptz", "uuid"],
   },
 } as const satisfies Record<string, { dir: "asc" | "desc"; keys: RawBuilder<unknown>[]; types: string[] }>;
-
-function decodeCursor(cursor: string, arity: number): string[] {
-  try {
-    const values = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(values) && values.length === arity && values.every((v) => typeof v === "string")) {
-      return values;
-    }
-  } catch {}
-  throw invalid("query.cursor", "is not a cursor this list returned");
-}
 
 /** End of today in the viewer's time zone, as an instant. */
 export function endOfToday(timeZone: string, now = new Date()): Date {
@@ -115,7 +105,7 @@ export async function listTickets(db: Database, actor: Actor, q: ListQuery) {
   if (q.resolvedSince) conds.push(sql<SqlBool>`t.resolved_at >= ${new Date(q.resolvedSince)}`);
 
   if (q.cursor) {
-    const values = decodeCursor(q.cursor, sort.keys.length);
+    const values = decodeCursor(q.cursor, sort.types);
     const typed = values.map((v, i) => sql`${v}::${sql.raw(sort.types[i]!)}`);
     const op = sort.dir === "asc" ? sql`>` : sql`<`;
     conds.push(sql<SqlBool>`(${sql.join(sort.keys)}) ${op} (${sql.join(typed)})`);
@@ -132,10 +122,7 @@ export async function listTickets(db: Database, actor: Actor, q: ListQuery) {
   const more = rows.length > q.limit;
   const page = more ? rows.slice(0, q.limit) : rows;
   const last = page.at(-1);
-  const nextCursor =
-    more && last
-      ? Buffer.from(JSON.stringify(sort.keys.map((_, i) => last[`k${i}`]))).toString("base64url")
-      : null;
+  const nextCursor = more && last ? encodeCursor(sort.keys.map((_, i) => last[`k${i}`] ?? "")) : null;
   const items: TicketSummaryDto[] = page.map(toSummaryDto);
   return { items, nextCursor };
 }

@@ -21,6 +21,7 @@ import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
 import { AppError, invalid } from "../../http/errors.ts";
+import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { addAttachment, getAttachment, safeContentType } from "./attachments.ts";
 import { listTickets } from "./list.ts";
 import { mergeTickets } from "./merge.ts";
@@ -42,12 +43,15 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
     limits: { fileSize: deps.config.ATTACHMENT_LIMIT_BYTES, files: 10, fields: 5 },
   });
 
-  app.get("/api/v1/statuses", { schema: { tags, response: { 200: z.array(StatusDto) } } }, async () =>
-    listStatuses(db),
+  app.get(
+    "/api/v1/statuses",
+    { config: signedIn, schema: { tags, response: { 200: z.array(StatusDto) } } },
+    async () => listStatuses(db),
   );
   app.post(
     "/api/v1/statuses",
     {
+      config: rolesOnly(["admin"], { allClients: true }),
       schema: {
         tags,
         summary: "Add a status within a category (admins)",
@@ -61,6 +65,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/tickets",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "Queues and filtered lists, keyset-paginated",
@@ -74,6 +79,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/tickets",
     {
+      config: writers,
       schema: {
         tags,
         summary: "Create a ticket (honours Idempotency-Key)",
@@ -99,6 +105,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/tickets/:id",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "A ticket with its newest timeline entries",
@@ -113,6 +120,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/tickets/by-number/:number",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "A ticket by its number; a merged ticket's number answers with the ticket it went into",
@@ -129,6 +137,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
   app.patch(
     "/api/v1/tickets/:id",
     {
+      config: writers,
       schema: {
         tags,
         summary:
@@ -144,6 +153,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/tickets/:id/merge",
     {
+      config: writers,
       schema: {
         tags,
         summary: "Merge this ticket into another",
@@ -158,6 +168,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/tickets/bulk",
     {
+      config: writers,
       schema: {
         tags,
         summary: "Assign, re-team, change status or tag many tickets (all or nothing)",
@@ -171,6 +182,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/tickets/:id/timeline",
     {
+      config: signedIn,
       schema: {
         tags,
         params: IdParams,
@@ -190,6 +202,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/tickets/:id/timeline",
     {
+      config: writers,
       schema: {
         tags,
         summary: "Add a public reply, an internal note or a phone call log",
@@ -212,6 +225,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/tickets/:id/attachments",
     {
+      config: writers,
       schema: {
         tags,
         summary: "Attach files (multipart/form-data; optional field timelineEntryId)",
@@ -257,7 +271,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
 
   app.get(
     "/api/v1/attachments/:id",
-    { schema: { tags, summary: "Download an attachment", params: IdParams } },
+    { config: signedIn, schema: { tags, summary: "Download an attachment", params: IdParams } },
     async (req, reply) => {
       const a = await getAttachment(db, actorOf(req), req.params.id);
       const stream = await deps.blobs.get(a.storage_key);

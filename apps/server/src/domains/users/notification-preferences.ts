@@ -16,7 +16,8 @@ export const DEFAULT_PREFERENCES = { assigned: true, newReply: true } as const;
 
 /** Users read and change their own; admins anyone's. Others' preferences are none of my business. */
 function assertMayManage(actor: Actor, userId: string) {
-  if (actor.role === "admin" || (actor.userId !== null && actor.userId === userId)) return;
+  if (actor.userId !== null && actor.userId === userId) return;
+  if (actor.role === "admin" && actor.clientIds === null) return;
   throw forbidden("Only an admin can see or change another user's notification preferences");
 }
 

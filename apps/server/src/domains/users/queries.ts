@@ -77,7 +77,7 @@ export async function findUser(db: Database | Transaction<DB>, id: string, opts:
 
 export async function listUsers(
   db: Database,
-  filter: { q?: string; role?: UserRole; teamId?: string; includeInactive: boolean },
+  filter: { q?: string; role?: UserRole; teamId?: string; includeInactive: boolean; matchEmail?: boolean },
 ) {
   let q = selectUsers(db).orderBy("u.name").orderBy("u.id");
   if (!filter.includeInactive) q = q.where("u.active", "=", true);
@@ -96,7 +96,11 @@ export async function listUsers(
   }
   if (filter.q) {
     const pattern = `%${escapeLike(filter.q)}%`;
-    q = q.where((eb) => eb.or([eb("u.name", "ilike", pattern), eb("u.email", "ilike", pattern)]));
+    q = q.where((eb) =>
+      filter.matchEmail
+        ? eb.or([eb("u.name", "ilike", pattern), eb("u.email", "ilike", pattern)])
+        : eb("u.name", "ilike", pattern),
+    );
   }
   // An MSP has tens to hundreds of technicians: one page is the whole list.
   return (await q.limit(5000).execute()) as UserRow[];

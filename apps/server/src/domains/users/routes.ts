@@ -11,6 +11,7 @@ import {
 import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
+import { rolesOnly, signedIn } from "../../http/policy.ts";
 import { requireUser } from "../auth/actor.ts";
 import { toUserDto, toUserSummaryDto } from "./dto.ts";
 import { getNotificationPreferences, updateNotificationPreferences } from "./notification-preferences.ts";
@@ -22,6 +23,7 @@ export async function userRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/users",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "List users",
@@ -40,6 +42,7 @@ export async function userRoutes(app: App, deps: AppDeps) {
   app.post(
     "/api/v1/users",
     {
+      config: rolesOnly(["admin"], { allClients: true }),
       schema: {
         tags,
         summary: "Create a user (admin)",
@@ -53,6 +56,7 @@ export async function userRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/users/:id",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "One user (a summary unless you are an admin, a dispatcher or that user)",
@@ -69,6 +73,7 @@ export async function userRoutes(app: App, deps: AppDeps) {
   app.patch(
     "/api/v1/users/:id",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "Change a user (admin; users may change their own name, time zone, phone and password)",
@@ -92,6 +97,7 @@ async function notificationPreferenceRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/me/notification-preferences",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "My notification emails",
@@ -108,6 +114,7 @@ async function notificationPreferenceRoutes(app: App, deps: AppDeps) {
   app.put(
     "/api/v1/me/notification-preferences",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "Choose my notification emails",
@@ -125,6 +132,7 @@ async function notificationPreferenceRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/users/:id/notification-preferences",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "A user's notification emails (admins, or that user)",
@@ -139,6 +147,7 @@ async function notificationPreferenceRoutes(app: App, deps: AppDeps) {
   app.put(
     "/api/v1/users/:id/notification-preferences",
     {
+      config: signedIn,
       schema: {
         tags,
         summary: "Choose a user's notification emails (admins, or that user)",

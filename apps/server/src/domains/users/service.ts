@@ -16,6 +16,7 @@ import { writeAudit } from "../audit/audit.ts";
 import { changedFields } from "../audit/changes.ts";
 import { type Actor, requireRole } from "../auth/actor.ts";
 import { hashPassword, verifyPassword } from "../auth/crypto.ts";
+import { emitAuthChanged } from "../auth/service.ts";
 import { toUserDto } from "./dto.ts";
 import {
   findUser,
@@ -33,7 +34,15 @@ type CreateUserInput = z.output<typeof CreateUserRequest>;
 type UpdateUserInput = z.output<typeof UpdateUserRequest>;
 
 /** What users may change on their own record without being an admin. */
-const SELF_FIELDS = new Set(["version", "name", "timezone", "phone", "password", "currentPassword"]);
+const SELF_FIELDS = new Set([
+  "version",
+  "name",
+  "timezone",
+  "phone",
+  "password",
+  "currentPassword",
+  "revokeApiTokens",
+]);
 
 const seesEveryone = (actor: Actor) => actor.role === "admin" || actor.role === "dispatcher";
 
@@ -43,7 +52,12 @@ const seesEveryone = (actor: Actor) => actor.role === "admin" || actor.role === 
  */
 export async function listUsers(db: Database, actor: Actor, query: z.output<typeof UserListQuery>) {
   const full = seesEveryone(actor);
-  const rows = await listUserRows(db, { ...query, includeInactive: full && query.includeInactive });
+  // Only those who see full records find users by email: nobody else can probe for addresses.
+  const rows = await listUserRows(db, {
+    ...query,
+    includeInactive: full && query.includeInactive,
+    matchEmail: full,
+  });
   return { full, rows };
 }
 
@@ -92,11 +106,18 @@ export async function createUser(db: Database, actor: Actor, input: CreateUserIn
  */
 export async function updateUser(db: Database, actor: Actor, id: string, input: UpdateUserInput) {
   const self = actor.userId === id;
-  if (actor.role !== "admin") {
-    if (!self) throw forbidden("Only an admin can change other users");
-    const others = Object.entries(input).filter(([k, v]) => v !== undefined && !SELF_FIELDS.has(k));
-    if (others.length) {
-      throw forbidden(`Only an admin can change ${others.map(([k]) => k).join(", ")}`);
+  const others = Object.entries(input).filter(([k, v]) => v !== undefined && !SELF_FIELDS.has(k));
+  // Managing users (role, client limits, activity) takes an admin who sees every client: a
+  // client-limited admin could otherwise lift their own limit, or hand someone a client they cannot see.
+  const manages = actor.role === "admin" && actor.clientIds === null;
+  if (!manages && (!self || others.length)) {
+    if (!self && actor.role !== "admin") throw forbidden("Only an admin can change other users");
+    if (!self || others.length) {
+      throw forbidden(
+        actor.role === "admin"
+          ? "Only an admin who sees every client can change users' roles, client limits or activity"
+          : `Only an admin can change ${others.map(([k]) => k).join(", ")}`,
+      );
     }
   }
   if (self && input.password !== undefined && !input.currentPassword) {
@@ -137,6 +158,21 @@ export async function updateUser(db: Database, actor: Actor, id: string, input: 
       // whoever knew the old password may be signed in with it.
       if ((input.active === false && before.active) || (passwordHash && !self)) {
         await trx.deleteFrom("sessions").where("user_id", "=", id).execute();
+      } else if (passwordHash && self) {
+        // My own new password ends my other sessions (one may be the reason I changed it); this one
+        // stays signed in.
+        let others = trx.deleteFrom("sessions").where("user_id", "=", id);
+        if (actor.credential?.kind === "session")
+          others = others.where("token_hash", "!=", actor.credential.hash);
+        await others.execute();
+      }
+      if (input.revokeApiTokens) {
+        await trx
+          .updateTable("api_tokens")
+          .set({ revoked_at: new Date() })
+          .where("user_id", "=", id)
+          .where("revoked_at", "is", null)
+          .execute();
       }
       const after = (await findUser(trx, id))!;
       const diff = changedFields(toUserDto(before), toUserDto(after), ["version"]);
@@ -145,6 +181,8 @@ export async function updateUser(db: Database, actor: Actor, id: string, input: 
         Object.assign(diff.before, { password: "(previous)" });
         Object.assign(diff.after, { password: "(changed)" });
       }
+      if (input.revokeApiTokens) Object.assign(diff.after, { apiTokens: "(all revoked)" });
+      await emitAuthChanged(trx, actor, id);
       await writeAudit(trx, actor, {
         action: auditAction(before, after),
         entityType: "user",
