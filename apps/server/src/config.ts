@@ -45,6 +45,14 @@ export const ConfigSchema = z.object({
     .int()
     .min(1024)
     .default(25 * 1024 * 1024),
+  /** Twilio-compatible Messages API (verification codes, pages); SMS is off until the three below are set. */
+  SMS_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.twilio.com"),
+  SMS_ACCOUNT_SID: z.string().min(1).max(200).optional(),
+  SMS_AUTH_TOKEN: z.string().min(1).max(500).optional(),
+  SMS_FROM: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, { error: "must be a phone number in E.164 form, e.g. +15175550123" })
+    .optional(),
   TRUST_PROXY: bool.default(false),
   SECURE_COOKIES: bool.optional(),
   // Agent gateway. An agent is marked offline after AGENT_OFFLINE_AFTER_MISSED heartbeats go missing.
