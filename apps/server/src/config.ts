@@ -53,6 +53,8 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^\+[1-9]\d{6,14}$/, { error: "must be a phone number in E.164 form, e.g. +15175550123" })
     .optional(),
+  /** When set, GET /metrics needs `Authorization: Bearer <this>`; unset, /metrics is public. */
+  METRICS_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).max(500).optional(),
   TRUST_PROXY: bool.default(false),
   SECURE_COOKIES: bool.optional(),
   // Agent gateway. An agent is marked offline after AGENT_OFFLINE_AFTER_MISSED heartbeats go missing.

@@ -64,6 +64,8 @@ export async function createTestApp(env: Record<string, string> = {}, databaseUr
     db: handle.db,
     deps,
     url,
+    appUrl: handle.appUrl,
+    scopeRoles: handle.roles,
     async close() {
       await app.close();
       await live.close();
@@ -80,7 +82,13 @@ export async function connectAppDatabase(url: string, opts: { max?: number } = {
   const owner = connectDatabase(url, { max: 1 });
   try {
     const role = await provisionAppRole(owner.db, url);
-    return { ...connectDatabase(role.url, { max: opts.max ?? 5, scopeRoles: role.roles }), ownerUrl: url };
+    return {
+      ...connectDatabase(role.url, { max: opts.max ?? 5, scopeRoles: role.roles }),
+      ownerUrl: url,
+      /** How the server itself logs in (the role row-level security applies to). */
+      appUrl: role.url,
+      roles: role.roles,
+    };
   } finally {
     await owner.close();
   }

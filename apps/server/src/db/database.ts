@@ -36,8 +36,8 @@ type ScopedClient = pg.PoolClient & { sbScopeKey?: string };
  * on a change; pg sends it ahead of the statement on the same connection.
  *
  * The scope is set at session level and remembered per connection. A rollback undoes a setting made
- * inside the rolled-back transaction, so after a rollback (or a failed switch) the connection's scope is
- * forgotten and set again before its next statement.
+ * inside the rolled-back transaction, so after a rollback, a SET/RESET of our own, or a failed switch,
+ * the connection's scope is forgotten and set again before its next statement.
  */
 function wrapClient(client: ScopedClient, roles?: ScopeRoles) {
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown> | undefined;
@@ -50,7 +50,8 @@ function wrapClient(client: ScopedClient, roles?: ScopeRoles) {
           client.sbScopeKey = undefined;
         });
       }
-      if (typeof text === "string" && /^\s*rollback/i.test(text)) client.sbScopeKey = undefined;
+      // After a rollback, or a statement that changes settings itself, the scope is set again next time.
+      if (typeof text === "string" && /^\s*(rollback|reset|set)\b/i.test(text)) client.sbScopeKey = undefined;
     }
     return typeof text === "string" && text.startsWith(PREPARED)
       ? query({ name: statementName(text), text, values }, callback)

@@ -18,7 +18,16 @@ export type RoutePolicy =
    * route reads or changes MSP-wide data that a client-limited user must not reach, e.g. users and their
    * client limits).
    */
-  | { access: "user"; roles?: readonly UserRole[]; allClients?: boolean };
+  | {
+      access: "user";
+      roles?: readonly UserRole[];
+      allClients?: boolean;
+      /**
+       * Callers outside `roles`/`allClients` may still call the route for themselves: when the path
+       * parameter of this name is their own user id (a user's own record, their own preferences).
+       */
+      orSelf?: string;
+    };
 
 export const ALL_ROLES: readonly UserRole[] = ["admin", "dispatcher", "technician", "readonly"];
 /** Everyone who may change service-desk records (readonly users may not). */
@@ -31,13 +40,17 @@ export const writers = { policy: { access: "user", roles: WRITERS } } as const s
 };
 export const rolesOnly = (
   roles: readonly UserRole[],
-  opts: { allClients?: boolean } = {},
+  opts: { allClients?: boolean; orSelf?: string } = {},
 ): { policy: RoutePolicy } => ({ policy: { access: "user", roles, ...opts } });
 
 declare module "fastify" {
   interface FastifyContextConfig {
     /** Who may call this route: required on every route (see RoutePolicy). */
     policy?: RoutePolicy;
+  }
+  interface FastifyInstance {
+    /** Every route with its policy, as registered: the route-policy test walks it. */
+    routeTable: Array<{ method: string; url: string; policy: RoutePolicy }>;
   }
 }
 
@@ -47,13 +60,17 @@ export function policyOf(req: FastifyRequest): RoutePolicy | undefined {
 }
 
 /** Decides a request against its route's policy: throws 401/403, or returns normally. */
-export function enforcePolicy(policy: RoutePolicy, actor: Actor | null) {
+export function enforcePolicy(policy: RoutePolicy, actor: Actor | null, params: unknown = {}) {
   if (policy.access === "public") return;
   if (!actor) throw new AppError("unauthenticated", 401, "Sign in or send an API token");
-  if (policy.roles && !policy.roles.includes(actor.role)) {
+  const self =
+    policy.orSelf !== undefined &&
+    actor.userId !== null &&
+    (params as Record<string, unknown>)[policy.orSelf] === actor.userId;
+  if (policy.roles && !policy.roles.includes(actor.role) && !self) {
     throw forbidden(`This needs the ${policy.roles.join(" or ")} role`);
   }
-  if (policy.allClients && actor.clientIds !== null) {
+  if (policy.allClients && actor.clientIds !== null && !self) {
     throw forbidden("This needs access to every client");
   }
 }
@@ -65,6 +82,8 @@ export const DOCS_PREFIX = "/api/docs";
  * as needing no credentials in the OpenAPI description.
  */
 export function requirePolicies(app: FastifyInstance) {
+  const table: FastifyInstance["routeTable"] = [];
+  app.decorate("routeTable", table);
   app.addHook("onRoute", (route: RouteOptions) => {
     let policy = (route.config as { policy?: RoutePolicy } | undefined)?.policy;
     // The API documentation's pages and assets, registered by @fastify/swagger-ui: public by design.
@@ -77,6 +96,7 @@ export function requirePolicies(app: FastifyInstance) {
         `route ${route.method} ${route.url} declares no access policy (config.policy): see http/policy.ts`,
       );
     }
+    for (const method of [route.method].flat()) table.push({ method, url: route.url, policy });
     if (policy.access === "public" && route.schema) {
       route.schema = { ...route.schema, security: [] } as typeof route.schema;
     }

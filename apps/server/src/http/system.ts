@@ -1,8 +1,10 @@
+import { timingSafeEqual } from "node:crypto";
 import { sql } from "kysely";
 import client from "prom-client";
 import { z } from "zod";
 import type { App, AppDeps } from "../app.ts";
 import { migrationsPending } from "../db/migrate.ts";
+import { AppError } from "./errors.ts";
 import { publicRoute } from "./policy.ts";
 
 export const metrics = new client.Registry();
@@ -48,7 +50,16 @@ export async function systemRoutes(app: App, deps: AppDeps) {
     }
   });
 
-  app.get("/metrics", { config: publicRoute, schema: { hide: true } }, async (_req, reply) => {
+  // Public unless METRICS_TOKEN is set (a scraper then sends it as a Bearer token): the route checks
+  // its own credential, compared in constant time.
+  const metricsToken = deps.config.METRICS_TOKEN ? Buffer.from(`Bearer ${deps.config.METRICS_TOKEN}`) : null;
+  app.get("/metrics", { config: publicRoute, schema: { hide: true } }, async (req, reply) => {
+    if (metricsToken) {
+      const sent = Buffer.from(req.headers.authorization ?? "");
+      if (sent.length !== metricsToken.length || !timingSafeEqual(sent, metricsToken)) {
+        throw new AppError("unauthenticated", 401, "Send the metrics token as Authorization: Bearer <token>");
+      }
+    }
     reply.header("content-type", metrics.contentType);
     return metrics.metrics();
   });

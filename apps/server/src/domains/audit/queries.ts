@@ -14,9 +14,15 @@ export async function listAudit(
     action?: string;
     before?: number;
     limit: number;
+    /** null: every entry. Otherwise only entries of these clients. */
+    clientIds?: readonly string[] | null;
   },
 ): Promise<AuditRow[]> {
   let q = db.selectFrom("audit_log").selectAll();
+  if (filter.clientIds) {
+    if (filter.clientIds.length === 0) return [];
+    q = q.where("client_id", "in", [...filter.clientIds]);
+  }
   if (filter.entityType) q = q.where("entity_type", "=", filter.entityType);
   if (filter.entityId) q = q.where("entity_id", "=", filter.entityId);
   if (filter.actorUserId) q = q.where("actor_user_id", "=", filter.actorUserId);

@@ -21,10 +21,13 @@ const toAuditEntryDto = (r: AuditRow) => ({
   requestId: r.request_id,
 });
 
-/** The audit log is for admins only: it shows every client's changes. */
+/**
+ * The audit log is for admins. A client-limited admin reads only the entries of their clients: not the
+ * MSP-wide ones (users, settings) and not other clients' (row-level security enforces the same).
+ */
 export async function readAudit(db: Database, actor: Actor, query: z.output<typeof AuditQuery>) {
   requireRole(actor, "admin");
-  const rows = await listAudit(db, query);
+  const rows = await listAudit(db, { ...query, clientIds: actor.clientIds });
   const items = rows.slice(0, query.limit);
   return { items, nextBefore: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
 }

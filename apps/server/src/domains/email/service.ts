@@ -86,8 +86,6 @@ export async function retryEmailMessage(
   target: { ticketId?: string; clientId?: string },
 ) {
   requireRole(actor, "admin");
-  const boss = deps.boss;
-  if (!boss) throw new AppError("internal_error", 500, "The job queue is not running in this process");
   return deps.db.transaction().execute(async (trx) => {
     const m = await trx
       .selectFrom("email_messages")
@@ -120,6 +118,8 @@ export async function retryEmailMessage(
       throw invalid("body", "an outbound message can only be retried as it is");
     }
     const status = outbound ? "queued" : "received";
+    const boss = deps.boss;
+    if (!boss) throw new AppError("internal_error", 500, "The job queue is not running in this process");
     await trx
       .updateTable("email_messages")
       .set({ status, status_reason: null })

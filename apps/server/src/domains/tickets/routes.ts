@@ -22,6 +22,7 @@ import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
 import { AppError, invalid } from "../../http/errors.ts";
 import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
+import { safeFileName } from "../../lib/filename.ts";
 import { addAttachment, getAttachment, safeContentType } from "./attachments.ts";
 import { listTickets } from "./list.ts";
 import { mergeTickets } from "./merge.ts";
@@ -252,8 +253,11 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
           throw new AppError("payload_too_large", 413, `${part.filename} is over the attachment size limit`);
         }
         const row = await addAttachment(db, deps.blobs, actor, req.params.id, {
-          filename: part.filename || "attachment",
-          contentType: part.mimetype || "application/octet-stream",
+          filename: safeFileName(part.filename),
+          // A type of letters, digits and +.- only: anything else a client sends is stored as binary.
+          contentType: /^[\w.+-]+\/[\w.+-]+$/.test(part.mimetype)
+            ? part.mimetype
+            : "application/octet-stream",
           data,
           timelineEntryId: entryId,
         });

@@ -122,8 +122,15 @@ describe("creating tickets", () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().error.details.issues[0]).toEqual({
       path: "body.contactId",
-      message: "belongs to another client",
+      message: "is not a contact of this client",
     });
+    // An id that exists nowhere gets exactly the same answer: no oracle for other clients' records.
+    const unknown = await post(tech, "/api/v1/tickets", {
+      subject: "x",
+      clientId: clientA.id,
+      contactId: uuid(),
+    });
+    expect(unknown.json().error.details.issues[0]).toEqual(res.json().error.details.issues[0]);
     const res2 = await post(tech, "/api/v1/tickets", { subject: "x", clientId: uuid() });
     expect(res2.json().error.details.issues[0]).toEqual({ path: "body.clientId", message: "no such client" });
   });

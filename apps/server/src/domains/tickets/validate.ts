@@ -3,17 +3,16 @@ import type { RefCheck, RefRow } from "./queries.ts";
 
 /**
  * Checks that every id a ticket write names exists and belongs to the ticket's client. `prefix` is the
- * body path the errors name ("body" for a create or update).
+ * body path the errors name ("body" for a create or update). A record of another client and a record
+ * that does not exist get the same answer: the message must not tell a client-limited user that an id
+ * exists elsewhere.
  */
 export function checkRefs(r: RefCheck, refs: RefRow, clientId: string, prefix = "body") {
   if (r.siteId && refs.site_client !== clientId) {
-    throw invalid(`${prefix}.siteId`, refs.site_client ? "belongs to another client" : "no such site");
+    throw invalid(`${prefix}.siteId`, "is not a site of this client");
   }
   if (r.contactId && refs.contact_client !== clientId) {
-    throw invalid(
-      `${prefix}.contactId`,
-      refs.contact_client ? "belongs to another client" : "no such contact",
-    );
+    throw invalid(`${prefix}.contactId`, "is not a contact of this client");
   }
   if (r.teamId && refs.team_name === null) throw invalid(`${prefix}.teamId`, "no such team");
   if (r.assigneeId) {
@@ -24,8 +23,8 @@ export function checkRefs(r: RefCheck, refs: RefRow, clientId: string, prefix = 
     }
   }
   if (r.parentId) {
-    if (refs.parent_client === null) throw invalid(`${prefix}.parentId`, "no such ticket");
-    if (refs.parent_client !== clientId) throw invalid(`${prefix}.parentId`, "belongs to another client");
+    if (refs.parent_client !== clientId)
+      throw invalid(`${prefix}.parentId`, "is not a ticket of this client");
   }
   if (r.statusId && refs.status_category === null) throw invalid(`${prefix}.statusId`, "no such status");
 }

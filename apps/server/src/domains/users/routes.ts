@@ -73,7 +73,7 @@ export async function userRoutes(app: App, deps: AppDeps) {
   app.patch(
     "/api/v1/users/:id",
     {
-      config: signedIn,
+      config: rolesOnly(["admin"], { allClients: true, orSelf: "id" }),
       schema: {
         tags,
         summary: "Change a user (admin; users may change their own name, time zone, phone and password)",
@@ -132,7 +132,7 @@ async function notificationPreferenceRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/users/:id/notification-preferences",
     {
-      config: signedIn,
+      config: rolesOnly(["admin"], { allClients: true, orSelf: "id" }),
       schema: {
         tags,
         summary: "A user's notification emails (admins, or that user)",
@@ -147,7 +147,7 @@ async function notificationPreferenceRoutes(app: App, deps: AppDeps) {
   app.put(
     "/api/v1/users/:id/notification-preferences",
     {
-      config: signedIn,
+      config: rolesOnly(["admin"], { allClients: true, orSelf: "id" }),
       schema: {
         tags,
         summary: "Choose a user's notification emails (admins, or that user)",
