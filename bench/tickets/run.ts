@@ -3,87 +3,29 @@
  * starts the real server as a separate process, and measures through the HTTP API with the bare SQL of
  * each read timed in the same run. See bench/README.md.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { sql } from "kysely";
 import pg from "pg";
 import { connectDatabase } from "../../apps/server/src/db/database.ts";
-import { startEmbeddedPostgres } from "../../apps/server/src/db/embedded.ts";
-import { migrateToLatest } from "../../apps/server/src/db/migrate.ts";
-import { newSecret, sha256 } from "../../apps/server/src/domains/auth/crypto.ts";
 import { load, summarize } from "../lib/stats.ts";
-import { createHelpers, generate, type Scale, VOCAB } from "./generate.ts";
+import { VOCAB } from "./generate.ts";
+import { benchToken, openBenchDatabase, prepareDataSet, ROOT, startBenchServer } from "./setup.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const SCALE: Scale = {
-  tickets: Number(process.env.BENCH_TICKETS ?? 1_000_000),
-  clients: 500,
-  contacts: 20_000,
-  technicians: 40,
-};
 const READS = Number(process.env.BENCH_READS ?? 2000);
 const CREATE_SECONDS = Number(process.env.BENCH_CREATE_SECONDS ?? 20);
 const PORT = 18_181;
 const log = (msg: string) => console.log(`[bench:tickets ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
-async function openDatabase() {
-  if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, stop: async () => {} };
-  const dir = path.join(ROOT, "bench", "data", `tickets-pg-${SCALE.tickets}`);
-  await mkdir(path.dirname(dir), { recursive: true });
-  return startEmbeddedPostgres({
-    dir,
-    port: 54_390,
-    settings: {
-      shared_buffers: "2GB",
-      maintenance_work_mem: "1GB",
-      work_mem: "16MB",
-      max_wal_size: "8GB",
-      effective_cache_size: "12GB",
-      random_page_cost: "1.1",
-    },
-  });
-}
-
-async function startServer(url: string): Promise<ChildProcess> {
-  // BENCH_SERVER_ARGS passes flags to the server's node (for example --cpu-prof to profile it).
-  const args = (process.env.BENCH_SERVER_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...args, path.join(ROOT, "apps/server/src/main.ts")], {
-    env: { ...process.env, DATABASE_URL: url, PORT: String(PORT), LOG_LEVEL: "warn", HOST: "127.0.0.1" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/readyz`)).ok) return child;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error("server did not become ready in 30 s");
-}
-
 async function main() {
-  const server = await openDatabase();
+  const server = await openBenchDatabase();
   const handle = connectDatabase(server.url, { max: 4 });
   const db = handle.db;
   let child: ChildProcess | null = null;
   try {
-    await migrateToLatest(db);
-    await createHelpers(db);
-    const have = await db
-      .selectFrom("tickets")
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .executeTakeFirstOrThrow();
-    if (Number(have.n) < SCALE.tickets) {
-      if (Number(have.n) > 0)
-        throw new Error("the bench database holds a partial data set: delete bench/data and rerun");
-      const t0 = performance.now();
-      await generate(db, SCALE, log);
-      log(`generated in ${Math.round((performance.now() - t0) / 1000)} s`);
-    } else {
-      log(`reusing ${have.n} tickets in the bench database`);
-    }
+    await prepareDataSet(db, log);
     if (process.env.BENCH_GENERATE_ONLY === "1") return;
     const counts = await sql<{ tickets: string; entries: string; clients: string; contacts: string }>`
       select (select count(*) from tickets) tickets, (select count(*) from timeline_entries) entries,
@@ -95,14 +37,9 @@ async function main() {
       .select("id")
       .where("email", "=", "tech0@msp.example")
       .executeTakeFirstOrThrow();
-    const token = newSecret("sb_");
-    await db
-      .insertInto("api_tokens")
-      .values({ user_id: tech.id, name: "bench", token_hash: sha256(token), prefix: token.slice(0, 10) })
-      .execute();
-    const headers = { authorization: `Bearer ${token}` };
+    const headers = await benchToken(db, tech.id);
 
-    child = await startServer(server.url);
+    child = await startBenchServer(server.url, PORT);
     log("server ready");
     const api = async <T = unknown>(p: string, init?: RequestInit): Promise<T> => {
       const r = await fetch(`http://127.0.0.1:${PORT}${p}`, {
