@@ -75,6 +75,15 @@ class LiveStream {
       for (const announce of this.viewing.values()) announce();
     });
     es.addEventListener("signal", (m) => this.onSignal(JSON.parse((m as MessageEvent).data)));
+    // My access changed: everything on screen may show what I may no longer see (or miss what I now may).
+    es.addEventListener("rescoped", () => this.qc?.invalidateQueries());
+    // Signed out elsewhere, deactivated or the token revoked: no reconnecting; `me` answers 401 and the
+    // console shows the sign-in page.
+    es.addEventListener("revoked", () => {
+      es.close();
+      this.es = null;
+      this.qc?.invalidateQueries({ queryKey: keys.me });
+    });
     for (const type of ["ticket.created", "ticket.updated", "ticket.timeline_added", "ticket.merged"]) {
       es.addEventListener(type, (m) => this.onEvent(JSON.parse((m as MessageEvent).data)));
     }

@@ -1,5 +1,6 @@
 import { Stack, Text, Title } from "@mantine/core";
 import { Section } from "../components/section.tsx";
+import { ChangePassword } from "../features/settings/change-password.tsx";
 import { NotificationPreferences } from "../features/settings/notification-preferences.tsx";
 
 /** The signed-in user's own settings. */
@@ -14,6 +15,9 @@ export function SettingsPage() {
       </div>
       <Section id="notifications-title" title="Notifications">
         <NotificationPreferences />
+      </Section>
+      <Section id="password-title" title="Password">
+        <ChangePassword />
       </Section>
     </Stack>
   );

@@ -28,6 +28,8 @@ type Listener = {
   onSignal(s: Signal): void;
   /** The credential behind the stream ended (signed out, revoked, expired, deactivated). */
   onRevoked(): void;
+  /** The user's access changed (role, client limits): what the client shows may be stale. */
+  onRescoped(): void;
 };
 
 /** Every open stream's credential is checked again this often, for what no event announces (expiry). */
@@ -147,7 +149,11 @@ export class LiveHub {
         this.listeners.delete(l);
         l.onRevoked();
       } else {
-        l.actor = { ...now, ip: l.actor.ip, requestId: l.actor.requestId };
+        const before = l.actor;
+        l.actor = { ...now, ip: before.ip, requestId: before.requestId };
+        if (before.role !== now.role || JSON.stringify(before.clientIds) !== JSON.stringify(now.clientIds)) {
+          l.onRescoped();
+        }
       }
     }
   }
@@ -170,8 +176,9 @@ export class LiveHub {
     onEvent: (e: LiveEvent) => void,
     onSignal: (s: Signal) => void,
     onRevoked: () => void = () => {},
+    onRescoped: () => void = () => {},
   ) {
-    const l: Listener = { actor, onEvent, onSignal, onRevoked };
+    const l: Listener = { actor, onEvent, onSignal, onRevoked, onRescoped };
     this.listeners.add(l);
     return () => this.listeners.delete(l);
   }

@@ -23,12 +23,14 @@ interface Stream {
   events: LiveEvent[];
   /** When the server ended the stream (ms since epoch), or null while it is open. */
   endedAt: number | null;
+  /** How often the server said the user's access changed (the console then reloads what it shows). */
+  rescoped: number;
   ready: Promise<void>;
   close(): void;
 }
 
 function openStream(headers: Record<string, string>): Stream {
-  const s: Stream = { events: [], endedAt: null, ready: Promise.resolve(), close: () => {} };
+  const s: Stream = { events: [], endedAt: null, rescoped: 0, ready: Promise.resolve(), close: () => {} };
   let markReady: () => void = () => {};
   s.ready = new Promise((r) => {
     markReady = r;
@@ -44,6 +46,7 @@ function openStream(headers: Record<string, string>): Stream {
         const type = /^event: (.*)$/m.exec(block)?.[1];
         const data = /^data: (.*)$/m.exec(block)?.[1];
         if (type === "ready") markReady();
+        else if (type === "rescoped") s.rescoped++;
         else if (data && type !== "signal" && type !== "revoked") s.events.push(JSON.parse(data));
       }
     });
@@ -111,6 +114,7 @@ describe("live stream re-authorisation", () => {
         true,
       );
       expect(stream.events.some((e) => e.payload.subject === "after the limit, B")).toBe(false);
+      expect(stream.rescoped).toBe(1);
       expect(stream.endedAt).toBeNull();
     } finally {
       stream.close();

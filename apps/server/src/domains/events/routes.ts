@@ -69,6 +69,7 @@ export async function eventRoutes(app: App, deps: AppDeps) {
         (e) => (replaying ? buffered.push(e) : send(e)),
         sendSignal,
         revoked,
+        () => res.write(`event: rescoped\ndata: {}\n\n`),
       );
       try {
         if (after !== undefined) {
