@@ -301,7 +301,8 @@ export type EmailMessageStatus =
   | "unmatched"
   | "queued"
   | "sent"
-  | "failed";
+  | "failed"
+  | "bounced";
 export type EmailTemplateKey = "acknowledgement" | "reply" | "resolved" | "assigned" | "new_reply";
 
 export interface EmailMailboxesTable {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, PageQuery, Timestamp, Versioned } from "./common.ts";
+import { Email, Id, PageQuery, Timestamp, Versioned } from "./common.ts";
 
 export const StatusCategory = z.enum([
   "new",
@@ -211,20 +211,60 @@ export const TimelineEntryDto = z.object({
   attachments: z.array(
     z.object({ id: Id, filename: z.string(), contentType: z.string(), sizeBytes: z.number().int() }),
   ),
+  /**
+   * The mail behind this entry: for a reply, each outgoing message with its delivery status (queued,
+   * sent, failed or bounced, with the reason); for an email entry, the message it came from (`hasHtml`:
+   * its sanitised HTML can be shown, at GET /api/v1/email/messages/{id}/content).
+   */
+  emails: z.array(
+    z.object({
+      id: Id,
+      direction: z.enum(["inbound", "outbound"]),
+      status: z.string(),
+      to: z.array(z.string()),
+      cc: z.array(z.string()),
+      /** Why it failed or bounced. */
+      error: z.string().nullable(),
+      sentAt: Timestamp.nullable(),
+      hasHtml: z.boolean(),
+    }),
+  ),
   createdAt: Timestamp,
 });
 export type TimelineEntryDto = z.infer<typeof TimelineEntryDto>;
 
+/** Files uploaded first (POST /tickets/{id}/attachments without an entry), tied to the entry as it is saved. */
+const AttachmentIds = z.array(Id).max(10).optional();
+const Recipients = z.array(Email).max(20);
+
 export const CreateTimelineEntryRequest = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("reply"), body: z.string().trim().min(1).max(200_000) }),
-  z.object({ kind: z.literal("note"), body: z.string().trim().min(1).max(200_000) }),
+  z.object({
+    kind: z.literal("reply"),
+    body: z.string().trim().min(1).max(200_000),
+    /** Who the mail goes to; default: the ticket's contact (or the last sender) and the conversation's CCs. */
+    to: Recipients.min(1, { error: "add at least one address" }).optional(),
+    cc: Recipients.optional(),
+    attachmentIds: AttachmentIds,
+  }),
+  z.object({ kind: z.literal("note"), body: z.string().trim().min(1).max(200_000), attachmentIds: AttachmentIds }),
   z.object({
     kind: z.literal("call"),
     body: z.string().max(200_000).default(""),
     call: CallLog,
     contactId: Id.nullable().optional(),
+    attachmentIds: AttachmentIds,
   }),
 ]);
+
+/** Where a reply on this ticket would go and from where, checked before the technician sends. */
+export const ReplyRouteDto = z.object({
+  from: z.string().nullable(),
+  via: z.enum(["mailbox", "relay"]).nullable(),
+  to: z.array(z.string()),
+  cc: z.array(z.string()),
+  problem: z.string().nullable(),
+});
+export type ReplyRouteDto = z.infer<typeof ReplyRouteDto>;
 
 export const TimelineQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -217,7 +217,9 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
       const r = await addTimelineEntry(db, actorOf(req), req.params.id, {
         kind: b.kind,
         body: b.body,
+        attachmentIds: b.attachmentIds,
         ...(b.kind === "call" ? { call: b.call, contactId: b.contactId } : {}),
+        ...(b.kind === "reply" ? { to: b.to, cc: b.cc } : {}),
       });
       return reply.code(201).send(await getTimelineEntry(db, r.ticketId, r.entryId));
     },

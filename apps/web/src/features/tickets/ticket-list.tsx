@@ -116,6 +116,10 @@ export function TicketList({
     if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
     if (e.key === "j" || e.key === "k") {
       e.preventDefault();
+      // j/k means "I am in the list now": a link clicked before (a sidebar queue) must not keep the
+      // focus, or the next Enter would follow that link again instead of opening the highlighted row.
+      const focus = document.activeElement as HTMLElement | null;
+      if (focus && focus !== document.body && !scrollRef.current?.contains(focus)) focus.blur();
       setActive((a) => {
         const n = Math.max(0, Math.min(items.length - 1, a + (e.key === "j" ? 1 : -1)));
         v.scrollToIndex(n, { align: "auto" });
