@@ -28,6 +28,7 @@ export type {
   NotificationPreferencesDto,
   PresenceSignal,
   PresenceState,
+  ReplyRouteDto,
   SavedViewDto,
   SiteDto,
   StatusCategory,

@@ -238,6 +238,7 @@ export function TicketPage() {
             hasOlder={hasOlder}
             onLoadOlder={() => loadOlder.mutate()}
             loadingOlder={loadOlder.isPending}
+            canRetry={!readOnly}
           />
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 4, xl: 3 }} p="sm">
