@@ -13,6 +13,7 @@ import { Composer, type ComposerMode } from "../features/tickets/composer.tsx";
 import { MergeModal } from "../features/tickets/merge-modal.tsx";
 import { ParentModal } from "../features/tickets/parent-modal.tsx";
 import { Properties } from "../features/tickets/properties.tsx";
+import { ResolveModal } from "../features/tickets/resolve-modal.tsx";
 import { isTyping } from "../features/tickets/ticket-list.tsx";
 import { Timeline } from "../features/tickets/timeline.tsx";
 import { useTicketPresence } from "../features/tickets/use-presence.ts";
@@ -32,6 +33,7 @@ export function TicketPage() {
   const textareaRef = useRef<HTMLTextAreaElement>(null);
   const [mergeOpen, merge] = useDisclosure(false);
   const [parentOpen, parent] = useDisclosure(false);
+  const [resolveOpen, resolveModal] = useDisclosure(false);
   // Older timeline pages, remembered for the ticket they were loaded for.
   const [olderState, setOlder] = useState<{
     number: string;
@@ -79,7 +81,8 @@ export function TicketPage() {
     } else if (e.key === "a" && me.data && ticket.assignee?.id !== me.data.id) {
       upd.update({ assigneeId: me.data.id });
     } else if (e.key === "e" && resolved && ticket.status.category !== "resolved") {
-      upd.update({ statusId: resolved.id });
+      e.preventDefault();
+      resolveModal.open();
     }
   };
   useEffect(() => {
@@ -141,12 +144,7 @@ export function TicketPage() {
           {!readOnly && (
             <Group gap={6} wrap="nowrap">
               {resolved && ticket.status.category !== "resolved" && ticket.status.category !== "closed" && (
-                <Button
-                  color="green"
-                  variant="light"
-                  onClick={() => upd.update({ statusId: resolved.id })}
-                  loading={upd.pending}
-                >
+                <Button color="green" variant="light" onClick={resolveModal.open} loading={upd.pending}>
                   Resolve (e)
                 </Button>
               )}
@@ -247,6 +245,9 @@ export function TicketPage() {
       </Grid>
       <MergeModal ticket={ticket} opened={mergeOpen} onClose={merge.close} />
       <ParentModal ticket={ticket} opened={parentOpen} onClose={parent.close} update={upd.update} />
+      {resolved && (
+        <ResolveModal ticket={ticket} resolved={resolved} opened={resolveOpen} onClose={resolveModal.close} />
+      )}
     </Box>
   );
 }

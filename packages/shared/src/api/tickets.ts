@@ -31,10 +31,15 @@ export const TicketType = z.enum([
   "maintenance",
 ]);
 export const TicketSource = z.enum(["phone", "email", "portal", "monitoring", "api", "walk_in"]);
+/** The console and these docs say P1-P4; the API carries the number. */
+export const PRIORITY_DESCRIPTION = "Priority 1-4, shown as P1 (critical), P2 (high), P3 (medium), P4 (low)";
 /** 1 critical, 2 high, 3 medium, 4 low. */
-export const Priority = z.number().int().min(1, { error: "must be 1 (critical) to 4 (low)" }).max(4, {
-  error: "must be 1 (critical) to 4 (low)",
-});
+export const Priority = z
+  .number()
+  .int()
+  .min(1, { error: "must be 1 (P1, critical) to 4 (P4, low)" })
+  .max(4, { error: "must be 1 (P1, critical) to 4 (P4, low)" })
+  .describe(PRIORITY_DESCRIPTION);
 export const PRIORITY_LABELS = { 1: "P1 Critical", 2: "P2 High", 3: "P3 Medium", 4: "P4 Low" } as const;
 
 const Tag = z
@@ -67,7 +72,7 @@ export const TicketSummaryDto = z.object({
   subject: z.string(),
   type: TicketType,
   source: TicketSource,
-  priority: z.number().int(),
+  priority: z.number().int().min(1).max(4).describe(PRIORITY_DESCRIPTION),
   status: z.object({ id: Id, name: z.string(), category: StatusCategory }),
   client: Ref,
   contact: z.object({ id: Id, name: z.string(), vip: z.boolean() }).nullable(),
@@ -182,7 +187,9 @@ export const TicketListQuery = PageQuery.extend({
   assigneeId: csv(Id).optional(),
   statusId: csv(Id).optional(),
   category: csv(StatusCategory).optional(),
-  priority: csv(z.coerce.number().int().min(1).max(4)).optional(),
+  priority: csv(z.coerce.number().int().min(1).max(4))
+    .optional()
+    .describe("Comma-separated priorities 1-4 (P1-P4), e.g. 1,2"),
   type: csv(TicketType).optional(),
   tag: csv(z.string().max(50)).optional(),
   resolvedSince: Timestamp.optional(),
@@ -272,7 +279,13 @@ export const TimelineQuery = z.object({
   before: z.coerce.number().int().min(1).optional(),
 });
 
-export const TicketWithTimelineDto = z.object({
+/**
+ * GET /tickets/{id}: the ticket itself at the top level (the same TicketDto that POST and PATCH return,
+ * so `id`, `version`, `status`... read the same everywhere), plus its newest timeline entries. `ticket`
+ * repeats the TicketDto for clients written against the earlier shape; new code reads the top level.
+ */
+export const TicketWithTimelineDto = TicketDto.extend({
+  /** @deprecated The same TicketDto as the top level; kept for clients of the earlier shape. */
   ticket: TicketDto,
   timeline: z.array(TimelineEntryDto),
   /** seq to pass as `before` for older entries; null when this is the start. */

@@ -100,7 +100,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
 
   const withTimeline = async (actor: ReturnType<typeof actorOf>, id: string, limit: number) => {
     const [ticket, timeline] = await Promise.all([getTicket(db, actor, id), loadTimeline(db, id, limit)]);
-    return { ticket, timeline: timeline.entries, olderBefore: timeline.olderBefore };
+    return { ...ticket, ticket, timeline: timeline.entries, olderBefore: timeline.olderBefore };
   };
 
   app.get(
@@ -109,7 +109,8 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
       config: signedIn,
       schema: {
         tags,
-        summary: "A ticket with its newest timeline entries",
+        summary:
+          "A ticket (the TicketDto that POST and PATCH return, at the top level) with its newest timeline entries",
         params: IdParams,
         querystring: z.object({ timelineLimit: z.coerce.number().int().min(1).max(200).default(50) }),
         response: { 200: TicketWithTimelineDto, ...errors },
