@@ -32,11 +32,15 @@ export function PriorityBadge({ priority }: { priority: number }) {
 
 export function StatusBadge({ name, category }: { name: string; category: string }) {
   return (
+    // Mixed case and no width cap: "Waiting on client" is shown whole (it is narrower than in capitals);
+    // a list gives the status column room for it.
     <Badge
       color={CATEGORY_COLORS[category] ?? "gray"}
       variant="light"
-      title={CATEGORY_LABELS[category]}
-      maw="100%"
+      tt="none"
+      title={`${name} (${CATEGORY_LABELS[category] ?? category})`}
+      style={{ flexShrink: 0, overflow: "visible" }}
+      styles={{ label: { overflow: "visible" } }}
     >
       {name}
     </Badge>
