@@ -17,13 +17,15 @@ import {
   useMantineColorScheme,
 } from "@mantine/core";
 import { useDisclosure, useHotkeys } from "@mantine/hooks";
-import type { ReactNode } from "react";
+import { lazy, type ReactNode, Suspense } from "react";
 import { Link, useLocation } from "wouter";
 import { api } from "../api/client.ts";
 import { useLiveState } from "../api/live.ts";
 import type { MeDto } from "../api/types.ts";
-import { SearchModal } from "./search.tsx";
-import { ShortcutsModal } from "./shortcuts.tsx";
+
+// Loaded the first time they are opened: the first paint does not need them.
+const SearchModal = lazy(() => import("./search.tsx").then((m) => ({ default: m.SearchModal })));
+const ShortcutsModal = lazy(() => import("./shortcuts.tsx").then((m) => ({ default: m.ShortcutsModal })));
 
 const NAV: Array<{ href: string; label: string; section?: string }> = [
   { href: "/", label: "My day" },
@@ -246,8 +248,10 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
         )}
         <main>{children}</main>
       </AppShell.Main>
-      <SearchModal opened={searchOpen} onClose={search.close} />
-      <ShortcutsModal opened={helpOpen} onClose={help.close} />
+      <Suspense fallback={null}>
+        {searchOpen && <SearchModal opened={searchOpen} onClose={search.close} />}
+        {helpOpen && <ShortcutsModal opened={helpOpen} onClose={help.close} />}
+      </Suspense>
     </AppShell>
   );
 }
