@@ -507,3 +507,21 @@ export interface UserNotificationPreferencesTable {
 export interface DB {
   user_notification_preferences: UserNotificationPreferencesTable;
 }
+
+// ---- canned responses (migration 202612051602_snippets) ----
+
+export interface SnippetsTable {
+  id: Generated<string>;
+  title: string;
+  body: string;
+  /** null: shared by everyone. */
+  owner_user_id: string | null;
+  created_by_user_id: string | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface DB {
+  snippets: SnippetsTable;
+}

@@ -31,6 +31,7 @@ export type {
   ReplyRouteDto,
   SavedViewDto,
   SiteDto,
+  SnippetDto,
   StatusCategory,
   StatusDto,
   TeamDto,

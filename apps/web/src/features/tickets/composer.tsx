@@ -16,9 +16,11 @@ import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type RefObject, useState } from "react";
 import { api, fieldErrors, get } from "../../api/client.ts";
+import { useMe } from "../../api/hooks.ts";
 import { keys } from "../../api/keys.ts";
 import type { ReplyRouteDto, TicketDto, TimelineEntryDto } from "../../api/types.ts";
 import { useDraft } from "./drafts.ts";
+import { SnippetPicker } from "./snippets.tsx";
 
 export type ComposerMode = "reply" | "note" | "call";
 
@@ -65,6 +67,7 @@ export function Composer({
   readOnly: boolean;
 }) {
   const qc = useQueryClient();
+  const me = useMe();
   const [body, setBody, clearBody] = useDraft(`${ticket.id}:${mode}`);
   const [direction, setDirection] = useState<"inbound" | "outbound">("inbound");
   const [number, setNumber] = useState(ticket.contact?.phones[0]?.number ?? "");
@@ -255,6 +258,18 @@ export function Composer({
       />
       <Group justify="space-between" mt={6}>
         <Group gap="xs">
+          <SnippetPicker
+            ticket={ticket}
+            me={me.data}
+            disabled={readOnly}
+            onInsert={(text) => {
+              // At the cursor when the text box has one, else at the end.
+              const el = textareaRef.current;
+              const at = el && document.activeElement === el ? el.selectionStart : body.length;
+              setBody(`${body.slice(0, at)}${body && at > 0 && !body.slice(0, at).endsWith("\n") ? "\n" : ""}${text}${body.slice(at)}`);
+              setTimeout(() => el?.focus(), 0);
+            }}
+          />
           <FileButton onChange={setFiles} multiple>
             {(props) => (
               <Button {...props} variant="subtle" color="gray" disabled={readOnly}>
