@@ -1,4 +1,4 @@
-import { Alert, Box, Button, Grid, Group, Menu, Skeleton, Text, Title } from "@mantine/core";
+import { Alert, Box, Button, Grid, Group, Menu, Skeleton, Stack, Text, Title } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
@@ -10,6 +10,7 @@ import type { TicketWithTimeline, TimelineEntryDto } from "../api/types.ts";
 import { PriorityBadge, StatusBadge, VipBadge } from "../components/badges.tsx";
 import { ErrorPage } from "../components/error-page.tsx";
 import { Composer, type ComposerMode } from "../features/tickets/composer.tsx";
+import { DevicePanel } from "../features/tickets/device-panel.tsx";
 import { MergeModal } from "../features/tickets/merge-modal.tsx";
 import { ParentModal } from "../features/tickets/parent-modal.tsx";
 import { Properties } from "../features/tickets/properties.tsx";
@@ -240,7 +241,10 @@ export function TicketPage() {
           />
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 4, xl: 3 }} p="sm">
-          <Properties ticket={ticket} update={upd.update} readOnly={readOnly} />
+          <Stack gap="sm">
+            <Properties ticket={ticket} update={upd.update} readOnly={readOnly} />
+            <DevicePanel ticket={ticket} />
+          </Stack>
         </Grid.Col>
       </Grid>
       <MergeModal ticket={ticket} opened={mergeOpen} onClose={merge.close} />
