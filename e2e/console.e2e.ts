@@ -466,8 +466,9 @@ describe("technician console", () => {
       .executeTakeFirst();
     expect(stored).toEqual({ client_id: world.clientId, max_uses: 5, label: "Front desk PCs" });
     await enroll.getByText("the token is not shown again").waitFor();
-    await enroll.getByTestId("install-macos").waitFor();
-    await enroll.getByTestId("install-windows").waitFor();
+    // macOS and Windows show their command, or what this server is missing to serve one.
+    await enroll.getByTestId("platform-macos").waitFor();
+    await enroll.getByTestId("platform-windows").waitFor();
     await enroll
       .getByRole("table", { name: "Active enrollment tokens" })
       .getByRole("row", { name: /Front desk PCs/ })
