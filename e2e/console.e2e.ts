@@ -140,6 +140,8 @@ describe("technician console", () => {
     await expect.poll(() => call.textContent()).toMatch(/Inbound call · \(555\) 201-3344 · 4m 00s/);
     await expect.poll(() => page.getByTestId("timeline").textContent()).toContain("Dana locked out");
     await page.getByRole("button", { name: "Resolve (e)" }).click();
+    // Resolving asks how (optional) before it resolves.
+    await page.getByRole("dialog").getByRole("button", { name: "Resolve", exact: true }).click();
     await page.getByRole("button", { name: "Resolve (e)" }).waitFor({ state: "detached" });
     await expect.poll(() => page.getByTestId("timeline").textContent()).toContain("changed status");
     await page.getByTestId("composer").fill("Dana confirmed she can sign in to the practice software again.");

@@ -22,6 +22,7 @@ export function PriorityBadge({ priority }: { priority: number }) {
         variant={priority === 1 ? "filled" : "light"}
         w={34}
         px={0}
+        style={{ flexShrink: 0 }}
         aria-label={`Priority ${PRIORITY_LABELS[priority]} ${PRIORITY_NAMES[priority]}`}
       >
         {PRIORITY_LABELS[priority]}

@@ -15,6 +15,7 @@ import {
   UnstyledButton,
   useComputedColorScheme,
   useMantineColorScheme,
+  VisuallyHidden,
 } from "@mantine/core";
 import { useDisclosure, useHotkeys } from "@mantine/hooks";
 import { lazy, type ReactNode, Suspense } from "react";
@@ -59,7 +60,7 @@ function LiveIndicator() {
         variant="dot"
         color={state === "live" ? "teal" : "orange"}
         size="sm"
-        aria-live="polite"
+        role="status"
         aria-label={label}
         data-testid="live-state"
         style={{ flexShrink: 0 }}
@@ -174,19 +175,18 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
             </Tooltip>
             <Menu position="bottom-end" withinPortal>
               <Menu.Target>
-                <UnstyledButton
-                  aria-label={`Account: ${me.name}`}
-                  fz="sm"
-                  px={6}
-                  style={{ whiteSpace: "nowrap" }}
-                >
+                <UnstyledButton fz="sm" px={6} style={{ whiteSpace: "nowrap" }}>
+                  <VisuallyHidden>Account: </VisuallyHidden>
                   <Box component="span" visibleFrom="sm">
                     {me.name}
                   </Box>
                   {/* A phone shows initials: the full name would wrap the header. */}
-                  <Avatar component="span" size={28} radius="xl" hiddenFrom="sm" color="indigo">
-                    {initials(me.name)}
-                  </Avatar>
+                  <Box component="span" hiddenFrom="sm">
+                    <VisuallyHidden>{me.name}</VisuallyHidden>
+                    <Avatar component="span" size={28} radius="xl" color="indigo" aria-hidden>
+                      {initials(me.name)}
+                    </Avatar>
+                  </Box>
                 </UnstyledButton>
               </Menu.Target>
               <Menu.Dropdown>

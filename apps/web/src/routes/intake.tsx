@@ -59,7 +59,8 @@ export function IntakePage() {
 
   const [debounced] = useDebouncedValue(lookup.trim(), 200);
   const matches = useContacts(debounced);
-  const matchItems = (matches.data ?? []).slice(0, MATCH_LIMIT);
+  // Only what the list shows: nothing while the field is empty.
+  const matchItems = debounced ? (matches.data ?? []).slice(0, MATCH_LIMIT) : [];
   const [active, setActive] = useState(0);
   useEffect(() => setActive(0), [debounced]);
   const [adding, setAdding] = useState(false);

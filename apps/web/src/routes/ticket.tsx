@@ -109,8 +109,9 @@ export function TicketPage() {
   return (
     <Box>
       <Box px="md" py="sm" style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}>
-        <Group justify="space-between" align="flex-start" wrap="nowrap" gap="sm">
-          <div style={{ minWidth: 0 }}>
+        <Group justify="space-between" align="flex-start" wrap="wrap" gap="sm">
+          {/* On a phone the actions go under the title instead of squeezing it. */}
+          <div style={{ minWidth: 0, flex: "1 1 260px" }}>
             <Group gap={8} wrap="nowrap">
               <PriorityBadge priority={ticket.priority} />
               <Text c="dimmed" ff="monospace" fz="sm">

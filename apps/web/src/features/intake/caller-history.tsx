@@ -26,13 +26,23 @@ function Row({
     <Box
       px="sm"
       py={6}
-      style={{ borderBottom: "1px solid var(--mantine-color-default-border)", opacity: closed ? 0.75 : 1 }}
+      style={{
+        borderBottom: "1px solid var(--mantine-color-default-border)",
+        background: closed ? "var(--mantine-color-default-hover)" : undefined,
+      }}
       data-testid="caller-ticket"
       data-closed={closed}
     >
       <Group gap={6} wrap="nowrap" align="center">
         <PriorityBadge priority={t.priority} />
-        <Anchor component={Link} href={`/tickets/${t.number}`} fz="sm" className="sb-ellipsis" style={{ flex: 1 }}>
+        <Anchor
+          component={Link}
+          href={`/tickets/${t.number}`}
+          fz="sm"
+          c={closed ? "dimmed" : undefined}
+          className="sb-ellipsis"
+          style={{ flex: 1 }}
+        >
           #{t.number} {t.subject}
         </Anchor>
       </Group>

@@ -159,7 +159,7 @@ export function NewCaller({
           />
         )}
         {m.isError && Object.keys(server).length === 0 && (
-          <Text c="red" fz="sm" role="alert">
+          <Text c="red.8" fz="sm" role="alert">
             {m.error.message}
           </Text>
         )}

@@ -10,8 +10,9 @@ type Mail = TimelineEntryDto["emails"][number];
 const STATUS: Record<string, { label: string; color: string }> = {
   queued: { label: "Queued", color: "gray" },
   sent: { label: "Sent", color: "teal" },
-  failed: { label: "Not sent", color: "red" },
-  bounced: { label: "Bounced", color: "red" },
+  // Red 8: white on it, and it on white, keep 4.5:1.
+  failed: { label: "Not sent", color: "red.8" },
+  bounced: { label: "Bounced", color: "red.8" },
 };
 
 function RetryButton({ ticketId, mail }: { ticketId: string; mail: Mail }) {
@@ -22,11 +23,11 @@ function RetryButton({ ticketId, mail }: { ticketId: string; mail: Mail }) {
   });
   return (
     <>
-      <Button size="compact-xs" variant="light" color="red" onClick={() => m.mutate()} loading={m.isPending}>
+      <Button size="compact-xs" variant="light" color="red.8" onClick={() => m.mutate()} loading={m.isPending}>
         Retry
       </Button>
       {m.isError && (
-        <Text fz="xs" c="red" role="alert">
+        <Text fz="xs" c="red.8" role="alert">
           {m.error.message}
         </Text>
       )}
@@ -73,7 +74,7 @@ export function DeliveryStatus({
               {m.status === "sent" && m.sentAt ? `to ${who} · ${dateTime(m.sentAt)}` : `to ${who}`}
             </Text>
             {m.error && (
-              <Text fz="xs" c="red" style={{ overflowWrap: "anywhere" }} data-testid="delivery-error">
+              <Text fz="xs" c="red.8" style={{ overflowWrap: "anywhere" }} data-testid="delivery-error">
                 {m.error}
               </Text>
             )}

@@ -17,7 +17,7 @@ export function DevicePanel({ ticket }: { ticket: TicketDto }) {
   return (
     <Section
       id="ticket-devices"
-      title={`${ticket.client.name}'s devices`}
+      title="Client's devices"
       count={devices.data ? `${items.length}${devices.data.nextCursor ? "+" : ""}` : undefined}
       actions={
         <Anchor component={Link} href={`/devices?clientId=${ticket.client.id}`} fz="xs">

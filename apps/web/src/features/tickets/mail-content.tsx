@@ -48,7 +48,7 @@ export function FormattedEmail({ emailId }: { emailId: string }) {
         />
       )}
       {open && q.isError && (
-        <Text fz="xs" c="red" role="alert">
+        <Text fz="xs" c="red.8" role="alert">
           {q.error.message}
         </Text>
       )}

@@ -105,7 +105,7 @@ export function ResolveModal({
           data-testid="resolution-note"
         />
         {m.isError && (
-          <Text c="red" fz="sm" mt={6} role="alert">
+          <Text c="red.8" fz="sm" mt={6} role="alert">
             {m.error.message}
           </Text>
         )}

@@ -79,7 +79,7 @@ function Editor({
         <Checkbox label="Shared with every technician" checked={shared} onChange={(e) => setShared(e.currentTarget.checked)} />
       )}
       {(save.isError || remove.isError) && Object.keys(errors).length === 0 && (
-        <Text c="red" fz="sm" role="alert">
+        <Text c="red.8" fz="sm" role="alert">
           {(save.error ?? remove.error)?.message}
         </Text>
       )}
@@ -180,7 +180,7 @@ export function SnippetPicker({
   const shown = items.filter((s) => s.title.toLowerCase().includes(filter.trim().toLowerCase()));
   return (
     <>
-      <Menu position="top-start" width={300} withinPortal disabled={disabled}>
+      <Menu position="top-start" width={300} withinPortal disabled={disabled} onOpen={() => q.refetch()}>
         <Menu.Target>
           <Button variant="subtle" color="gray" disabled={disabled}>
             Snippets

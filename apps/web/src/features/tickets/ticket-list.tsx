@@ -259,12 +259,12 @@ export function TicketList({
                     </Link>
                     {t.contact?.vip && <VipBadge />}
                     {t.tags.length > 0 && (
-                      // Tags give way first: they shrink a hundred times faster than the subject.
+                      // Tags get only the room the whole subject leaves (basis 0): they give way first.
                       <Text
                         fz={11}
                         c="dimmed"
                         className="sb-hide-narrow sb-ellipsis"
-                        style={{ flex: "0 100 auto" }}
+                        style={{ flex: "1 1 0%", minWidth: 0 }}
                         title={t.tags.map((tag) => `#${tag}`).join(" ")}
                       >
                         {t.tags

@@ -126,14 +126,15 @@ export function Timeline({
             style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}
             data-kind={e.kind}
           >
-            <Group justify="space-between" gap="xs" mb={4} wrap="nowrap">
-              <Group gap={8} wrap="nowrap">
+            <Group justify="space-between" gap="xs" mb={4} wrap="nowrap" align="flex-start">
+              <Group gap={8} wrap="wrap" style={{ minWidth: 0 }}>
                 <Text fz="sm" fw={600}>
                   {e.author?.name ?? "System"}
                 </Text>
                 <Badge
                   color={k.color}
                   size="xs"
+                  style={{ flexShrink: 0 }}
                   variant={e.kind === "note" ? "filled" : "light"}
                   c={e.kind === "note" ? "dark.9" : undefined}
                 >
@@ -146,7 +147,14 @@ export function Timeline({
                   </Text>
                 )}
               </Group>
-              <Text fz="xs" c="dimmed" component="time" dateTime={e.createdAt} title={dateTime(e.createdAt)}>
+              <Text
+                fz="xs"
+                c="dimmed"
+                component="time"
+                dateTime={e.createdAt}
+                title={dateTime(e.createdAt)}
+                style={{ flexShrink: 0 }}
+              >
                 {relative(e.createdAt)}
               </Text>
             </Group>
