@@ -23,7 +23,7 @@ function RetryButton({ ticketId, mail }: { ticketId: string; mail: Mail }) {
   });
   return (
     <>
-      <Button size="compact-xs" variant="light" color="red.8" onClick={() => m.mutate()} loading={m.isPending}>
+      <Button size="compact-xs" variant="filled" color="red.8" onClick={() => m.mutate()} loading={m.isPending}>
         Retry
       </Button>
       {m.isError && (
