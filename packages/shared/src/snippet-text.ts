@@ -25,7 +25,10 @@ export function unknownSnippetVariables(body: string): string[] {
  * Fills `{{contact.firstName}}` and friends. A variable without a value (no contact on the ticket)
  * becomes a neutral word rather than a visible placeholder: "Hi there," instead of "Hi {{...}},".
  */
-export function renderSnippet(body: string, values: Partial<Record<SnippetVariable, string | number | null>>) {
+export function renderSnippet(
+  body: string,
+  values: Partial<Record<SnippetVariable, string | number | null>>,
+) {
   return body.replace(VARIABLE, (whole, name: string) => {
     if (!(SNIPPET_VARIABLES as readonly string[]).includes(name)) return whole;
     const v = values[name as SnippetVariable];

@@ -4,6 +4,7 @@ import path from "node:path";
 import { CloseCode } from "@switchboard/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enroll } from "../../../agent/src/enroll.ts";
+import { availableBuilds } from "../domains/agents/builds.ts";
 import {
   enrollmentSetup,
   enrollRaw,
@@ -12,7 +13,6 @@ import {
   startGatewayApp,
   waitFor,
 } from "./test-support.ts";
-import { availableBuilds } from "../domains/agents/builds.ts";
 
 // Heartbeat 1 s, offline after 2 missed (startGatewayApp's defaults), so presence changes within seconds.
 describe("agent gateway: presence, bad input and abuse", () => {

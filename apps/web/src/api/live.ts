@@ -141,7 +141,8 @@ class LiveStream {
     if (ids.size) {
       qc.invalidateQueries({
         queryKey: keys.ticketAll,
-        predicate: (q) => ids.has((q.state.data as { ticket?: { id: string } } | undefined)?.ticket?.id ?? ""),
+        predicate: (q) =>
+          ids.has((q.state.data as { ticket?: { id: string } } | undefined)?.ticket?.id ?? ""),
       });
     }
     for (const k of stale) {

@@ -47,8 +47,19 @@ export function IntakePage() {
   const teams = useTeams();
   const clients = useClients();
   const { draft, set, setDraft, end } = useIntakeDraft(params.get("clientId"));
-  const { contact, clientId, subject, notes, type, priority, teamId, assignMe, resolveNow, direction, minutes } =
-    draft;
+  const {
+    contact,
+    clientId,
+    subject,
+    notes,
+    type,
+    priority,
+    teamId,
+    assignMe,
+    resolveNow,
+    direction,
+    minutes,
+  } = draft;
   const lookup = draft.lookup;
   const [elapsed, setElapsed] = useState(() => Math.round((Date.now() - draft.startedAt) / 1000));
   const timer = useInterval(() => setElapsed(Math.round((Date.now() - draft.startedAt) / 1000)), 1000);
@@ -62,7 +73,6 @@ export function IntakePage() {
   // Only what the list shows: nothing while the field is empty.
   const matchItems = debounced ? (matches.data ?? []).slice(0, MATCH_LIMIT) : [];
   const [active, setActive] = useState(0);
-  useEffect(() => setActive(0), [debounced]);
   const [adding, setAdding] = useState(false);
   // Problems found before sending, in words; each clears as soon as its field changes.
   const [problems, setProblems] = useState<Record<string, string>>({});
@@ -239,7 +249,10 @@ export function IntakePage() {
                       label="Caller"
                       placeholder="(555) 201-3344, Dana, dana@smiles.example"
                       value={lookup}
-                      onChange={(e) => set("lookup", e.currentTarget.value)}
+                      onChange={(e) => {
+                        set("lookup", e.currentTarget.value);
+                        setActive(0);
+                      }}
                       onKeyDown={onLookupKey}
                       autoFocus
                       role="combobox"
@@ -298,7 +311,12 @@ export function IntakePage() {
                         variant="default"
                         size="compact-xs"
                         onClick={() => {
-                          setDraft((d) => ({ ...d, subject: t.subject, type: t.type, priority: String(t.priority) }));
+                          setDraft((d) => ({
+                            ...d,
+                            subject: t.subject,
+                            type: t.type,
+                            priority: String(t.priority),
+                          }));
                           clearProblem("subject");
                         }}
                       >

@@ -2,7 +2,12 @@ import { z } from "zod";
 import { SNIPPET_VARIABLES, unknownSnippetVariables } from "../snippet-text.ts";
 import { Id, Timestamp } from "./common.ts";
 
-export { renderSnippet, SNIPPET_VARIABLES, type SnippetVariable, unknownSnippetVariables } from "../snippet-text.ts";
+export {
+  renderSnippet,
+  SNIPPET_VARIABLES,
+  type SnippetVariable,
+  unknownSnippetVariables,
+} from "../snippet-text.ts";
 
 export const SnippetDto = z.object({
   id: Id,

@@ -253,7 +253,11 @@ export const CreateTimelineEntryRequest = z.discriminatedUnion("kind", [
     cc: Recipients.optional(),
     attachmentIds: AttachmentIds,
   }),
-  z.object({ kind: z.literal("note"), body: z.string().trim().min(1).max(200_000), attachmentIds: AttachmentIds }),
+  z.object({
+    kind: z.literal("note"),
+    body: z.string().trim().min(1).max(200_000),
+    attachmentIds: AttachmentIds,
+  }),
   z.object({
     kind: z.literal("call"),
     body: z.string().max(200_000).default(""),

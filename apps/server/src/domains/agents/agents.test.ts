@@ -11,8 +11,8 @@ import { enroll } from "../../../../agent/src/enroll.ts";
 import type { AgentState } from "../../../../agent/src/state.ts";
 import { createTestApp, makeUser, type TestApp, type TestUser } from "../../../test/helpers.ts";
 import { enrollmentSetup, type GatewayApp, startGatewayApp, waitFor } from "../../gateway/test-support.ts";
-import { expireQueued } from "./command-records.ts";
 import { AGENT_FILES, type AgentTarget, availableBuilds, platformInstalls } from "./builds.ts";
+import { expireQueued } from "./command-records.ts";
 import { installCommands } from "./enrollment.ts";
 import { signCommandPayload } from "./signing-key.ts";
 

@@ -38,10 +38,16 @@ const BUILD_HINT = "run `npm run build:agent` on the server (apps/agent/README.m
  * One shell line downloading the build for the machine's architecture (`uname -m`), among the builds
  * there are: a Unix command picks at run time, so the same line serves Intel and Apple Silicon Macs.
  */
-function unixDownload(baseUrl: string, byArch: Array<[pattern: string, target: AgentTarget]>, fallback?: AgentTarget) {
+function unixDownload(
+  baseUrl: string,
+  byArch: Array<[pattern: string, target: AgentTarget]>,
+  fallback?: AgentTarget,
+) {
   const dest = "/usr/local/bin/switchboard-agent";
   const cases = byArch.map(([p, t]) => `${p}) T=${t};;`).join(" ");
-  const otherwise = fallback ? `*) T=${fallback};;` : `*) echo "no Switchboard agent for $(uname -m)" >&2; exit 1;;`;
+  const otherwise = fallback
+    ? `*) T=${fallback};;`
+    : `*) echo "no Switchboard agent for $(uname -m)" >&2; exit 1;;`;
   return `case "$(uname -m)" in ${cases} ${otherwise} esac && curl -fsSL ${baseUrl}/agent/download/$T -o ${dest} && chmod 755 ${dest}`;
 }
 
@@ -70,7 +76,12 @@ export function platformInstalls(
           command: `sh -c '${unixDownload(baseUrl, linux)} && ${install}'`,
           note: linux.length === 1 ? `Only the ${linux[0]?.[1]} build is on this server.` : null,
         }
-      : { key: "linux", available: false, command: null, note: `No Linux build on this server: ${BUILD_HINT}.` },
+      : {
+          key: "linux",
+          available: false,
+          command: null,
+          note: `No Linux build on this server: ${BUILD_HINT}.`,
+        },
   );
 
   const armMac = have.has("darwin-arm64");
@@ -95,7 +106,12 @@ export function platformInstalls(
               : "Only the Apple Silicon build is on this server: Intel Macs are not served."
             : "Apple Silicon Macs run the Intel build through Rosetta 2 (softwareupdate --install-rosetta).",
         }
-      : { key: "macos", available: false, command: null, note: `No macOS build on this server: ${BUILD_HINT}.` },
+      : {
+          key: "macos",
+          available: false,
+          command: null,
+          note: `No macOS build on this server: ${BUILD_HINT}.`,
+        },
   );
 
   const win = have.has("win-x64") && have.has("windows-service");

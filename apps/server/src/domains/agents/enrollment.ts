@@ -7,8 +7,8 @@ import { writeAudit } from "../audit/audit.ts";
 import { type Actor, assertClientVisible, canSeeClient, requireRole, systemActor } from "../auth/actor.ts";
 import { newSecret, sha256 } from "../auth/crypto.ts";
 import { emitEvent } from "../events/outbox.ts";
-import { type TokenRow, tokenStatus } from "./dto.ts";
 import { availableBuilds, type PlatformInstall, platformInstalls } from "./builds.ts";
+import { type TokenRow, tokenStatus } from "./dto.ts";
 import type { ServerKey } from "./signing-key.ts";
 
 type CreateInput = z.output<typeof CreateEnrollmentTokenRequest>;
@@ -17,7 +17,12 @@ type CreateInput = z.output<typeof CreateEnrollmentTokenRequest>;
  * One line per OS that downloads the agent from this server and enrolls it as a service, for the
  * builds this server has; an OS without a build gets an empty string (see `platforms` for why).
  */
-export function installCommands(baseUrl: string, token: string, fingerprint: string, have = availableBuilds()) {
+export function installCommands(
+  baseUrl: string,
+  token: string,
+  fingerprint: string,
+  have = availableBuilds(),
+) {
   const p = platformInstalls(baseUrl, token, fingerprint, have);
   const cmd = (k: PlatformInstall["key"]) => p.find((x) => x.key === k)?.command ?? "";
   return { linux: cmd("linux"), macos: cmd("macos"), windows: cmd("windows") };

@@ -24,6 +24,7 @@ import { AgentHub } from "../../gateway/hub.ts";
 import { actorOf } from "../../http/auth.ts";
 import { AppError, notFound } from "../../http/errors.ts";
 import { publicRoute, rolesOnly, signedIn, writers } from "../../http/policy.ts";
+import { AGENT_DIST, AGENT_FILES, availableBuilds, platformInstalls } from "./builds.ts";
 import { type CommandDeps, createCommand, getCommand, listCommands } from "./commands.ts";
 import { getDevice, listDevices, retireDevice } from "./devices.ts";
 import { toCommandDto, toDeviceDetailDto, toDeviceDto, toTokenDto } from "./dto.ts";
@@ -34,7 +35,6 @@ import {
   listEnrollmentTokens,
   revokeEnrollmentToken,
 } from "./enrollment.ts";
-import { AGENT_DIST, AGENT_FILES, availableBuilds, platformInstalls } from "./builds.ts";
 import { loadOrCreateServerKey, type ServerKey } from "./signing-key.ts";
 
 export interface AgentRuntime {

@@ -5,10 +5,10 @@ import type { DB, EmailTemplateKey } from "../../db/schema.ts";
 import { bossDb } from "../../lib/jobs.ts";
 import { systemActor } from "../auth/actor.ts";
 import type { EmailDeps } from "./deps.ts";
-import { pickTemplate, render } from "./templates.ts";
-import { withToken } from "./threading.ts";
 import { readBlob } from "./ingest.ts";
 import { replyRoute } from "./reply-route.ts";
+import { pickTemplate, render } from "./templates.ts";
+import { withToken } from "./threading.ts";
 import { PermanentSendError, transportFor } from "./transport.ts";
 
 export const OUTBOUND_QUEUE = "email.outbound";

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { type AddressObject, type HeaderValue, type ParsedMail, simpleParser } from "mailparser";
 import sanitizeHtml from "sanitize-html";
+import { safeFileName } from "../../lib/filename.ts";
 
 export interface ParsedAttachment {
   filename: string;
@@ -164,7 +165,8 @@ const SANITIZE: sanitizeHtml.IOptions = {
     img: (tagName, attribs) => {
       const a = withoutMarkup(attribs);
       // data: images only as raster types: an SVG is a document that can carry script.
-      if (a.src?.trim().toLowerCase().startsWith("data:") && !SAFE_DATA_IMAGE.test(a.src.trim())) delete a.src;
+      if (a.src?.trim().toLowerCase().startsWith("data:") && !SAFE_DATA_IMAGE.test(a.src.trim()))
+        delete a.src;
       return { tagName, attribs: a };
     },
   },
@@ -180,29 +182,6 @@ function withoutMarkup(attribs: Record<string, string>) {
 
 export function sanitizeEmailHtml(html: string): string {
   return sanitizeHtml(html, SANITIZE);
-}
-
-// Bidirectional overrides and isolates, zero-width characters: they make "invoice\u202Efdp.exe" read
-// as "invoiceexe.pdf". Control characters (NUL...) cannot be stored at all.
-const UNSAFE_NAME_CHARS = /[\p{Cc}\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/gu;
-const MAX_NAME = 180;
-
-/**
- * An attachment's name as the sender gave it, made harmless: the last path segment only, no control,
- * bidi or zero-width characters, no leading dots, at most 180 characters with the extension kept. An
- * empty result falls back to a name from the content type; the message is processed either way.
- */
-export function safeFilename(name: string | undefined | null, type: string): string {
-  let n = (name ?? "").normalize("NFC").replace(UNSAFE_NAME_CHARS, "");
-  n = (n.split(/[/\\]/).pop() ?? "").replace(/\s+/g, " ").replace(/^[\s.]+|[\s.]+$/g, "");
-  if (!n) return defaultName(type);
-  if ([...n].length > MAX_NAME) {
-    const chars = [...n];
-    const dot = n.lastIndexOf(".");
-    const ext = dot > 0 && n.length - dot <= 12 ? n.slice(dot) : "";
-    n = chars.slice(0, MAX_NAME - [...ext].length).join("") + ext;
-  }
-  return n;
 }
 
 /** A calendar invite reads as one line in the timeline rather than as an opaque .ics attachment. */
@@ -285,7 +264,9 @@ export async function parseEmail(raw: Buffer, envelopeFrom?: string | null): Pro
     }
     if (type === "message/rfc822") notes.push(`Forwarded message attached: ${a.filename ?? "message.eml"}`);
     attachments.push({
-      filename: safeFilename(a.filename, type),
+      // Path parts, control, bidi and zero-width characters, overlong names: made harmless (the message
+      // is processed either way; a NUL in a name once kept it from being stored at all).
+      filename: safeFileName(a.filename, defaultName(type)),
       contentType: type,
       content: a.content,
       sha256: a.checksum || createHash("sha256").update(a.content).digest("hex"),
@@ -355,11 +336,17 @@ export function parseBounce(raw: Buffer): Bounce | null {
   if (bodyStart < 0) return null;
   const body = text.slice(bodyStart);
   const messageId = normalizeMessageId(/^Message-ID:[ \t]*(<[^>\r\n]+>)/im.exec(body)?.[1]);
-  const recipient = dsnField(body, "Final-Recipient")?.replace(/^rfc822;\s*/i, "").toLowerCase() ?? null;
+  const recipient =
+    dsnField(body, "Final-Recipient")
+      ?.replace(/^rfc822;\s*/i, "")
+      .toLowerCase() ?? null;
   const status = /^Status:[ \t]*(\d\.\d{1,3}\.\d{1,3})/im.exec(body)?.[1] ?? null;
   const diagnostic = dsnField(body, "Diagnostic-Code")?.replace(/^smtp;\s*/i, "") ?? null;
   if (!messageId && !recipient && !status) return null;
-  const reason = (diagnostic ?? (status ? `delivery failed (status ${status})` : "delivery failed")).slice(0, 500);
+  const reason = (diagnostic ?? (status ? `delivery failed (status ${status})` : "delivery failed")).slice(
+    0,
+    500,
+  );
   return { messageId, recipient, status, reason: recipient ? `${recipient}: ${reason}` : reason };
 }
 

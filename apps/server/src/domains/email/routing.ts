@@ -156,7 +156,14 @@ export async function route(
 
   if (mail.bounce) {
     const hit = await linkBounce(trx, mail.bounce);
-    if (hit) return { status: "processed", ticketId: hit.ticketId, clientId: hit.clientId, entryId: null, contactId: null };
+    if (hit)
+      return {
+        status: "processed",
+        ticketId: hit.ticketId,
+        clientId: hit.clientId,
+        entryId: null,
+        contactId: null,
+      };
   }
 
   if (!job.force && ctx.recent >= deps.config.SWITCHBOARD_EMAIL_RATE_LIMIT) {

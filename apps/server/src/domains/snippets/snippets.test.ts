@@ -29,7 +29,9 @@ describe("canned responses", () => {
     expect(mine.json()).toMatchObject({ title, shared: false, ownerId: tech.id, version: 1 });
 
     // A technician cannot share; a dispatcher can.
-    expect((await call(tech, "POST", "/snippets", { title: "x", body: "y", shared: true })).statusCode).toBe(403);
+    expect((await call(tech, "POST", "/snippets", { title: "x", body: "y", shared: true })).statusCode).toBe(
+      403,
+    );
     const shared = await call(dispatcher, "POST", "/snippets", {
       title: rand("Closing "),
       body: "Thanks, {{contact.name}} - {{me.name}}",
@@ -45,10 +47,14 @@ describe("canned responses", () => {
     // Someone else's snippet is not found, not forbidden; a shared one is read-only for technicians.
     expect((await call(other, "DELETE", `/snippets/${mine.json().id}`)).statusCode).toBe(404);
     expect(
-      (await call(tech, "PATCH", `/snippets/${shared.json().id}`, { version: 1, title: "mine now" })).statusCode,
+      (await call(tech, "PATCH", `/snippets/${shared.json().id}`, { version: 1, title: "mine now" }))
+        .statusCode,
     ).toBe(403);
 
-    const edited = await call(tech, "PATCH", `/snippets/${mine.json().id}`, { version: 1, title: `${title}!` });
+    const edited = await call(tech, "PATCH", `/snippets/${mine.json().id}`, {
+      version: 1,
+      title: `${title}!`,
+    });
     expect(edited.json()).toMatchObject({ title: `${title}!`, version: 2 });
     const stale = await call(tech, "PATCH", `/snippets/${mine.json().id}`, { version: 1, title: "late" });
     expect(stale.statusCode).toBe(412);
@@ -70,7 +76,8 @@ describe("canned responses", () => {
   });
 
   it("fills the variables from the ticket, with a neutral word where there is no value", () => {
-    const body = "Hi {{contact.firstName}}, #{{ ticket.number }} for {{client.name}} is done. {{me.firstName}}";
+    const body =
+      "Hi {{contact.firstName}}, #{{ ticket.number }} for {{client.name}} is done. {{me.firstName}}";
     expect(
       renderSnippet(body, {
         "contact.firstName": "Dana",

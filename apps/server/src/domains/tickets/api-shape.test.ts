@@ -23,7 +23,9 @@ describe("the ticket shape", () => {
     });
     expect(created.statusCode).toBe(201);
     const c = created.json();
-    const got = (await t.app.inject({ method: "GET", url: `/api/v1/tickets/${c.id}`, headers: tech.auth })).json();
+    const got = (
+      await t.app.inject({ method: "GET", url: `/api/v1/tickets/${c.id}`, headers: tech.auth })
+    ).json();
     const { ticket, timeline, olderBefore, ...top } = got;
     expect(top).toEqual(c);
     expect(ticket).toEqual(c);
@@ -37,7 +39,9 @@ describe("the ticket shape", () => {
       payload: { priority: 1, version: got.version },
     });
     const p = patched.json();
-    const again = (await t.app.inject({ method: "GET", url: `/api/v1/tickets/${c.id}`, headers: tech.auth })).json();
+    const again = (
+      await t.app.inject({ method: "GET", url: `/api/v1/tickets/${c.id}`, headers: tech.auth })
+    ).json();
     expect(Object.keys(p).sort()).toEqual(Object.keys(c).sort());
     expect({ ...again, ticket: undefined, timeline: undefined, olderBefore: undefined }).toMatchObject(p);
   });

@@ -50,7 +50,9 @@ function Row({
         <Group gap={6} wrap="nowrap">
           <StatusBadge name={t.status.name} category={t.status.category} />
           <Text fz="xs" c="dimmed">
-            {closed && t.resolvedAt ? `resolved ${relative(t.resolvedAt)}` : `active ${relative(t.lastActivityAt)}`}
+            {closed && t.resolvedAt
+              ? `resolved ${relative(t.resolvedAt)}`
+              : `active ${relative(t.lastActivityAt)}`}
           </Text>
         </Group>
         <Button size="compact-xs" variant="light" onClick={() => onLog(t)} loading={logging}>
@@ -102,7 +104,9 @@ export function CallerHistory({
           <Row key={t.id} t={t} onLog={onLog} logging={loggingOn === t.id} />
         ))}
         {list.data?.items.length === 0 && (
-          <Empty>{contact ? `No earlier tickets from ${contact.name}.` : "No open tickets for this client."}</Empty>
+          <Empty>
+            {contact ? `No earlier tickets from ${contact.name}.` : "No open tickets for this client."}
+          </Empty>
         )}
       </Stack>
     </Section>

@@ -37,14 +37,27 @@ export function CallerMatches({
 }) {
   if (!q) return null;
   return (
-    <Paper p={0} mt={4} id="caller-matches" role="listbox" aria-label="Matching contacts" data-testid="caller-matches">
+    <Paper
+      p={0}
+      mt={4}
+      id="caller-matches"
+      role="listbox"
+      aria-label="Matching contacts"
+      data-testid="caller-matches"
+    >
       {pending && <Empty>Looking up…</Empty>}
       {!pending && items.length === 0 && (
         <Group justify="space-between" px="sm" py={6} wrap="wrap">
           <Text fz="sm" c="dimmed">
             No contact matches “{q}”.
           </Text>
-          <Badge component="button" type="button" onClick={onAdd} variant="light" style={{ cursor: "pointer" }}>
+          <Badge
+            component="button"
+            type="button"
+            onClick={onAdd}
+            variant="light"
+            style={{ cursor: "pointer" }}
+          >
             Add a new caller
           </Badge>
         </Group>

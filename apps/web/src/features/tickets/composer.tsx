@@ -38,7 +38,9 @@ async function uploadAttachments(ticketId: string, files: File[]): Promise<strin
   });
   if (!res.ok) {
     const err = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-    throw new Error(`The files could not be uploaded (nothing was sent): ${err?.error?.message ?? res.status}`);
+    throw new Error(
+      `The files could not be uploaded (nothing was sent): ${err?.error?.message ?? res.status}`,
+    );
   }
   const body = (await res.json()) as { attachments: Array<{ id: string }> };
   return body.attachments.map((a) => a.id);
@@ -266,7 +268,9 @@ export function Composer({
               // At the cursor when the text box has one, else at the end.
               const el = textareaRef.current;
               const at = el && document.activeElement === el ? el.selectionStart : body.length;
-              setBody(`${body.slice(0, at)}${body && at > 0 && !body.slice(0, at).endsWith("\n") ? "\n" : ""}${text}${body.slice(at)}`);
+              setBody(
+                `${body.slice(0, at)}${body && at > 0 && !body.slice(0, at).endsWith("\n") ? "\n" : ""}${text}${body.slice(at)}`,
+              );
               setTimeout(() => el?.focus(), 0);
             }}
           />

@@ -23,7 +23,13 @@ function RetryButton({ ticketId, mail }: { ticketId: string; mail: Mail }) {
   });
   return (
     <>
-      <Button size="compact-xs" variant="filled" color="red.8" onClick={() => m.mutate()} loading={m.isPending}>
+      <Button
+        size="compact-xs"
+        variant="filled"
+        color="red.8"
+        onClick={() => m.mutate()}
+        loading={m.isPending}
+      >
         Retry
       </Button>
       {m.isError && (
@@ -39,13 +45,7 @@ function RetryButton({ ticketId, mail }: { ticketId: string; mail: Mail }) {
  * Where a reply's mail stands, on its timeline entry: queued, sent (to whom, when), or not sent /
  * bounced with the reason and a Retry. A reply whose message is not written yet reads "Queued".
  */
-export function DeliveryStatus({
-  entry,
-  canRetry,
-}: {
-  entry: TimelineEntryDto;
-  canRetry: boolean;
-}) {
+export function DeliveryStatus({ entry, canRetry }: { entry: TimelineEntryDto; canRetry: boolean }) {
   const mails = entry.emails.filter((m) => m.direction === "outbound");
   if (entry.kind !== "reply" || entry.visibility !== "public") return null;
   if (mails.length === 0) {

@@ -73,7 +73,12 @@ function PdfPreview({ a }: { a: Attachment }) {
           sandbox=""
           src={`/api/v1/attachments/${a.id}?disposition=inline`}
           data-testid="pdf-frame"
-          style={{ display: "block", width: "100%", height: 420, border: "1px solid var(--mantine-color-default-border)" }}
+          style={{
+            display: "block",
+            width: "100%",
+            height: 420,
+            border: "1px solid var(--mantine-color-default-border)",
+          }}
         />
       )}
     </Box>

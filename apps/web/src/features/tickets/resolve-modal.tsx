@@ -66,7 +66,10 @@ export function ResolveModal({
                 notifications.hide(id);
                 try {
                   await undoResolve(ticket, previous.id);
-                  notifications.show({ message: `#${ticket.number} is ${previous.name} again`, color: "blue" });
+                  notifications.show({
+                    message: `#${ticket.number} is ${previous.name} again`,
+                    color: "blue",
+                  });
                 } catch (e) {
                   notifications.show({ title: "Not undone", message: (e as Error).message, color: "red" });
                 }

@@ -65,7 +65,12 @@ function Editor({
   const errors = fieldErrors(save.error);
   return (
     <Stack gap="xs">
-      <TextInput label="Title" value={title} onChange={(e) => setTitle(e.currentTarget.value)} error={errors.title} />
+      <TextInput
+        label="Title"
+        value={title}
+        onChange={(e) => setTitle(e.currentTarget.value)}
+        error={errors.title}
+      />
       <Textarea
         label="Text"
         autosize
@@ -76,7 +81,11 @@ function Editor({
         description={`Variables: ${SNIPPET_VARIABLES.map((v) => `{{${v}}}`).join(" ")}`}
       />
       {!snippet && canShare && (
-        <Checkbox label="Shared with every technician" checked={shared} onChange={(e) => setShared(e.currentTarget.checked)} />
+        <Checkbox
+          label="Shared with every technician"
+          checked={shared}
+          onChange={(e) => setShared(e.currentTarget.checked)}
+        />
       )}
       {(save.isError || remove.isError) && Object.keys(errors).length === 0 && (
         <Text c="red.8" fz="sm" role="alert">
@@ -85,7 +94,13 @@ function Editor({
       )}
       <Group justify="space-between">
         {snippet ? (
-          <Button variant="subtle" color="red" size="xs" onClick={() => remove.mutate()} loading={remove.isPending}>
+          <Button
+            variant="subtle"
+            color="red"
+            size="xs"
+            onClick={() => remove.mutate()}
+            loading={remove.isPending}
+          >
             Delete
           </Button>
         ) : (
@@ -175,7 +190,11 @@ export function SnippetPicker({
 }) {
   const [managing, setManaging] = useState(false);
   const [filter, setFilter] = useState("");
-  const q = useQuery({ queryKey: KEY, queryFn: () => get<{ items: SnippetDto[] }>("/snippets"), staleTime: 60_000 });
+  const q = useQuery({
+    queryKey: KEY,
+    queryFn: () => get<{ items: SnippetDto[] }>("/snippets"),
+    staleTime: 60_000,
+  });
   const items = q.data?.items ?? [];
   const shown = items.filter((s) => s.title.toLowerCase().includes(filter.trim().toLowerCase()));
   return (
