@@ -22,7 +22,7 @@ import type { App, AppDeps } from "../../app.ts";
 import { asSystem } from "../../db/scope.ts";
 import { AgentHub } from "../../gateway/hub.ts";
 import { actorOf } from "../../http/auth.ts";
-import { AppError, notFound } from "../../http/errors.ts";
+import { AppError } from "../../http/errors.ts";
 import { publicRoute, rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { AGENT_DIST, AGENT_FILES, availableBuilds, platformInstalls } from "./builds.ts";
 import { type CommandDeps, createCommand, getCommand, listCommands } from "./commands.ts";

@@ -47,7 +47,7 @@ export async function retryDelivery(deps: Deps, actor: Actor, ticketId: string, 
       .where("ticket_id", "=", ticketId)
       .forUpdate()
       .executeTakeFirst();
-    if (!m || m.direction !== "outbound") throw notFound("Email message");
+    if (m?.direction !== "outbound") throw notFound("Email message");
     if (m.status !== "failed" && m.status !== "bounced") {
       throw new AppError("invalid_transition", 409, `A ${m.status} message cannot be sent again`);
     }
