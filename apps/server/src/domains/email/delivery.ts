@@ -36,8 +36,6 @@ export async function getReplyRoute(deps: Deps, actor: Actor, ticketId: string) 
  */
 export async function retryDelivery(deps: Deps, actor: Actor, ticketId: string, emailId: string) {
   requireWriter(actor);
-  const boss = deps.boss;
-  if (!boss) throw new AppError("internal_error", 500, "The job queue is not running in this process");
   const ticket = await visibleTicket(deps.db, actor, ticketId);
   return deps.db.transaction().execute(async (trx) => {
     const m = await trx
@@ -51,6 +49,9 @@ export async function retryDelivery(deps: Deps, actor: Actor, ticketId: string, 
     if (m.status !== "failed" && m.status !== "bounced") {
       throw new AppError("invalid_transition", 409, `A ${m.status} message cannot be sent again`);
     }
+    // Only once the message is known to exist: an unknown id is a 404 even where no queue runs.
+    const boss = deps.boss;
+    if (!boss) throw new AppError("internal_error", 500, "The job queue is not running in this process");
     await trx
       .updateTable("email_messages")
       .set({ status: "queued", status_reason: null })
