@@ -137,7 +137,7 @@ export function EnrollButton({ defaultClientId }: { defaultClientId: string }) {
                     </Code>
                   ) : null}
                   {info?.note && (
-                    <Text fz="xs" c={command ? "dimmed" : "orange.9"} data-testid={`note-${p.key}`}>
+                    <Text fz="xs" c={command ? "dimmed" : "red.8"} data-testid={`note-${p.key}`}>
                       {info.note}
                     </Text>
                   )}
