@@ -140,6 +140,8 @@ describe("technician console", () => {
     await expect.poll(() => call.textContent()).toMatch(/Inbound call · \(555\) 201-3344 · 4m 00s/);
     await expect.poll(() => page.getByTestId("timeline").textContent()).toContain("Dana locked out");
     await page.getByRole("button", { name: "Resolve (e)" }).click();
+    // Resolving asks how (optional) before it resolves.
+    await page.getByRole("dialog").getByRole("button", { name: "Resolve", exact: true }).click();
     await page.getByRole("button", { name: "Resolve (e)" }).waitFor({ state: "detached" });
     await expect.poll(() => page.getByTestId("timeline").textContent()).toContain("changed status");
     await page.getByTestId("composer").fill("Dana confirmed she can sign in to the practice software again.");
@@ -466,8 +468,9 @@ describe("technician console", () => {
       .executeTakeFirst();
     expect(stored).toEqual({ client_id: world.clientId, max_uses: 5, label: "Front desk PCs" });
     await enroll.getByText("the token is not shown again").waitFor();
-    await enroll.getByTestId("install-macos").waitFor();
-    await enroll.getByTestId("install-windows").waitFor();
+    // macOS and Windows show their command, or what this server is missing to serve one.
+    await enroll.getByTestId("platform-macos").waitFor();
+    await enroll.getByTestId("platform-windows").waitFor();
     await enroll
       .getByRole("table", { name: "Active enrollment tokens" })
       .getByRole("row", { name: /Front desk PCs/ })

@@ -27,6 +27,7 @@ import type { LiveHub } from "./domains/events/live.ts";
 import { eventRoutes } from "./domains/events/routes.ts";
 import { searchRoutes } from "./domains/search/routes.ts";
 import { setupRoutes } from "./domains/setup/routes.ts";
+import { snippetRoutes } from "./domains/snippets/routes.ts";
 import { teamRoutes } from "./domains/teams/routes.ts";
 import { ticketRoutes } from "./domains/tickets/routes.ts";
 import { userRoutes } from "./domains/users/routes.ts";
@@ -110,6 +111,7 @@ export async function buildApp(deps: AppDeps) {
   await eventRoutes(api, deps);
   await emailRoutes(api, deps);
   await consoleRoutes(api, deps);
+  await snippetRoutes(api, deps);
   app.get("/api/openapi.json", { config: publicRoute, schema: { hide: true } }, async () => app.swagger());
   return app;
 }

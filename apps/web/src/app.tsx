@@ -1,6 +1,6 @@
 import { Center, Loader } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { lazy, Suspense, useEffect } from "react";
+import { type ComponentType, lazy, Suspense, useEffect } from "react";
 import { Route, Switch } from "wouter";
 import { get, isApiError } from "./api/client.ts";
 import { useMe } from "./api/hooks.ts";
@@ -9,20 +9,29 @@ import { live } from "./api/live.ts";
 import type { SetupStatus } from "./api/types.ts";
 import { ErrorPage } from "./components/error-page.tsx";
 import { Shell } from "./components/shell.tsx";
-import { ClientPage, ClientsPage } from "./routes/clients.tsx";
-import { ContactPage, ContactsPage } from "./routes/contacts.tsx";
-import { EndOfDayPage } from "./routes/end-of-day.tsx";
-import { IntakePage } from "./routes/intake.tsx";
-import { LoginPage } from "./routes/login.tsx";
 import { MyDayPage } from "./routes/my-day.tsx";
-import { QueuePage } from "./routes/queue.tsx";
-import { SettingsPage } from "./routes/settings.tsx";
-import { SetupPage } from "./routes/setup.tsx";
-import { TicketPage } from "./routes/ticket.tsx";
 
-// Device pages are a separate chunk: most of a technician's day never opens them.
-const DevicesPage = lazy(() => import("./routes/devices.tsx").then((m) => ({ default: m.DevicesPage })));
-const DevicePage = lazy(() => import("./routes/devices.tsx").then((m) => ({ default: m.DevicePage })));
+// Every page but My day (the first paint) is its own chunk, loaded when its route is first opened.
+// One line per page: `lazyPage(() => import("./routes/x.tsx"), "XPage")`.
+function lazyPage<K extends string, P extends object>(
+  load: () => Promise<Record<K, ComponentType<P>>>,
+  name: K,
+) {
+  return lazy(() => load().then((m) => ({ default: m[name] })));
+}
+const ClientsPage = lazyPage(() => import("./routes/clients.tsx"), "ClientsPage");
+const ClientPage = lazyPage(() => import("./routes/clients.tsx"), "ClientPage");
+const ContactsPage = lazyPage(() => import("./routes/contacts.tsx"), "ContactsPage");
+const ContactPage = lazyPage(() => import("./routes/contacts.tsx"), "ContactPage");
+const EndOfDayPage = lazyPage(() => import("./routes/end-of-day.tsx"), "EndOfDayPage");
+const IntakePage = lazyPage(() => import("./routes/intake.tsx"), "IntakePage");
+const LoginPage = lazyPage(() => import("./routes/login.tsx"), "LoginPage");
+const QueuePage = lazyPage(() => import("./routes/queue.tsx"), "QueuePage");
+const SettingsPage = lazyPage(() => import("./routes/settings.tsx"), "SettingsPage");
+const SetupPage = lazyPage(() => import("./routes/setup.tsx"), "SetupPage");
+const TicketPage = lazyPage(() => import("./routes/ticket.tsx"), "TicketPage");
+const DevicesPage = lazyPage(() => import("./routes/devices.tsx"), "DevicesPage");
+const DevicePage = lazyPage(() => import("./routes/devices.tsx"), "DevicePage");
 
 const Loading = () => (
   <Center h="100vh">
@@ -49,10 +58,22 @@ export function App() {
 
   if (setup.isPending) return <Loading />;
   if (setup.isError) return <ErrorPage error={setup.error} onRetry={() => setup.refetch()} />;
-  if (!setup.data.setUp) return <SetupPage />;
+  if (!setup.data.setUp) {
+    return (
+      <Suspense fallback={<Loading />}>
+        <SetupPage />
+      </Suspense>
+    );
+  }
   if (me.isPending) return <Loading />;
   if (me.isError) {
-    if (isApiError(me.error) && me.error.status === 401) return <LoginPage mspName={setup.data.mspName} />;
+    if (isApiError(me.error) && me.error.status === 401) {
+      return (
+        <Suspense fallback={<Loading />}>
+          <LoginPage mspName={setup.data.mspName} />
+        </Suspense>
+      );
+    }
     return <ErrorPage error={me.error} onRetry={() => me.refetch()} />;
   }
   return (

@@ -6,5 +6,6 @@ export * from "./api/console.ts";
 export * from "./api/directory.ts";
 export * from "./api/email.ts";
 export * from "./api/search.ts";
+export * from "./api/snippets.ts";
 export * from "./api/tickets.ts";
 export * from "./phone.ts";

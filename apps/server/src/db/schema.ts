@@ -301,7 +301,8 @@ export type EmailMessageStatus =
   | "unmatched"
   | "queued"
   | "sent"
-  | "failed";
+  | "failed"
+  | "bounced";
 export type EmailTemplateKey = "acknowledgement" | "reply" | "resolved" | "assigned" | "new_reply";
 
 export interface EmailMailboxesTable {
@@ -505,4 +506,22 @@ export interface UserNotificationPreferencesTable {
 
 export interface DB {
   user_notification_preferences: UserNotificationPreferencesTable;
+}
+
+// ---- canned responses (migration 202612051602_snippets) ----
+
+export interface SnippetsTable {
+  id: Generated<string>;
+  title: string;
+  body: string;
+  /** null: shared by everyone. */
+  owner_user_id: string | null;
+  created_by_user_id: string | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface DB {
+  snippets: SnippetsTable;
 }

@@ -87,6 +87,10 @@ class LiveStream {
     for (const type of ["ticket.created", "ticket.updated", "ticket.timeline_added", "ticket.merged"]) {
       es.addEventListener(type, (m) => this.onEvent(JSON.parse((m as MessageEvent).data)));
     }
+    // A reply's delivery moving on (sent, failed, bounced, queued again): its ticket's timeline shows it.
+    for (const type of ["email.queued", "email.sent", "email.failed", "email.bounced"]) {
+      es.addEventListener(type, (m) => this.onDelivery(JSON.parse((m as MessageEvent).data)));
+    }
     es.onerror = () => {
       if (es.readyState === EventSource.CLOSED) {
         this.es = null;
@@ -118,12 +122,29 @@ class LiveStream {
     for (const l of this.eventListeners) l(e);
   }
 
+  private staleTicketIds = new Set<string>();
+  private onDelivery(e: LiveEvent) {
+    this.lastId = Math.max(this.lastId, e.id);
+    if (!e.ticketId) return;
+    this.staleTicketIds.add(e.ticketId);
+    this.flushTimer ??= setTimeout(() => this.flush(), 400);
+  }
+
   private flush() {
     this.flushTimer = null;
     const qc = this.qc;
     const stale = [...this.stale];
     this.stale.clear();
+    const ids = new Set(this.staleTicketIds);
+    this.staleTicketIds.clear();
     if (!qc) return;
+    if (ids.size) {
+      qc.invalidateQueries({
+        queryKey: keys.ticketAll,
+        predicate: (q) =>
+          ids.has((q.state.data as { ticket?: { id: string } } | undefined)?.ticket?.id ?? ""),
+      });
+    }
     for (const k of stale) {
       if (k === "lists") {
         qc.invalidateQueries({ queryKey: keys.tickets });

@@ -22,6 +22,7 @@ export function PriorityBadge({ priority }: { priority: number }) {
         variant={priority === 1 ? "filled" : "light"}
         w={34}
         px={0}
+        style={{ flexShrink: 0 }}
         aria-label={`Priority ${PRIORITY_LABELS[priority]} ${PRIORITY_NAMES[priority]}`}
       >
         {PRIORITY_LABELS[priority]}
@@ -32,11 +33,15 @@ export function PriorityBadge({ priority }: { priority: number }) {
 
 export function StatusBadge({ name, category }: { name: string; category: string }) {
   return (
+    // Mixed case and no width cap: "Waiting on client" is shown whole (it is narrower than in capitals);
+    // a list gives the status column room for it.
     <Badge
       color={CATEGORY_COLORS[category] ?? "gray"}
       variant="light"
-      title={CATEGORY_LABELS[category]}
-      maw="100%"
+      tt="none"
+      title={`${name} (${CATEGORY_LABELS[category] ?? category})`}
+      style={{ flexShrink: 0, overflow: "visible" }}
+      styles={{ label: { overflow: "visible" } }}
     >
       {name}
     </Badge>

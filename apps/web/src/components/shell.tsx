@@ -1,7 +1,9 @@
 import {
   ActionIcon,
   AppShell,
+  Avatar,
   Badge,
+  Box,
   Burger,
   Group,
   Kbd,
@@ -13,15 +15,18 @@ import {
   UnstyledButton,
   useComputedColorScheme,
   useMantineColorScheme,
+  VisuallyHidden,
 } from "@mantine/core";
 import { useDisclosure, useHotkeys } from "@mantine/hooks";
-import type { ReactNode } from "react";
+import { lazy, type ReactNode, Suspense } from "react";
 import { Link, useLocation } from "wouter";
 import { api } from "../api/client.ts";
 import { useLiveState } from "../api/live.ts";
 import type { MeDto } from "../api/types.ts";
-import { SearchModal } from "./search.tsx";
-import { ShortcutsModal } from "./shortcuts.tsx";
+
+// Loaded the first time they are opened: the first paint does not need them.
+const SearchModal = lazy(() => import("./search.tsx").then((m) => ({ default: m.SearchModal })));
+const ShortcutsModal = lazy(() => import("./shortcuts.tsx").then((m) => ({ default: m.ShortcutsModal })));
 
 const NAV: Array<{ href: string; label: string; section?: string }> = [
   { href: "/", label: "My day" },
@@ -38,6 +43,14 @@ const NAV: Array<{ href: string; label: string; section?: string }> = [
   { href: "/end-of-day", label: "End of day", section: "Wrap-up" },
 ];
 
+const initials = (name: string) =>
+  name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((w) => w[0]?.toUpperCase())
+    .join("");
+
 function LiveIndicator() {
   const state = useLiveState();
   const label = state === "live" ? "Live" : state === "connecting" ? "Connecting" : "Reconnecting";
@@ -47,10 +60,15 @@ function LiveIndicator() {
         variant="dot"
         color={state === "live" ? "teal" : "orange"}
         size="sm"
-        aria-live="polite"
+        role="status"
+        aria-label={label}
         data-testid="live-state"
+        style={{ flexShrink: 0 }}
       >
-        {label}
+        {/* On a phone the dot alone says it; the word needs room the search box uses better. */}
+        <Box component="span" visibleFrom="sm">
+          {label}
+        </Box>
       </Badge>
     </Tooltip>
   );
@@ -101,8 +119,8 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
       padding={0}
     >
       <AppShell.Header px="sm">
-        <Group h="100%" justify="space-between" wrap="nowrap">
-          <Group gap="sm" wrap="nowrap">
+        <Group h="100%" justify="space-between" wrap="nowrap" gap="xs">
+          <Group gap="sm" wrap="nowrap" style={{ flexShrink: 0 }}>
             <Burger
               opened={navOpen}
               onClick={nav.toggle}
@@ -122,8 +140,11 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
             aria-keyshortcuts="Control+K /"
             px="sm"
             py={5}
-            w={{ base: 160, sm: 360 }}
+            w={{ base: "auto", sm: 360 }}
             style={{
+              flex: "1 1 auto",
+              minWidth: 0,
+              maxWidth: 360,
               border: "1px solid var(--mantine-color-default-border)",
               borderRadius: 6,
               color: "var(--mantine-color-dimmed)",
@@ -138,18 +159,34 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
               </Group>
             </Group>
           </UnstyledButton>
-          <Group gap="xs" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
             <LiveIndicator />
             <ThemeToggle />
             <Tooltip label="Keyboard shortcuts (?)">
-              <ActionIcon variant="subtle" color="gray" onClick={help.open} aria-label="Keyboard shortcuts">
+              <ActionIcon
+                variant="subtle"
+                color="gray"
+                onClick={help.open}
+                aria-label="Keyboard shortcuts"
+                visibleFrom="sm"
+              >
                 <span aria-hidden>?</span>
               </ActionIcon>
             </Tooltip>
             <Menu position="bottom-end" withinPortal>
               <Menu.Target>
-                <UnstyledButton aria-label={`Account: ${me.name}`} fz="sm" px={6}>
-                  {me.name}
+                <UnstyledButton fz="sm" px={6} style={{ whiteSpace: "nowrap" }}>
+                  <VisuallyHidden>Account: </VisuallyHidden>
+                  <Box component="span" visibleFrom="sm">
+                    {me.name}
+                  </Box>
+                  {/* A phone shows initials: the full name would wrap the header. */}
+                  <Box component="span" hiddenFrom="sm">
+                    <VisuallyHidden>{me.name}</VisuallyHidden>
+                    <Avatar component="span" size={28} radius="xl" color="indigo" aria-hidden>
+                      {initials(me.name)}
+                    </Avatar>
+                  </Box>
                 </UnstyledButton>
               </Menu.Target>
               <Menu.Dropdown>
@@ -211,8 +248,10 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
         )}
         <main>{children}</main>
       </AppShell.Main>
-      <SearchModal opened={searchOpen} onClose={search.close} />
-      <ShortcutsModal opened={helpOpen} onClose={help.close} />
+      <Suspense fallback={null}>
+        {searchOpen && <SearchModal opened={searchOpen} onClose={search.close} />}
+        {helpOpen && <ShortcutsModal opened={helpOpen} onClose={help.close} />}
+      </Suspense>
     </AppShell>
   );
 }

@@ -84,6 +84,7 @@ export function ClientPage() {
               label="Open tickets"
               items={open.data?.items ?? []}
               keyboard
+              hideClient
               empty={<Empty>No open tickets.</Empty>}
             />
           </Section>

@@ -12,8 +12,8 @@ import { BulkBar } from "../features/tickets/bulk-bar.tsx";
 import { FILTER_KEYS, type Filters, QueueFilters } from "../features/tickets/queue-filters.tsx";
 import { TicketList, type TimeColumn } from "../features/tickets/ticket-list.tsx";
 
-const QUEUES: Record<string, { title: string; time: TimeColumn; hint: string }> = {
-  mine: { title: "My tickets", time: "age", hint: "Assigned to you" },
+const QUEUES: Record<string, { title: string; time: TimeColumn; hint: string; empty?: string }> = {
+  mine: { title: "My tickets", time: "age", hint: "Assigned to you", empty: "Nothing assigned to you." },
   team: { title: "My teams", time: "age", hint: "Every ticket in your teams' queues" },
   unassigned: { title: "Unassigned", time: "age", hint: "In your teams (or no team) and nobody owns them" },
   waiting: {
@@ -25,6 +25,7 @@ const QUEUES: Record<string, { title: string; time: TimeColumn; hint: string }> 
     title: "Follow-ups due",
     time: "follow_up",
     hint: "Snoozed tickets whose follow-up date has come",
+    empty: "No follow-ups are due today.",
   },
   all: { title: "All tickets", time: "age", hint: "Every ticket you can see" },
 };
@@ -114,7 +115,13 @@ export function QueuePage() {
             timeColumn={timeColumn}
             height="fill"
             onEndReached={onEnd}
-            empty={<Empty>No tickets match. Clear a filter or pick another queue.</Empty>}
+            empty={
+              <Empty>
+                {Object.keys(filters).some((k) => k !== "sort")
+                  ? "No tickets match. Clear a filter or pick another queue."
+                  : (meta.empty ?? "Nothing here right now.")}
+              </Empty>
+            }
           />
         )}
       </Box>

@@ -1,4 +1,4 @@
-import { Alert, Box, Button, Grid, Group, Menu, Skeleton, Text, Title } from "@mantine/core";
+import { Alert, Box, Button, Grid, Group, Menu, Skeleton, Stack, Text, Title } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
@@ -10,9 +10,11 @@ import type { TicketWithTimeline, TimelineEntryDto } from "../api/types.ts";
 import { PriorityBadge, StatusBadge, VipBadge } from "../components/badges.tsx";
 import { ErrorPage } from "../components/error-page.tsx";
 import { Composer, type ComposerMode } from "../features/tickets/composer.tsx";
+import { DevicePanel } from "../features/tickets/device-panel.tsx";
 import { MergeModal } from "../features/tickets/merge-modal.tsx";
 import { ParentModal } from "../features/tickets/parent-modal.tsx";
 import { Properties } from "../features/tickets/properties.tsx";
+import { ResolveModal } from "../features/tickets/resolve-modal.tsx";
 import { isTyping } from "../features/tickets/ticket-list.tsx";
 import { Timeline } from "../features/tickets/timeline.tsx";
 import { useTicketPresence } from "../features/tickets/use-presence.ts";
@@ -32,6 +34,7 @@ export function TicketPage() {
   const textareaRef = useRef<HTMLTextAreaElement>(null);
   const [mergeOpen, merge] = useDisclosure(false);
   const [parentOpen, parent] = useDisclosure(false);
+  const [resolveOpen, resolveModal] = useDisclosure(false);
   // Older timeline pages, remembered for the ticket they were loaded for.
   const [olderState, setOlder] = useState<{
     number: string;
@@ -79,7 +82,8 @@ export function TicketPage() {
     } else if (e.key === "a" && me.data && ticket.assignee?.id !== me.data.id) {
       upd.update({ assigneeId: me.data.id });
     } else if (e.key === "e" && resolved && ticket.status.category !== "resolved") {
-      upd.update({ statusId: resolved.id });
+      e.preventDefault();
+      resolveModal.open();
     }
   };
   useEffect(() => {
@@ -105,8 +109,9 @@ export function TicketPage() {
   return (
     <Box>
       <Box px="md" py="sm" style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}>
-        <Group justify="space-between" align="flex-start" wrap="nowrap" gap="sm">
-          <div style={{ minWidth: 0 }}>
+        <Group justify="space-between" align="flex-start" wrap="wrap" gap="sm">
+          {/* On a phone the actions go under the title instead of squeezing it. */}
+          <div style={{ minWidth: 0, flex: "1 1 260px" }}>
             <Group gap={8} wrap="nowrap">
               <PriorityBadge priority={ticket.priority} />
               <Text c="dimmed" ff="monospace" fz="sm">
@@ -141,12 +146,7 @@ export function TicketPage() {
           {!readOnly && (
             <Group gap={6} wrap="nowrap">
               {resolved && ticket.status.category !== "resolved" && ticket.status.category !== "closed" && (
-                <Button
-                  color="green"
-                  variant="light"
-                  onClick={() => upd.update({ statusId: resolved.id })}
-                  loading={upd.pending}
-                >
+                <Button color="green" variant="light" onClick={resolveModal.open} loading={upd.pending}>
                   Resolve (e)
                 </Button>
               )}
@@ -238,14 +238,21 @@ export function TicketPage() {
             hasOlder={hasOlder}
             onLoadOlder={() => loadOlder.mutate()}
             loadingOlder={loadOlder.isPending}
+            canRetry={!readOnly}
           />
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 4, xl: 3 }} p="sm">
-          <Properties ticket={ticket} update={upd.update} readOnly={readOnly} />
+          <Stack gap="sm">
+            <Properties ticket={ticket} update={upd.update} readOnly={readOnly} />
+            <DevicePanel ticket={ticket} />
+          </Stack>
         </Grid.Col>
       </Grid>
       <MergeModal ticket={ticket} opened={mergeOpen} onClose={merge.close} />
       <ParentModal ticket={ticket} opened={parentOpen} onClose={parent.close} update={upd.update} />
+      {resolved && (
+        <ResolveModal ticket={ticket} resolved={resolved} opened={resolveOpen} onClose={resolveModal.close} />
+      )}
     </Box>
   );
 }

@@ -32,12 +32,21 @@ export const EnrollmentTokenDto = z.object({
   createdAt: Timestamp,
   status: z.enum(["active", "expired", "revoked", "exhausted"]),
 });
+/** Per OS the install command, or "" when this server has no build for it (see `platforms`). */
 export const InstallCommands = z.object({ linux: z.string(), macos: z.string(), windows: z.string() });
+/** Per OS: whether this server can serve the install (its builds exist), the command, and what to know. */
+export const PlatformInstall = z.object({
+  key: z.enum(["linux", "macos", "windows"]),
+  available: z.boolean(),
+  command: z.string().nullable(),
+  note: z.string().nullable(),
+});
 /** Returned once, at creation: the token itself is stored only as a hash. */
 export const CreatedEnrollmentTokenDto = EnrollmentTokenDto.extend({
   token: z.string(),
   serverKeyFingerprint: z.string(),
   installCommands: InstallCommands,
+  platforms: z.array(PlatformInstall),
 });
 export const EnrollmentTokenQuery = z.object({ clientId: Id.optional() });
 

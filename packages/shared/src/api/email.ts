@@ -11,6 +11,7 @@ export const EmailMessageStatus = z.enum([
   "queued",
   "sent",
   "failed",
+  "bounced",
 ]);
 
 /** One message in or out; on a ticket's timeline it explains an `email` or reply entry's delivery. */

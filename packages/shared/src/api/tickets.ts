@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, PageQuery, Timestamp, Versioned } from "./common.ts";
+import { Email, Id, PageQuery, Timestamp, Versioned } from "./common.ts";
 
 export const StatusCategory = z.enum([
   "new",
@@ -31,10 +31,15 @@ export const TicketType = z.enum([
   "maintenance",
 ]);
 export const TicketSource = z.enum(["phone", "email", "portal", "monitoring", "api", "walk_in"]);
+/** The console and these docs say P1-P4; the API carries the number. */
+export const PRIORITY_DESCRIPTION = "Priority 1-4, shown as P1 (critical), P2 (high), P3 (medium), P4 (low)";
 /** 1 critical, 2 high, 3 medium, 4 low. */
-export const Priority = z.number().int().min(1, { error: "must be 1 (critical) to 4 (low)" }).max(4, {
-  error: "must be 1 (critical) to 4 (low)",
-});
+export const Priority = z
+  .number()
+  .int()
+  .min(1, { error: "must be 1 (P1, critical) to 4 (P4, low)" })
+  .max(4, { error: "must be 1 (P1, critical) to 4 (P4, low)" })
+  .describe(PRIORITY_DESCRIPTION);
 export const PRIORITY_LABELS = { 1: "P1 Critical", 2: "P2 High", 3: "P3 Medium", 4: "P4 Low" } as const;
 
 const Tag = z
@@ -67,7 +72,7 @@ export const TicketSummaryDto = z.object({
   subject: z.string(),
   type: TicketType,
   source: TicketSource,
-  priority: z.number().int(),
+  priority: z.number().int().min(1).max(4).describe(PRIORITY_DESCRIPTION),
   status: z.object({ id: Id, name: z.string(), category: StatusCategory }),
   client: Ref,
   contact: z.object({ id: Id, name: z.string(), vip: z.boolean() }).nullable(),
@@ -182,7 +187,9 @@ export const TicketListQuery = PageQuery.extend({
   assigneeId: csv(Id).optional(),
   statusId: csv(Id).optional(),
   category: csv(StatusCategory).optional(),
-  priority: csv(z.coerce.number().int().min(1).max(4)).optional(),
+  priority: csv(z.coerce.number().int().min(1).max(4))
+    .optional()
+    .describe("Comma-separated priorities 1-4 (P1-P4), e.g. 1,2"),
   type: csv(TicketType).optional(),
   tag: csv(z.string().max(50)).optional(),
   resolvedSince: Timestamp.optional(),
@@ -211,20 +218,64 @@ export const TimelineEntryDto = z.object({
   attachments: z.array(
     z.object({ id: Id, filename: z.string(), contentType: z.string(), sizeBytes: z.number().int() }),
   ),
+  /**
+   * The mail behind this entry: for a reply, each outgoing message with its delivery status (queued,
+   * sent, failed or bounced, with the reason); for an email entry, the message it came from (`hasHtml`:
+   * its sanitised HTML can be shown, at GET /api/v1/email/messages/{id}/content).
+   */
+  emails: z.array(
+    z.object({
+      id: Id,
+      direction: z.enum(["inbound", "outbound"]),
+      status: z.string(),
+      to: z.array(z.string()),
+      cc: z.array(z.string()),
+      /** Why it failed or bounced. */
+      error: z.string().nullable(),
+      sentAt: Timestamp.nullable(),
+      hasHtml: z.boolean(),
+    }),
+  ),
   createdAt: Timestamp,
 });
 export type TimelineEntryDto = z.infer<typeof TimelineEntryDto>;
 
+/** Files uploaded first (POST /tickets/{id}/attachments without an entry), tied to the entry as it is saved. */
+const AttachmentIds = z.array(Id).max(10).optional();
+const Recipients = z.array(Email).max(20);
+
 export const CreateTimelineEntryRequest = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("reply"), body: z.string().trim().min(1).max(200_000) }),
-  z.object({ kind: z.literal("note"), body: z.string().trim().min(1).max(200_000) }),
+  z.object({
+    kind: z.literal("reply"),
+    body: z.string().trim().min(1).max(200_000),
+    /** Who the mail goes to; default: the ticket's contact (or the last sender) and the conversation's CCs. */
+    to: Recipients.min(1, { error: "add at least one address" }).optional(),
+    cc: Recipients.optional(),
+    attachmentIds: AttachmentIds,
+  }),
+  z.object({
+    kind: z.literal("note"),
+    body: z.string().trim().min(1).max(200_000),
+    attachmentIds: AttachmentIds,
+  }),
   z.object({
     kind: z.literal("call"),
     body: z.string().max(200_000).default(""),
     call: CallLog,
     contactId: Id.nullable().optional(),
+    attachmentIds: AttachmentIds,
   }),
 ]);
+
+/** Where a reply on this ticket would go and from where, checked before the technician sends. */
+export const ReplyRouteDto = z.object({
+  from: z.string().nullable(),
+  via: z.enum(["mailbox", "relay"]).nullable(),
+  to: z.array(z.string()),
+  cc: z.array(z.string()),
+  problem: z.string().nullable(),
+});
+export type ReplyRouteDto = z.infer<typeof ReplyRouteDto>;
 
 export const TimelineQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -232,7 +283,13 @@ export const TimelineQuery = z.object({
   before: z.coerce.number().int().min(1).optional(),
 });
 
-export const TicketWithTimelineDto = z.object({
+/**
+ * GET /tickets/{id}: the ticket itself at the top level (the same TicketDto that POST and PATCH return,
+ * so `id`, `version`, `status`... read the same everywhere), plus its newest timeline entries. `ticket`
+ * repeats the TicketDto for clients written against the earlier shape; new code reads the top level.
+ */
+export const TicketWithTimelineDto = TicketDto.extend({
+  /** @deprecated The same TicketDto as the top level; kept for clients of the earlier shape. */
   ticket: TicketDto,
   timeline: z.array(TimelineEntryDto),
   /** seq to pass as `before` for older entries; null when this is the start. */

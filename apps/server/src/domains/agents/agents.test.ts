@@ -9,8 +9,9 @@ import { AgentClient } from "../../../../agent/src/client.ts";
 import { sysv } from "../../../../agent/src/commands/services.ts";
 import { enroll } from "../../../../agent/src/enroll.ts";
 import type { AgentState } from "../../../../agent/src/state.ts";
-import { makeUser, type TestUser } from "../../../test/helpers.ts";
+import { createTestApp, makeUser, type TestApp, type TestUser } from "../../../test/helpers.ts";
 import { enrollmentSetup, type GatewayApp, startGatewayApp, waitFor } from "../../gateway/test-support.ts";
+import { AGENT_FILES, type AgentTarget, availableBuilds, platformInstalls } from "./builds.ts";
 import { expireQueued } from "./command-records.ts";
 import { installCommands } from "./enrollment.ts";
 import { signCommandPayload } from "./signing-key.ts";
@@ -389,9 +390,11 @@ describe("agents end to end", () => {
   });
 });
 
+const ALL_BUILDS = new Set(Object.keys(AGENT_FILES) as AgentTarget[]);
+
 describe("the Windows install command", () => {
   it("puts the agent and its service wrapper in one folder, then installs from there", () => {
-    const cmd = installCommands("https://sb.example.com", "sbe_tok", "ab12").windows;
+    const cmd = installCommands("https://sb.example.com", "sbe_tok", "ab12", ALL_BUILDS).windows;
     expect(cmd).toMatch(/^powershell -NoProfile -Command "[^"]+"$/);
     const steps = cmd.slice(cmd.indexOf('"') + 1, -1).split("; ");
     expect(steps).toContain("Stop-Service SwitchboardAgent -ErrorAction SilentlyContinue");
@@ -407,5 +410,60 @@ describe("the Windows install command", () => {
     expect(steps.findIndex((s) => s.startsWith("Set-Location"))).toBeLessThan(
       steps.findIndex((s) => s.startsWith("Invoke-WebRequest")),
     );
+  });
+});
+
+describe("install commands for the builds a server has", () => {
+  let t0: TestApp;
+  beforeAll(async () => {
+    t0 = await createTestApp();
+  });
+  afterAll(async () => t0?.close());
+  const url = "https://sb.example.com";
+  const byKey = (have: AgentTarget[]) =>
+    Object.fromEntries(platformInstalls(url, "sbe_tok", "ab12", new Set(have)).map((p) => [p.key, p]));
+
+  it("offers nothing that would 404 on a fresh server, and says what is missing", () => {
+    const p = byKey([]);
+    for (const k of ["linux", "macos", "windows"]) {
+      expect(p[k]).toMatchObject({ available: false, command: null });
+      expect(p[k]?.note).toContain("npm run build:agent");
+    }
+    expect(byKey(["win-x64"]).windows?.note).toContain("switchboard-agent-service.exe");
+  });
+
+  it("picks the Mac build by architecture, and serves Apple Silicon the Intel build through Rosetta when it is the only one", () => {
+    const both = byKey(["darwin-x64", "darwin-arm64"]).macos;
+    expect(both?.command).toContain("arm64) T=darwin-arm64;;");
+    expect(both?.command).toContain("x86_64) T=darwin-x64;;");
+    expect(both?.note).toBeNull();
+    const intel = byKey(["darwin-x64"]).macos;
+    expect(intel?.command).toContain("*) T=darwin-x64;;");
+    expect(intel?.command).not.toContain("darwin-arm64");
+    expect(intel?.note).toContain("Rosetta");
+    // Every download named is one the server has.
+    for (const [have, cmd] of [
+      [["linux-x64"], byKey(["linux-x64"]).linux?.command],
+      [["darwin-x64"], intel?.command],
+    ] as const) {
+      const named = [...(cmd ?? "").matchAll(/T=([a-z0-9-]+)/g)].map((m) => m[1]);
+      expect(named.every((n) => (have as readonly string[]).includes(n as string))).toBe(true);
+    }
+  });
+
+  it("runs in a POSIX shell: the Linux command is valid sh", async () => {
+    const cmd = byKey(["linux-x64", "linux-arm64"]).linux?.command ?? "";
+    const { execFileSync } = await import("node:child_process");
+    // sh -n parses without running: the quoting and the case statement are well-formed.
+    execFileSync("sh", ["-n", "-c", cmd.replace(/^sh -c '/, "").replace(/'$/, "")]);
+  });
+
+  it("tells the console which builds exist, matching the downloads", async () => {
+    const have = availableBuilds();
+    for (const t of Object.keys(AGENT_FILES) as AgentTarget[]) {
+      const res = await t0.app.inject({ method: "GET", url: `/agent/download/${t}` });
+      expect(res.statusCode, t).toBe(have.has(t) ? 200 : 404);
+      if (!have.has(t)) expect(res.json().error.message).toContain("npm run build:agent");
+    }
   });
 });

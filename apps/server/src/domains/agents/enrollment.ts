@@ -7,31 +7,25 @@ import { writeAudit } from "../audit/audit.ts";
 import { type Actor, assertClientVisible, canSeeClient, requireRole, systemActor } from "../auth/actor.ts";
 import { newSecret, sha256 } from "../auth/crypto.ts";
 import { emitEvent } from "../events/outbox.ts";
+import { availableBuilds, type PlatformInstall, platformInstalls } from "./builds.ts";
 import { type TokenRow, tokenStatus } from "./dto.ts";
 import type { ServerKey } from "./signing-key.ts";
 
 type CreateInput = z.output<typeof CreateEnrollmentTokenRequest>;
 
-/** One line per OS that downloads the agent from this server and enrolls it as a service. */
-export function installCommands(baseUrl: string, token: string, fingerprint: string) {
-  const args = `--server ${baseUrl} --token ${token} --fingerprint ${fingerprint}`;
-  return {
-    linux:
-      `curl -fsSL ${baseUrl}/agent/download/linux-x64 -o /usr/local/bin/switchboard-agent && ` +
-      `chmod 755 /usr/local/bin/switchboard-agent && sudo /usr/local/bin/switchboard-agent install ${args}`,
-    macos:
-      `curl -fsSL ${baseUrl}/agent/download/darwin-arm64 -o /usr/local/bin/switchboard-agent && ` +
-      `chmod 755 /usr/local/bin/switchboard-agent && sudo /usr/local/bin/switchboard-agent install ${args}`,
-    // For an elevated Command Prompt. The agent and WinSW (which makes it a Windows service) go in one
-    // folder; a running service is stopped first so its files can be replaced.
-    windows:
-      `powershell -NoProfile -Command "$ProgressPreference='SilentlyContinue'; ` +
-      `Stop-Service SwitchboardAgent -ErrorAction SilentlyContinue; ` +
-      `Set-Location (New-Item -ItemType Directory -Force ($env:ProgramFiles+'\\Switchboard')); ` +
-      `Invoke-WebRequest -UseBasicParsing ${baseUrl}/agent/download/win-x64 -OutFile switchboard-agent.exe; ` +
-      `Invoke-WebRequest -UseBasicParsing ${baseUrl}/agent/download/windows-service -OutFile switchboard-agent-service.exe; ` +
-      `.\\switchboard-agent.exe install ${args}"`,
-  };
+/**
+ * One line per OS that downloads the agent from this server and enrolls it as a service, for the
+ * builds this server has; an OS without a build gets an empty string (see `platforms` for why).
+ */
+export function installCommands(
+  baseUrl: string,
+  token: string,
+  fingerprint: string,
+  have = availableBuilds(),
+) {
+  const p = platformInstalls(baseUrl, token, fingerprint, have);
+  const cmd = (k: PlatformInstall["key"]) => p.find((x) => x.key === k)?.command ?? "";
+  return { linux: cmd("linux"), macos: cmd("macos"), windows: cmd("windows") };
 }
 
 export async function createEnrollmentToken(db: Database, actor: Actor, input: CreateInput) {

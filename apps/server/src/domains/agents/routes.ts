@@ -22,8 +22,9 @@ import type { App, AppDeps } from "../../app.ts";
 import { asSystem } from "../../db/scope.ts";
 import { AgentHub } from "../../gateway/hub.ts";
 import { actorOf } from "../../http/auth.ts";
-import { notFound } from "../../http/errors.ts";
+import { AppError } from "../../http/errors.ts";
 import { publicRoute, rolesOnly, signedIn, writers } from "../../http/policy.ts";
+import { AGENT_DIST, AGENT_FILES, availableBuilds, platformInstalls } from "./builds.ts";
 import { type CommandDeps, createCommand, getCommand, listCommands } from "./commands.ts";
 import { getDevice, listDevices, retireDevice } from "./devices.ts";
 import { toCommandDto, toDeviceDetailDto, toDeviceDto, toTokenDto } from "./dto.ts";
@@ -47,17 +48,6 @@ declare module "fastify" {
   }
 }
 
-const AGENT_DIST = path.resolve(import.meta.dirname, "../../../../agent/dist");
-/** What `npm run build:agent` leaves in apps/agent/dist, by download name. */
-const AGENT_FILES = {
-  "linux-x64": "switchboard-agent-linux-x64",
-  "linux-arm64": "switchboard-agent-linux-arm64",
-  "win-x64": "switchboard-agent-win-x64.exe",
-  // WinSW, the wrapper that makes the agent a Windows service; it goes beside switchboard-agent.exe.
-  "windows-service": "switchboard-agent-service.exe",
-  "darwin-x64": "switchboard-agent-darwin-x64",
-  "darwin-arm64": "switchboard-agent-darwin-arm64",
-} as const;
 const DownloadParams = z.object({
   target: z.enum(Object.keys(AGENT_FILES) as [keyof typeof AGENT_FILES, ...Array<keyof typeof AGENT_FILES>]),
 });
@@ -112,7 +102,9 @@ export async function agentRoutes(app: App, deps: AppDeps) {
     async (req, reply) => {
       const name = AGENT_FILES[req.params.target];
       const file = path.join(AGENT_DIST, name);
-      if (!existsSync(file)) throw notFound("Agent build");
+      if (!existsSync(file)) {
+        throw new AppError("not_found", 404, `This server has no ${name}: run \`npm run build:agent\` on it`);
+      }
       return reply
         .type("application/octet-stream")
         .header("content-disposition", `attachment; filename="${name}"`)
@@ -134,12 +126,14 @@ export async function agentRoutes(app: App, deps: AppDeps) {
     async (req, reply) => {
       const { row, token } = await createEnrollmentToken(deps.db, actorOf(req), req.body);
       const k = await serverKey();
+      const have = availableBuilds();
       reply.code(201);
       return {
         ...toTokenDto(row),
         token,
         serverKeyFingerprint: k.fingerprint,
-        installCommands: installCommands(baseUrl(deps, req), token, k.fingerprint),
+        installCommands: installCommands(baseUrl(deps, req), token, k.fingerprint, have),
+        platforms: platformInstalls(baseUrl(deps, req), token, k.fingerprint, have),
       };
     },
   );

@@ -126,6 +126,11 @@ describe("clients and sites API", () => {
     await openTicket(client.id);
     const got = await call(admin, "GET", `/api/v1/clients/${client.id}`);
     expect(got.json()).toMatchObject({ id: client.id, openTickets: 2 });
+    // The list says it too, for every row (the clients page's "Open tickets" column).
+    const listed = await call(admin, "GET", `/api/v1/clients?q=${encodeURIComponent(client.name)}`);
+    expect(listed.json().items.find((c: { id: string }) => c.id === client.id)).toMatchObject({
+      openTickets: 2,
+    });
 
     const ok = await call(admin, "PATCH", `/api/v1/clients/${client.id}`, {
       version: 1,

@@ -20,7 +20,16 @@ export async function listClients(
 ) {
   if (filter.visibleIds?.length === 0) return [];
   // The sort key comes from PostgreSQL so the cursor compares exactly as the ORDER BY does.
-  let q = db.selectFrom("clients").selectAll().select(sql<string>`lower(name)`.as("sort_key"));
+  // Each row's open tickets: an index-only count on tickets_open_client_idx, a page (50) at a time.
+  let q = db
+    .selectFrom("clients")
+    .selectAll()
+    .select(sql<string>`lower(name)`.as("sort_key"))
+    .select(
+      sql<number>`(select count(*) from tickets t where t.client_id = clients.id and t.is_open)::int`.as(
+        "open_tickets",
+      ),
+    );
   if (filter.visibleIds) q = q.where("id", "in", filter.visibleIds);
   if (!filter.includeInactive) q = q.where("active", "=", true);
   if (filter.q) {

@@ -35,7 +35,7 @@ export async function clientRoutes(app: App, deps: AppDeps) {
     },
     async (req) => {
       const page = await listClients(deps.db, actorOf(req), req.query);
-      return { items: page.items.map((c) => toClientDto(c)), nextCursor: page.nextCursor };
+      return { items: page.items.map((c) => toClientDto(c, c.open_tickets)), nextCursor: page.nextCursor };
     },
   );
 

@@ -31,6 +31,7 @@ interface Expected {
   autoReply?: boolean;
   quarantine?: string;
   token?: number;
+  bounce?: { messageId: string; recipient: string; status: string; reason: string };
 }
 
 const dir = path.join(import.meta.dirname, "fixtures");
@@ -75,6 +76,7 @@ describe("the fixtures corpus", () => {
       }
       if (e.autoReply !== undefined) expect(m.autoReply !== null).toBe(e.autoReply);
       if (e.token !== undefined) expect(subjectToken(m.subject)).toBe(e.token);
+      if (e.bounce !== undefined) expect(m.bounce).toEqual(e.bounce);
     });
   }
 });

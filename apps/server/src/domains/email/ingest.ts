@@ -270,7 +270,8 @@ async function processOnce(
 
     let html = parsed?.html ?? null;
     const attachments: OutcomeAttachment[] = [];
-    if (parsed && outcome.status === "processed") {
+    if (parsed && outcome.status === "processed" && outcome.entryId) {
+      const entryId = outcome.entryId;
       for (const [i, a] of parsed.attachments.entries()) {
         const blob = stored[i];
         if (!blob) continue;
@@ -278,7 +279,7 @@ async function processOnce(
         attachments.push({
           id,
           ticket_id: outcome.ticketId,
-          timeline_entry_id: outcome.entryId,
+          timeline_entry_id: entryId,
           filename: a.filename,
           content_type: a.contentType,
           size_bytes: blob.sizeBytes,

@@ -5,6 +5,8 @@ import type { DB, EmailTemplateKey } from "../../db/schema.ts";
 import { bossDb } from "../../lib/jobs.ts";
 import { systemActor } from "../auth/actor.ts";
 import type { EmailDeps } from "./deps.ts";
+import { readBlob } from "./ingest.ts";
+import { replyRoute } from "./reply-route.ts";
 import { pickTemplate, render } from "./templates.ts";
 import { withToken } from "./threading.ts";
 import { PermanentSendError, transportFor } from "./transport.ts";
@@ -54,7 +56,11 @@ async function templateContext(trx: Transaction<DB>, input: OutboundInput) {
       (select row_to_json(mb) from (select id, address from email_mailboxes where active
         and id = coalesce(${input.mailboxId ?? null}::uuid, (select mailbox_id from email_messages
           where ticket_id = t.id and direction = 'inbound' and mailbox_id is not null
-          order by received_at desc limit 1))) mb) as mailbox,
+          order by received_at desc limit 1),
+          -- A ticket nobody mailed in (a phone call): the client's mailbox, else the MSP's first one.
+          (select id from email_mailboxes where active and default_client_id = t.client_id
+            order by created_at limit 1),
+          (select id from email_mailboxes where active order by created_at limit 1))) mb) as mailbox,
       (select json_agg(tp) from (select subject, body, client_id from email_templates
         where key = ${input.template} and (client_id = t.client_id or client_id is null)) tp) as templates,
       (select json_agg(cv) from (select message_id, direction from email_messages
@@ -137,47 +143,41 @@ export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, inpu
 }
 
 /**
- * A technician's public reply goes to the ticket's contact (or whoever mailed the ticket in) and the
- * addresses CC'd on the conversation. Internal entries never reach this: only public replies qualify.
+ * A technician's public reply goes to the addresses the technician chose in the composer (carried on
+ * the event), else to the ticket's contact (or whoever mailed the ticket in) and the addresses CC'd on
+ * the conversation (see reply-route.ts). Internal entries never reach this: only public replies qualify.
  */
 export async function mailPublicReply(deps: EmailDeps, event: LiveEvent) {
-  const p = event.payload as { entryId?: string; kind?: string; visibility?: string };
+  const p = event.payload as {
+    entryId?: string;
+    kind?: string;
+    visibility?: string;
+    to?: string[];
+    cc?: string[];
+  };
   if (!event.ticketId || !p.entryId || p.kind !== "reply" || p.visibility !== "public") return;
   const entryId = p.entryId;
   const ticketId = event.ticketId;
   await deps.db.transaction().execute(async (trx) => {
     const entry = await trx
-      .selectFrom("timeline_entries as e")
-      .innerJoin("tickets as t", "t.id", "e.ticket_id")
-      .leftJoin("contacts as c", "c.id", "t.contact_id")
-      .select(["e.id", "e.body", "e.visibility", "e.author_user_id", "c.emails", "t.id as ticket_id"])
-      .where("e.id", "=", entryId)
+      .selectFrom("timeline_entries")
+      .select(["id", "body", "visibility", "author_user_id", "ticket_id"])
+      .where("id", "=", entryId)
       .executeTakeFirst();
     if (entry?.visibility !== "public" || !entry.author_user_id) return;
-    const last = await trx
-      .selectFrom("email_messages")
-      .select(["from_address", "cc_addresses", "to_addresses", "mailbox_id"])
-      .where("ticket_id", "=", entry.ticket_id)
-      .where("direction", "=", "inbound")
-      .where("status", "=", "processed")
-      .orderBy("received_at", "desc")
-      .executeTakeFirst();
-    const to = entry.emails?.[0]?.toLowerCase() ?? last?.from_address ?? null;
-    if (!to) return;
-    const ours = new Set(
-      (await trx.selectFrom("email_mailboxes").select("address").execute()).map((m) =>
-        m.address.toLowerCase(),
-      ),
-    );
-    const cc = [...new Set([...(last?.cc_addresses ?? []), ...(last?.to_addresses ?? [])])].filter(
-      (a) => a !== to && !ours.has(a),
-    );
+    const route = await replyRoute(trx, deps.config, entry.ticket_id);
+    const to = p.to?.length ? p.to : (route?.to ?? []);
+    const cc = (p.cc ?? route?.cc ?? []).filter((a) => !to.includes(a));
+    if (to.length === 0) {
+      deps.log?.warn({ ticketId, entryId }, "reply not mailed: no recipient (no contact email, no To)");
+      return;
+    }
     await queueTemplated(deps, trx, {
       template: "reply",
       ticketId: ticketId,
-      to: [to],
+      to,
       cc,
-      mailboxId: last?.mailbox_id ?? null,
+      mailboxId: route?.mailbox?.id ?? null,
       entryId: entry.id,
       body: entry.body,
     });
@@ -187,7 +187,7 @@ export async function mailPublicReply(deps: EmailDeps, event: LiveEvent) {
 const bracket = (id: string) => `<${id}>`;
 
 /**
- * Delivers one queued message. A 5xx answer is final (retrying cannot help); anything else is retried
+ * Delivers one queued message (with the files of its timeline entry). A 5xx answer is final (retrying cannot help); anything else is retried
  * by pg-boss with backoff until the last attempt, which marks the message failed with the server's answer.
  */
 export async function sendOutbound(
@@ -205,15 +205,25 @@ export async function sendOutbound(
   if (m?.status !== "queued" || m.direction !== "outbound") return;
   let info: { response: string };
   try {
-    if (!m.from_address)
-      throw new PermanentSendError("no From address: set SWITCHBOARD_EMAIL_FROM or a mailbox");
-    const transport = await transportFor(
-      deps,
-      m.mailbox_id,
-      m.mailbox_id && m.smtp_tls !== null ? { ...m, id: m.mailbox_id, smtp_tls: m.smtp_tls } : null,
-    );
+    // Queued before a From or a mailbox existed (then retried): decided again now, as the composer's check does.
+    let from = m.from_address;
+    let mailboxId = m.mailbox_id;
+    if ((!from || !mailboxId) && m.ticket_id) {
+      const route = await replyRoute(deps.db, deps.config, m.ticket_id);
+      from ??= route?.from ?? null;
+      mailboxId ??= route?.mailbox?.id ?? null;
+    }
+    if (!from) {
+      throw new PermanentSendError(
+        "no From address: set the client's From address, add a mailbox, or set SWITCHBOARD_EMAIL_FROM",
+      );
+    }
+    const transport =
+      mailboxId && mailboxId === m.mailbox_id && m.smtp_tls !== null
+        ? await transportFor(deps, mailboxId, { ...m, id: mailboxId, smtp_tls: m.smtp_tls })
+        : await transportFor(deps, mailboxId);
     info = await transport.sendMail({
-      from: m.from_address,
+      from,
       to: m.to_addresses,
       cc: m.cc_addresses.length ? m.cc_addresses : undefined,
       subject: m.subject ?? "",
@@ -221,14 +231,26 @@ export async function sendOutbound(
       messageId: bracket(m.message_id as string),
       inReplyTo: m.in_reply_to ? bracket(m.in_reply_to) : undefined,
       references: m.reference_ids.map(bracket),
+      attachments: await entryAttachments(deps, m.timeline_entry_id),
       // RFC 3834: our automatic mail says so, so the other side's auto-responders stay quiet.
       headers: m.is_auto_reply ? { "Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All" } : {},
     });
+    if (from !== m.from_address || mailboxId !== m.mailbox_id) {
+      await deps.db
+        .updateTable("email_messages")
+        .set({ from_address: from, mailbox_id: mailboxId })
+        .where("id", "=", m.id)
+        .execute();
+    }
   } catch (err) {
     const e = err as Error & { responseCode?: number; response?: string };
     const permanent =
       err instanceof PermanentSendError || (e.responseCode !== undefined && e.responseCode >= 500);
     const final = permanent || job.retryCount >= job.retryLimit;
+    // Said at warn while it will be retried, at error once the message has failed for good.
+    const log = { emailMessageId: m.id, ticketId: m.ticket_id, to: m.to_addresses, reason: e.message };
+    if (final) deps.log?.error(log, "email delivery failed");
+    else deps.log?.warn({ ...log, attempt: job.retryCount + 1 }, "email delivery failed; will retry");
     await settle(deps, m.id, m.ticket_id, {
       status: final ? "failed" : "queued",
       last_error: e.message.slice(0, 1000),
@@ -237,11 +259,30 @@ export async function sendOutbound(
     if (!final) throw err;
     return;
   }
+  deps.log?.info({ emailMessageId: m.id, ticketId: m.ticket_id }, "email sent");
   await settle(deps, m.id, m.ticket_id, {
     status: "sent",
     smtp_response: info.response.slice(0, 1000),
     sent_at: new Date(),
   });
+}
+
+/** The files attached to a reply's timeline entry, as the mail's attachments. */
+async function entryAttachments(deps: EmailDeps, entryId: string | null) {
+  if (!entryId) return [];
+  const files = await deps.db
+    .selectFrom("attachments")
+    .select(["filename", "content_type", "storage_key"])
+    .where("timeline_entry_id", "=", entryId)
+    .orderBy("created_at")
+    .execute();
+  return Promise.all(
+    files.map(async (f) => ({
+      filename: f.filename,
+      contentType: f.content_type,
+      content: await readBlob(await deps.blobs.get(f.storage_key)),
+    })),
+  );
 }
 
 async function settle(

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { type AddressObject, type HeaderValue, type ParsedMail, simpleParser } from "mailparser";
 import sanitizeHtml from "sanitize-html";
+import { safeFileName } from "../../lib/filename.ts";
 
 export interface ParsedAttachment {
   filename: string;
@@ -33,6 +34,18 @@ export interface ParsedEmail {
   autoReply: string | null;
   /** Hash of what survives transport (not Received/Delivered-To), so SMTP and IMAP copies agree. */
   contentHash: string;
+  /** A delivery failure notice (RFC 3464): which of our messages failed, for whom and why. */
+  bounce: Bounce | null;
+}
+
+export interface Bounce {
+  /** The Message-ID of the message that could not be delivered (from the returned headers). */
+  messageId: string | null;
+  recipient: string | null;
+  /** RFC 3463 status, "5.1.1". */
+  status: string | null;
+  /** One line for the technician: the remote server's diagnostic, else the status. */
+  reason: string;
 }
 
 export class UnparseableEmailError extends Error {}
@@ -106,14 +119,31 @@ export function detectAutoReply(mail: ParsedMail, envelopeFrom?: string | null):
   return null;
 }
 
+/**
+ * A strict allow-list: formatting, lists, tables, links and embedded raster images, nothing else. Tags
+ * whose content a browser parses differently from htmlparser2 (noscript, style, svg, math, template,
+ * textarea, iframe...) are dropped WITH their content: markup hidden there (or in an attribute) is how
+ * mutation XSS turns live on a second parse. Any attribute value holding `<` or `>` is dropped for the
+ * same reason. The console still renders the result only inside a sandboxed frame (no scripts, no
+ * same-origin), so a sanitiser bug alone cannot run script in the console.
+ */
 const SANITIZE: sanitizeHtml.IOptions = {
-  allowedTags: [...sanitizeHtml.defaults.allowedTags, "img", "font", "center", "span", "div"],
+  allowedTags: [
+    ...["p", "br", "div", "span", "b", "strong", "i", "em", "u", "s", "strike", "sub", "sup", "small"],
+    ...["font", "center", "blockquote", "pre", "code", "hr", "h1", "h2", "h3", "h4", "h5", "h6"],
+    ...["ul", "ol", "li", "dl", "dt", "dd", "a", "img", "abbr", "address", "cite", "q"],
+    ...["table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "colgroup", "col"],
+  ],
   allowedAttributes: {
-    ...sanitizeHtml.defaults.allowedAttributes,
+    a: ["href", "name", "title"],
     img: ["src", "alt", "width", "height", "title"],
     "*": ["style", "align", "dir", "lang", "title", "colspan", "rowspan"],
     font: ["color", "face", "size"],
   },
+  nonTextTags: [
+    ...["style", "script", "textarea", "option", "noscript", "title", "xmp", "iframe", "noembed"],
+    ...["noframes", "template", "svg", "math", "object", "embed", "plaintext", "head"],
+  ],
   // Remote images are tracking pixels until the technician consents; only embedded ones load.
   allowedSchemesByTag: { img: ["cid", "data"] },
   allowedSchemes: ["http", "https", "mailto", "tel"],
@@ -127,9 +157,28 @@ const SANITIZE: sanitizeHtml.IOptions = {
     },
   },
   transformTags: {
-    a: sanitizeHtml.simpleTransform("a", { rel: "noopener noreferrer nofollow", target: "_blank" }),
+    "*": (tagName, attribs) => ({ tagName, attribs: withoutMarkup(attribs) }),
+    a: (tagName, attribs) => ({
+      tagName,
+      attribs: { ...withoutMarkup(attribs), rel: "noopener noreferrer nofollow", target: "_blank" },
+    }),
+    img: (tagName, attribs) => {
+      const a = withoutMarkup(attribs);
+      // data: images only as raster types: an SVG is a document that can carry script.
+      if (a.src?.trim().toLowerCase().startsWith("data:") && !SAFE_DATA_IMAGE.test(a.src.trim()))
+        delete a.src;
+      return { tagName, attribs: a };
+    },
   },
 };
+
+const SAFE_DATA_IMAGE = /^data:image\/(png|jpeg|jpg|gif|webp|bmp);base64,[a-z0-9+/=\s]*$/i;
+
+function withoutMarkup(attribs: Record<string, string>) {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(attribs)) if (!/[<>]/.test(v)) out[k] = v;
+  return out;
+}
 
 export function sanitizeEmailHtml(html: string): string {
   return sanitizeHtml(html, SANITIZE);
@@ -215,7 +264,9 @@ export async function parseEmail(raw: Buffer, envelopeFrom?: string | null): Pro
     }
     if (type === "message/rfc822") notes.push(`Forwarded message attached: ${a.filename ?? "message.eml"}`);
     attachments.push({
-      filename: (a.filename ?? defaultName(type)).slice(0, 255),
+      // Path parts, control, bidi and zero-width characters, overlong names: made harmless (the message
+      // is processed either way; a NUL in a name once kept it from being stored at all).
+      filename: safeFileName(a.filename, defaultName(type)),
       contentType: type,
       content: a.content,
       sha256: a.checksum || createHash("sha256").update(a.content).digest("hex"),
@@ -243,6 +294,7 @@ export async function parseEmail(raw: Buffer, envelopeFrom?: string | null): Pro
     .replace(/[\s\0]+/g, " ")
     .trim()
     .slice(0, MAX_SUBJECT);
+  const autoReply = detectAutoReply(mail, envelopeFrom);
   const hash = createHash("sha256");
   for (const part of [messageId ?? "", rawDate, from.address, subject, mail.text ?? "", mail.html || ""]) {
     hash.update(part).update("\0");
@@ -261,14 +313,47 @@ export async function parseEmail(raw: Buffer, envelopeFrom?: string | null): Pro
     text,
     html,
     attachments,
-    autoReply: detectAutoReply(mail, envelopeFrom),
+    autoReply,
     contentHash: hash.digest("hex"),
+    bounce: autoReply?.startsWith("bounce") ? parseBounce(raw) : null,
   };
+}
+
+/** A header field of a delivery-status block, unfolded ("Diagnostic-Code: smtp; 550 5.1.1 ..."). */
+function dsnField(block: string, name: string) {
+  const m = new RegExp(`^${name}:[ \\t]*(.*(?:\\r?\\n[ \\t]+.*)*)`, "im").exec(block);
+  return m?.[1]?.replace(/\s+/g, " ").trim() || null;
+}
+
+/**
+ * Reads a bounce from the raw message rather than the parsed parts: the delivery-status fields and the
+ * returned original's headers are plain text in every report we have seen (RFC 3464 requires 7-bit),
+ * and the original's Message-ID is the first one after the report's own header.
+ */
+export function parseBounce(raw: Buffer): Bounce | null {
+  const text = raw.toString("latin1");
+  const bodyStart = text.search(/\r?\n\r?\n/);
+  if (bodyStart < 0) return null;
+  const body = text.slice(bodyStart);
+  const messageId = normalizeMessageId(/^Message-ID:[ \t]*(<[^>\r\n]+>)/im.exec(body)?.[1]);
+  const recipient =
+    dsnField(body, "Final-Recipient")
+      ?.replace(/^rfc822;\s*/i, "")
+      .toLowerCase() ?? null;
+  const status = /^Status:[ \t]*(\d\.\d{1,3}\.\d{1,3})/im.exec(body)?.[1] ?? null;
+  const diagnostic = dsnField(body, "Diagnostic-Code")?.replace(/^smtp;\s*/i, "") ?? null;
+  if (!messageId && !recipient && !status) return null;
+  const reason = (diagnostic ?? (status ? `delivery failed (status ${status})` : "delivery failed")).slice(
+    0,
+    500,
+  );
+  return { messageId, recipient, status, reason: recipient ? `${recipient}: ${reason}` : reason };
 }
 
 function defaultName(type: string) {
   if (type === "message/rfc822") return "forwarded.eml";
   if (type === "text/calendar") return "invite.ics";
+  if (type === "text/rfc822-headers") return "returned-headers.txt";
   const sub = type.split("/")[1]?.replace(/[^a-z0-9]/g, "") ?? "";
   return `attachment.${sub && sub.length <= 5 ? sub : "bin"}`;
 }

@@ -9,6 +9,7 @@ import {
   Id,
   IdParams,
   MailboxDto,
+  ReplyRouteDto,
   RetryEmailRequest,
   SaveEmailTemplateRequest,
   UpdateMailboxRequest,
@@ -16,8 +17,9 @@ import {
 import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
-import { rolesOnly, signedIn } from "../../http/policy.ts";
+import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { getEmailContent } from "./content.ts";
+import { getReplyRoute, retryDelivery } from "./delivery.ts";
 import { createMailbox, deleteMailbox, listMailboxes, updateMailbox } from "./mailboxes.ts";
 import {
   listEmailMessages,
@@ -90,6 +92,36 @@ export async function emailRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req) => ({ items: await listTicketEmails(deps.db, actorOf(req), req.params.id) }),
+  );
+
+  app.get(
+    "/api/v1/tickets/:id/reply-route",
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary:
+          "Where a reply on this ticket would go (To, CC) and from where; `problem` says why it could not be sent",
+        params: IdParams,
+        response: { 200: ReplyRouteDto },
+      },
+    },
+    async (req) => getReplyRoute(deps, actorOf(req), req.params.id),
+  );
+
+  app.post(
+    "/api/v1/tickets/:id/emails/:emailId/retry",
+    {
+      config: writers,
+      schema: {
+        tags,
+        summary: "Send a failed or bounced message of this ticket again",
+        params: z.object({ id: Id, emailId: Id }),
+        response: { 202: z.object({ id: Id, status: z.literal("queued") }) },
+      },
+    },
+    async (req, reply) =>
+      reply.code(202).send(await retryDelivery(deps, actorOf(req), req.params.id, req.params.emailId)),
   );
 
   app.get(

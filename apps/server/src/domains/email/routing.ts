@@ -3,6 +3,7 @@ import type { DB } from "../../db/schema.ts";
 import { systemActor } from "../auth/actor.ts";
 import { addEntryToNewTicketInTx, addTimelineEntryLeanInTx } from "../tickets/intake.ts";
 import { createTicketInTx } from "../tickets/service.ts";
+import { linkBounce } from "./bounces.ts";
 import type { EmailDeps } from "./deps.ts";
 import type { InboundJob } from "./ingest.ts";
 import { queueTemplated } from "./outbound.ts";
@@ -18,7 +19,8 @@ export type Outcome =
       status: "processed";
       ticketId: string;
       clientId: string;
-      entryId: string;
+      /** Null for a bounce: it marks the message it reports on instead of adding an entry. */
+      entryId: string | null;
       contactId: string | null;
       related?: string | null;
     }
@@ -150,6 +152,18 @@ export async function route(
         .executeTakeFirstOrThrow());
     // A retried message keeps its own claim; only another message with the same key is a duplicate.
     if (first.id !== row.id) return { status: "duplicate", ticketId: first.ticket_id };
+  }
+
+  if (mail.bounce) {
+    const hit = await linkBounce(trx, mail.bounce);
+    if (hit)
+      return {
+        status: "processed",
+        ticketId: hit.ticketId,
+        clientId: hit.clientId,
+        entryId: null,
+        contactId: null,
+      };
   }
 
   if (!job.force && ctx.recent >= deps.config.SWITCHBOARD_EMAIL_RATE_LIMIT) {

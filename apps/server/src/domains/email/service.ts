@@ -73,7 +73,7 @@ export async function listTicketEmails(db: Database, actor: Actor, ticketId: str
   return rows.map(toEmailMessageDto);
 }
 
-const RETRYABLE: EmailMessageStatus[] = ["quarantined", "review", "unmatched", "failed"];
+const RETRYABLE: EmailMessageStatus[] = ["quarantined", "review", "unmatched", "failed", "bounced"];
 
 /**
  * Sends a held message through processing again (an inbound one) or delivery again (a failed outbound

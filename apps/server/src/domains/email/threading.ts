@@ -1,5 +1,6 @@
 // Threading by subject: routing.ts follows cited Message-IDs and this token in one query.
-const TOKEN = /\[#(\d{1,12})\]/;
+// Mail programs and people add spaces inside the brackets ("[# 1042]", "[ #1042 ]"); still our token.
+const TOKEN = /\[\s*#\s*(\d{1,12})\s*\]/;
 
 /** The `[#1042]` token we put in every subject we send. */
 export function subjectToken(subject: string): number | null {

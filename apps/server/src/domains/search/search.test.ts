@@ -126,6 +126,39 @@ describe("search", () => {
     expect((await search(limited, other.name)).clients).toEqual([]);
   });
 
+  it("finds clients by a word inside their name or domain, contacts by part of an address, tickets by a word's start", async () => {
+    const tag = rand("").slice(0, 6);
+    const client = await t.db
+      .insertInto("clients")
+      .values({ name: `Riverbend${tag} Family Dentistry`, email_domains: [`riverbend${tag}dental.example`] })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    // "dental" is in the domain only; "dentist" is inside a word of the name; "family" starts a word.
+    for (const q of [`${tag}dental`, "dental", "Dentist"]) {
+      const r = await search(tech, q);
+      expect(
+        r.clients.map((c: { id: string }) => c.id),
+        q,
+      ).toContain(client.id);
+    }
+    const contact = await makeContact(t, client.id, { email: `front.desk@riverbend${tag}dental.example` });
+    expect((await search(tech, `riverbend${tag}`)).contacts.map((c: { id: string }) => c.id)).toContain(
+      contact.id,
+    );
+    const word = `zephyr${tag}`;
+    const created = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/tickets",
+      headers: tech.auth,
+      payload: { subject: `Outlook ${word}wave crashes`, clientId: client.id },
+    });
+    const byPrefix = await search(tech, `outlook ${word.slice(0, 9)}`);
+    expect(byPrefix.tickets.map((x: { id: string }) => x.id)).toContain(created.json().id);
+    // Operators still mean what they say; odd characters are not query syntax.
+    expect((await search(tech, `"outlook ${word}wave" -printer`)).tickets).toHaveLength(1);
+    expect((await search(tech, `${word}':*|!(&`)).tickets).toHaveLength(1);
+  });
+
   it("rejects an empty query naming the field", async () => {
     const res = await t.app.inject({ method: "GET", url: "/api/v1/search?q=", headers: tech.auth });
     expect(res.statusCode).toBe(400);

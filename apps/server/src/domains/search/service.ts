@@ -22,9 +22,9 @@ const clientFilter = (actor: Actor, column: string) =>
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
- * One search over ticket numbers, ticket subjects and timeline text (full-text), contact names (trigram),
- * emails, phone numbers in any format, and client names, each group ranked, all limited to what the
- * actor may see.
+ * One search over ticket numbers, ticket subjects and timeline text (full-text, the last word as a
+ * prefix), contact names and addresses (substring and trigram), phone numbers in any format, and client
+ * names and email domains (substring and trigram), each group ranked, limited to what the actor may see.
  */
 export async function search(
   db: Database,
@@ -58,7 +58,7 @@ async function searchTickets(db: Database, actor: Actor, text: string, limit: nu
   // The query is written inline, not in a CTE: the planner then sees the words and estimates how many
   // tickets match. Rare words use the GIN index; common ones walk tickets_activity_idx newest first and
   // stop at the window, instead of collecting hundreds of thousands of matches to sort.
-  const query = sql`websearch_to_tsquery(${sql.lit(SEARCH_CONFIG)}::regconfig, ${text})`;
+  const query = ticketQuery(text);
   const { rows } = numberMatch
     ? await sql<TicketHit>`
         select t.id, t.number, t.subject, t.client_id, c.name as client_name, t.status_category, t.priority,
@@ -93,6 +93,28 @@ async function searchTickets(db: Database, actor: Actor, text: string, limit: nu
   }));
 }
 
+/**
+ * Words as typed match as prefixes of the last word ("outl" finds Outlook, as one types): the query is
+ * built from letters and digits only, so nothing typed can be tsquery syntax. Text with search operators
+ * (quotes, "or", a leading minus) keeps web-search semantics. A last word under three characters is
+ * matched whole: a one-letter prefix would match most of the index.
+ */
+export function ticketQuery(text: string) {
+  const config = sql.lit(SEARCH_CONFIG);
+  const words = text.match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (/["]|(^|\s)-\S|\bor\b/i.test(text) || words.length === 0 || words.length > 8) {
+    return sql`websearch_to_tsquery(${config}::regconfig, ${text})`;
+  }
+  const last = words.at(-1) as string;
+  const prefix = [...last].length >= 3;
+  const head = words.slice(0, -1).join(" ");
+  // plainto_tsquery stems and drops stop words; the prefix part is the last word's normalised lexeme.
+  const tail = prefix
+    ? sql`to_tsquery(${config}::regconfig, quote_literal(${last}) || ':*')`
+    : sql`plainto_tsquery(${config}::regconfig, ${last})`;
+  return head ? sql`(plainto_tsquery(${config}::regconfig, ${head}) && ${tail})` : tail;
+}
+
 interface ContactHit {
   id: string;
   first_name: string;
@@ -121,8 +143,11 @@ async function searchContacts(db: Database, actor: Actor, text: string, limit: n
     rank = sql<number>`case when ct.emails @> array[${lowered}]::text[] then 1.0 else 0.5 end`;
   } else {
     const name = sql`(ct.first_name || ' ' || ct.last_name)`;
-    where = sql<SqlBool>`(${name} ilike ${`%${escapeLike(text.trim())}%`} or ${name} % ${text.trim()})`;
-    rank = sql<number>`similarity(${name}, ${text.trim()})`;
+    const like = `%${escapeLike(text.trim())}%`;
+    // Names by substring or similarity, addresses by substring ("riverbend" finds j.doe@riverbenddental.example).
+    where = sql<SqlBool>`(${name} ilike ${like} or ${name} % ${text.trim()} or sb_text_list(ct.emails) ilike ${like})`;
+    rank = sql<number>`greatest(similarity(${name}, ${text.trim()}),
+      case when ${name} ilike ${like} then 0.5 when sb_text_list(ct.emails) ilike ${like} then 0.3 else 0 end)`;
   }
   const { rows } = await sql<ContactHit>`
     select ct.id, ct.first_name, ct.last_name, ct.client_id, c.name as client_name, ct.emails, ct.phones, ct.vip,
@@ -145,9 +170,15 @@ async function searchContacts(db: Database, actor: Actor, text: string, limit: n
 async function searchClients(db: Database, actor: Actor, text: string, limit: number) {
   const scope = clientFilter(actor, "c.id");
   const t = text.trim();
+  const like = `%${escapeLike(t)}%`;
+  // Name by substring (a word's start ranks first) or similarity; email domains by substring.
   const { rows } = await sql<{ id: string; name: string; rank: number }>`
-    select c.id, c.name, similarity(c.name, ${t})::float8 as rank from clients c
-    where (c.name ilike ${`%${escapeLike(t)}%`} or c.name % ${t}) and ${scope}
+    select c.id, c.name, greatest(similarity(c.name, ${t}),
+        case when c.name ilike ${`${escapeLike(t)}%`} or c.name ilike ${`% ${escapeLike(t)}%`} then 0.9
+          when c.name ilike ${like} then 0.6 when sb_text_list(c.email_domains) ilike ${like} then 0.4 else 0 end
+      )::float8 as rank
+    from clients c
+    where (c.name ilike ${like} or c.name % ${t} or sb_text_list(c.email_domains) ilike ${like}) and ${scope}
     order by rank desc, c.name limit ${limit}`.execute(db);
   return rows.map((r) => ({ id: r.id, name: r.name, rank: Number(r.rank) }));
 }

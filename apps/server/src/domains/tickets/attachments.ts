@@ -12,6 +12,11 @@ export function safeContentType(type: string) {
   return ACTIVE_TYPES.test(type) ? "application/octet-stream" : type;
 }
 
+/** Shown in place when asked (raster images, PDFs); anything else is always a download. */
+export function previewable(type: string) {
+  return /^(image\/(png|jpeg|gif|webp|bmp)|application\/pdf)$/i.test(type);
+}
+
 /** Stores the file (blob first, then the row: a crash leaves at worst an orphan blob, never a dangling row). */
 export async function addAttachment(
   db: Database,

@@ -235,6 +235,25 @@ export async function loadTimeline(db: Db, ticketId: string, limit: number, befo
         )
         .execute()
     : [];
+  const ids = page.filter((r) => r.kind === "reply" || r.kind === "email").map((r) => r.id);
+  const mails = ids.length
+    ? await db
+        .selectFrom("email_messages")
+        .select([
+          "id",
+          "timeline_entry_id",
+          "direction",
+          "status",
+          "to_addresses",
+          "cc_addresses",
+          "last_error",
+          "sent_at",
+          sql<boolean>`body_html is not null`.as("has_html"),
+        ])
+        .where("timeline_entry_id", "in", ids)
+        .orderBy("received_at")
+        .execute()
+    : [];
   const entries: TimelineEntryDto[] = page.map((r) => ({
     id: r.id,
     seq: r.seq,
@@ -258,6 +277,18 @@ export async function loadTimeline(db: Db, ticketId: string, limit: number, befo
     attachments: files
       .filter((f) => f.timeline_entry_id === r.id)
       .map((f) => ({ id: f.id, filename: f.filename, contentType: f.content_type, sizeBytes: f.size_bytes })),
+    emails: mails
+      .filter((m) => m.timeline_entry_id === r.id)
+      .map((m) => ({
+        id: m.id,
+        direction: m.direction,
+        status: m.status,
+        to: m.to_addresses,
+        cc: m.cc_addresses,
+        error: m.status === "failed" || m.status === "bounced" ? m.last_error : null,
+        sentAt: iso(m.sent_at),
+        hasHtml: m.has_html,
+      })),
     createdAt: r.created_at.toISOString(),
   }));
   return { entries, olderBefore: more ? (page.at(-1)?.seq ?? null) : null };

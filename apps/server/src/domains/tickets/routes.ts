@@ -23,7 +23,7 @@ import { actorOf } from "../../http/auth.ts";
 import { AppError, invalid } from "../../http/errors.ts";
 import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { safeFileName } from "../../lib/filename.ts";
-import { addAttachment, getAttachment, safeContentType } from "./attachments.ts";
+import { addAttachment, getAttachment, previewable, safeContentType } from "./attachments.ts";
 import { listTickets } from "./list.ts";
 import { mergeTickets } from "./merge.ts";
 import { loadTimeline } from "./read.ts";
@@ -100,7 +100,7 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
 
   const withTimeline = async (actor: ReturnType<typeof actorOf>, id: string, limit: number) => {
     const [ticket, timeline] = await Promise.all([getTicket(db, actor, id), loadTimeline(db, id, limit)]);
-    return { ticket, timeline: timeline.entries, olderBefore: timeline.olderBefore };
+    return { ...ticket, ticket, timeline: timeline.entries, olderBefore: timeline.olderBefore };
   };
 
   app.get(
@@ -109,7 +109,8 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
       config: signedIn,
       schema: {
         tags,
-        summary: "A ticket with its newest timeline entries",
+        summary:
+          "A ticket (the TicketDto that POST and PATCH return, at the top level) with its newest timeline entries",
         params: IdParams,
         querystring: z.object({ timelineLimit: z.coerce.number().int().min(1).max(200).default(50) }),
         response: { 200: TicketWithTimelineDto, ...errors },
@@ -217,7 +218,9 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
       const r = await addTimelineEntry(db, actorOf(req), req.params.id, {
         kind: b.kind,
         body: b.body,
+        attachmentIds: b.attachmentIds,
         ...(b.kind === "call" ? { call: b.call, contactId: b.contactId } : {}),
+        ...(b.kind === "reply" ? { to: b.to, cc: b.cc } : {}),
       });
       return reply.code(201).send(await getTimelineEntry(db, r.ticketId, r.entryId));
     },
@@ -275,16 +278,27 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
 
   app.get(
     "/api/v1/attachments/:id",
-    { config: signedIn, schema: { tags, summary: "Download an attachment", params: IdParams } },
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary:
+          "Download an attachment; `disposition=inline` shows raster images and PDFs in place (still sandboxed)",
+        params: IdParams,
+        querystring: z.object({ disposition: z.enum(["attachment", "inline"]).default("attachment") }),
+      },
+    },
     async (req, reply) => {
       const a = await getAttachment(db, actorOf(req), req.params.id);
       const stream = await deps.blobs.get(a.storage_key);
+      const disposition =
+        req.query.disposition === "inline" && previewable(a.content_type) ? "inline" : "attachment";
       reply
         .header("content-type", safeContentType(a.content_type))
         .header("content-length", String(a.size_bytes))
         .header("x-content-type-options", "nosniff")
         .header("content-security-policy", "default-src 'none'; sandbox")
-        .header("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(a.filename)}`);
+        .header("content-disposition", `${disposition}; filename*=UTF-8''${encodeURIComponent(a.filename)}`);
       return reply.send(stream);
     },
   );

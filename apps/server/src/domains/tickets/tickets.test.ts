@@ -109,7 +109,7 @@ describe("creating tickets", () => {
     expect(Object.keys(byPath)).toEqual(
       expect.arrayContaining(["body.subject", "body.clientId", "body.priority", "body.type"]),
     );
-    expect(byPath["body.priority"]).toMatch(/1 \(critical\) to 4/);
+    expect(byPath["body.priority"]).toMatch(/1 \(P1, critical\) to 4/);
   });
 
   it("refuses references that do not exist or belong to another client", async () => {

@@ -52,6 +52,11 @@ export interface AddEntryInput {
   visibility?: "public" | "internal";
   contactId?: string | null;
   call?: { direction: "inbound" | "outbound"; number?: string | null; durationSeconds: number };
+  /** A reply's recipients, chosen in the composer (default: decided by the email channel). */
+  to?: string[];
+  cc?: string[];
+  /** Files uploaded to the ticket beforehand, tied to this entry in its transaction. */
+  attachmentIds?: string[];
 }
 
 /**
@@ -89,6 +94,20 @@ export async function addTimelineEntryInTx(
     authorContactId: input.contactId ?? (input.kind === "call" ? ticket.contact_id : null),
     call: input.call,
   });
+  if (input.attachmentIds?.length) {
+    // Only files of this ticket (or the one merged into it) not yet tied to another entry. Tied here,
+    // before the entry's event commits, so the reply's mail carries them.
+    const linked = await trx
+      .updateTable("attachments")
+      .set({ timeline_entry_id: entry.id })
+      .where("id", "in", input.attachmentIds)
+      .where("ticket_id", "in", [ticketId, ticket.id])
+      .where("timeline_entry_id", "is", null)
+      .executeTakeFirst();
+    if (Number(linked.numUpdatedRows) !== new Set(input.attachmentIds).size) {
+      throw invalid("body.attachmentIds", "no such file waiting on this ticket");
+    }
+  }
   await recordChange(
     trx,
     actor,
@@ -103,6 +122,9 @@ export async function addTimelineEntryInTx(
         visibility,
         body: input.body.slice(0, 2000),
         call: input.call,
+        ...(input.to ? { to: input.to } : {}),
+        ...(input.cc ? { cc: input.cc } : {}),
+        ...(input.attachmentIds?.length ? { attachmentIds: input.attachmentIds } : {}),
       },
     },
     {
@@ -117,6 +139,9 @@ export async function addTimelineEntryInTx(
         visibility,
         // Who was on the ticket when this was written: lets the dispatcher skip handlers with nothing to do.
         assigneeId: ticket.assignee_id,
+        // The recipients the technician chose for a reply (the email channel mails them).
+        ...(input.to ? { to: input.to } : {}),
+        ...(input.cc ? { cc: input.cc } : {}),
       },
     },
   );

@@ -96,39 +96,54 @@ export function EnrollButton({ defaultClientId }: { defaultClientId: string }) {
               {created.maxUses === 1 ? "once" : `${created.maxUses} times`} until{" "}
               {new Date(created.expiresAt).toLocaleString()}.
             </Alert>
-            {PLATFORMS.map((p) => (
-              <Stack key={p.key} gap={4}>
-                <Group justify="space-between">
-                  <Text fz="sm">
-                    <Text span fw={600} inherit>
-                      {p.label}
-                    </Text>{" "}
-                    <Text span c="dimmed" fz="xs">
-                      {p.where}
+            {PLATFORMS.map((p) => {
+              const info = created.platforms.find((x) => x.key === p.key);
+              const command = info?.command ?? "";
+              return (
+                <Stack key={p.key} gap={4} data-testid={`platform-${p.key}`}>
+                  <Group justify="space-between">
+                    <Text fz="sm">
+                      <Text span fw={600} inherit>
+                        {p.label}
+                      </Text>{" "}
+                      {command && (
+                        <Text span c="dimmed" fz="xs">
+                          {p.where}
+                        </Text>
+                      )}
                     </Text>
-                  </Text>
-                  <CopyButton value={created.installCommands[p.key]}>
-                    {({ copied, copy }) => (
-                      <Button
-                        size="compact-xs"
-                        variant="default"
-                        onClick={copy}
-                        aria-label={`Copy ${p.label} command`}
-                      >
-                        {copied ? "Copied" : "Copy"}
-                      </Button>
+                    {command && (
+                      <CopyButton value={command}>
+                        {({ copied, copy }) => (
+                          <Button
+                            size="compact-xs"
+                            variant="default"
+                            onClick={copy}
+                            aria-label={`Copy ${p.label} command`}
+                          >
+                            {copied ? "Copied" : "Copy"}
+                          </Button>
+                        )}
+                      </CopyButton>
                     )}
-                  </CopyButton>
-                </Group>
-                <Code
-                  block
-                  data-testid={`install-${p.key}`}
-                  style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}
-                >
-                  {created.installCommands[p.key]}
-                </Code>
-              </Stack>
-            ))}
+                  </Group>
+                  {command ? (
+                    <Code
+                      block
+                      data-testid={`install-${p.key}`}
+                      style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}
+                    >
+                      {command}
+                    </Code>
+                  ) : null}
+                  {info?.note && (
+                    <Text fz="xs" c={command ? "dimmed" : "red.8"} data-testid={`note-${p.key}`}>
+                      {info.note}
+                    </Text>
+                  )}
+                </Stack>
+              );
+            })}
             <Group justify="flex-end" gap="xs">
               <Button size="xs" variant="default" onClick={() => create.reset()}>
                 Make another

@@ -44,7 +44,8 @@ export function RunPanel({ device, onSent }: { device: DeviceDetail; onSent: (id
   const [script, setScript] = useState("");
   const [timeout, setTimeoutSeconds] = useState<number | string>(300);
   const [service, setService] = useState("");
-  const [ticket, setTicket] = useState("");
+  // Opened from a ticket's device panel: the command is logged on that ticket unless changed.
+  const [ticket, setTicket] = useState(() => new URLSearchParams(window.location.search).get("ticket") ?? "");
 
   const run = useMutation({
     mutationFn: async () => {

@@ -1,5 +1,4 @@
 import { Badge, Group, Paper, Text, UnstyledButton } from "@mantine/core";
-import { useContacts } from "../../api/hooks.ts";
 import type { ContactDto } from "../../api/types.ts";
 import { VipBadge } from "../../components/badges.tsx";
 import { Empty } from "../../components/section.tsx";
@@ -14,23 +13,68 @@ export const TEMPLATES: Array<{ label: string; subject: string; type: string; pr
   { label: "Internet down", subject: "Internet outage at site", type: "incident", priority: 1 },
 ];
 
-export function CallerMatches({ q, onPick }: { q: string; onPick: (c: ContactDto) => void }) {
-  const contacts = useContacts(q);
+export const MATCH_LIMIT = 6;
+export const matchId = (id: string) => `caller-match-${id}`;
+
+/**
+ * The contacts matching what was typed, as a listbox the caller field drives: arrow keys move the
+ * highlight (`active`), Enter picks it, a click picks too. Nothing matching offers to add the caller.
+ */
+export function CallerMatches({
+  q,
+  items,
+  pending,
+  active,
+  onPick,
+  onAdd,
+}: {
+  q: string;
+  items: ContactDto[];
+  pending: boolean;
+  active: number;
+  onPick: (c: ContactDto) => void;
+  onAdd: () => void;
+}) {
   if (!q) return null;
-  const items = contacts.data ?? [];
   return (
-    <Paper p={0} mt={4} role="listbox" aria-label="Matching contacts" data-testid="caller-matches">
-      {contacts.isPending && <Empty>Looking up…</Empty>}
-      {!contacts.isPending && items.length === 0 && <Empty>No contact matches. Pick the client below.</Empty>}
-      {items.slice(0, 6).map((c) => (
+    <Paper
+      p={0}
+      mt={4}
+      id="caller-matches"
+      role="listbox"
+      aria-label="Matching contacts"
+      data-testid="caller-matches"
+    >
+      {pending && <Empty>Looking up…</Empty>}
+      {!pending && items.length === 0 && (
+        <Group justify="space-between" px="sm" py={6} wrap="wrap">
+          <Text fz="sm" c="dimmed">
+            No contact matches “{q}”.
+          </Text>
+          <Badge
+            component="button"
+            type="button"
+            onClick={onAdd}
+            variant="light"
+            style={{ cursor: "pointer" }}
+          >
+            Add a new caller
+          </Badge>
+        </Group>
+      )}
+      {items.slice(0, MATCH_LIMIT).map((c, i) => (
         <UnstyledButton
           key={c.id}
+          id={matchId(c.id)}
           role="option"
-          aria-selected={false}
+          aria-selected={i === active}
+          tabIndex={-1}
           onClick={() => onPick(c)}
           w="100%"
           px="sm"
           py={6}
+          data-active={i === active}
+          className="sb-option"
           style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}
         >
           <Group justify="space-between" wrap="nowrap">
@@ -45,7 +89,7 @@ export function CallerMatches({ q, onPick }: { q: string; onPick: (c: ContactDto
                 {c.clientName} · {[c.phones[0]?.number, c.emails[0]].filter(Boolean).join(" · ")}
               </Text>
             </div>
-            <Badge variant="outline" color="gray" size="xs">
+            <Badge variant="outline" color="gray" size="xs" style={{ flexShrink: 0 }}>
               Select
             </Badge>
           </Group>

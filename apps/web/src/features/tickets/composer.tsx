@@ -1,4 +1,5 @@
 import {
+  Alert,
   Badge,
   Button,
   FileButton,
@@ -12,20 +13,23 @@ import {
   TextInput,
 } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type RefObject, useState } from "react";
-import { api, fieldErrors } from "../../api/client.ts";
+import { api, fieldErrors, get } from "../../api/client.ts";
+import { useMe } from "../../api/hooks.ts";
 import { keys } from "../../api/keys.ts";
-import type { TicketDto, TimelineEntryDto } from "../../api/types.ts";
+import type { ReplyRouteDto, TicketDto, TimelineEntryDto } from "../../api/types.ts";
 import { useDraft } from "./drafts.ts";
+import { SnippetPicker } from "./snippets.tsx";
 
 export type ComposerMode = "reply" | "note" | "call";
 
-/** Files go up after their entry exists, tied to it, so they show under that entry in the timeline. */
-async function uploadAttachments(ticketId: string, entryId: string, files: File[]) {
+/**
+ * Files go up first, loose on the ticket; the entry then names them, so they are tied to it in the same
+ * transaction that saves it, and a reply's mail (queued by that transaction's event) carries them.
+ */
+async function uploadAttachments(ticketId: string, files: File[]): Promise<string[]> {
   const form = new FormData();
-  // The server reads parts in order: the entry id must come before the files.
-  form.append("timelineEntryId", entryId);
   for (const f of files) form.append("file", f, f.name);
   const res = await fetch(`/api/v1/tickets/${ticketId}/attachments`, {
     method: "POST",
@@ -34,9 +38,19 @@ async function uploadAttachments(ticketId: string, entryId: string, files: File[
   });
   if (!res.ok) {
     const err = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-    throw new Error(`The entry was saved, but the files were not: ${err?.error?.message ?? res.status}`);
+    throw new Error(
+      `The files could not be uploaded (nothing was sent): ${err?.error?.message ?? res.status}`,
+    );
   }
+  const body = (await res.json()) as { attachments: Array<{ id: string }> };
+  return body.attachments.map((a) => a.id);
 }
+
+const splitAddresses = (v: string) =>
+  v
+    .split(/[,;\s]+/)
+    .map((a) => a.trim())
+    .filter(Boolean);
 
 /** One composer for a public reply, an internal note or a call log. The text is a draft until it is saved. */
 export function Composer({
@@ -55,13 +69,30 @@ export function Composer({
   readOnly: boolean;
 }) {
   const qc = useQueryClient();
+  const me = useMe();
   const [body, setBody, clearBody] = useDraft(`${ticket.id}:${mode}`);
   const [direction, setDirection] = useState<"inbound" | "outbound">("inbound");
   const [number, setNumber] = useState(ticket.contact?.phones[0]?.number ?? "");
   const [minutes, setMinutes] = useState<number | string>(5);
   const [files, setFiles] = useState<File[]>([]);
+  // null: the default recipients the server proposes (the contact, the conversation's CCs).
+  const [to, setTo] = useState<string | null>(null);
+  const [cc, setCc] = useState<string | null>(null);
+  const route = useQuery({
+    queryKey: ["reply-route", ticket.id],
+    queryFn: () => get<ReplyRouteDto>(`/tickets/${ticket.id}/reply-route`),
+    enabled: mode === "reply" && !readOnly,
+    staleTime: 30_000,
+  });
+  const toList = to === null ? (route.data?.to ?? []) : splitAddresses(to);
+  const ccList = cc === null ? (route.data?.cc ?? []) : splitAddresses(cc);
+  const blocked =
+    mode === "reply"
+      ? (route.data?.problem ?? (route.data && toList.length === 0 ? "Add a To address." : null))
+      : null;
   const m = useMutation({
     mutationFn: async () => {
+      const attachmentIds = files.length ? await uploadAttachments(ticket.id, files) : undefined;
       const entry = await api<TimelineEntryDto>("POST", `/tickets/${ticket.id}/timeline`, {
         body:
           mode === "call"
@@ -74,25 +105,35 @@ export function Composer({
                   durationSeconds: Math.round(Number(minutes || 0) * 60),
                 },
                 contactId: ticket.contact?.id ?? null,
+                attachmentIds,
               }
-            : { kind: mode, body },
+            : mode === "reply"
+              ? { kind: "reply", body, to: toList, cc: ccList, attachmentIds }
+              : { kind: mode, body, attachmentIds },
       });
-      if (files.length) await uploadAttachments(ticket.id, entry.id, files);
       return entry;
     },
     onSuccess: () => {
       clearBody();
       setFiles([]);
+      setTo(null);
+      setCc(null);
       qc.invalidateQueries({ queryKey: keys.ticket(ticket.number) });
       notifications.show({
-        message: mode === "reply" ? "Reply sent" : mode === "note" ? "Note added" : "Call logged",
+        // Only what is true now: the mail is queued; its entry on the timeline follows it to sent or failed.
+        message:
+          mode === "reply"
+            ? "Reply queued for sending: its status shows on the timeline"
+            : mode === "note"
+              ? "Note added"
+              : "Call logged",
         color: "teal",
       });
     },
   });
   const errors = fieldErrors(m.error);
   const submit = () => {
-    if (readOnly || m.isPending) return;
+    if (readOnly || m.isPending || blocked) return;
     if (mode !== "call" && !body.trim()) return;
     m.mutate();
   };
@@ -161,6 +202,40 @@ export function Composer({
           />
         </Group>
       )}
+      {mode === "reply" && !readOnly && (
+        <>
+          {route.data?.problem && (
+            <Alert color="red" variant="light" py={6} mb={6} role="alert" data-testid="reply-problem">
+              <Text fz="sm">This reply cannot be emailed: {route.data.problem}</Text>
+            </Alert>
+          )}
+          <Group gap="xs" mb={6} grow preventGrowOverflow={false} wrap="wrap">
+            <TextInput
+              size="xs"
+              label="To"
+              miw={180}
+              value={to ?? (route.data?.to ?? []).join(", ")}
+              onChange={(e) => setTo(e.currentTarget.value)}
+              error={errors.to ?? Object.entries(errors).find(([k]) => k.startsWith("to."))?.[1]}
+              data-testid="reply-to"
+            />
+            <TextInput
+              size="xs"
+              label="Cc"
+              miw={180}
+              value={cc ?? (route.data?.cc ?? []).join(", ")}
+              onChange={(e) => setCc(e.currentTarget.value)}
+              error={errors.cc ?? Object.entries(errors).find(([k]) => k.startsWith("cc."))?.[1]}
+              data-testid="reply-cc"
+            />
+          </Group>
+          {route.data?.from && (
+            <Text fz="xs" c="dimmed" mb={4}>
+              From {route.data.from}
+            </Text>
+          )}
+        </>
+      )}
       <Textarea
         ref={textareaRef}
         aria-label={label}
@@ -185,6 +260,20 @@ export function Composer({
       />
       <Group justify="space-between" mt={6}>
         <Group gap="xs">
+          <SnippetPicker
+            ticket={ticket}
+            me={me.data}
+            disabled={readOnly}
+            onInsert={(text) => {
+              // At the cursor when the text box has one, else at the end.
+              const el = textareaRef.current;
+              const at = el && document.activeElement === el ? el.selectionStart : body.length;
+              setBody(
+                `${body.slice(0, at)}${body && at > 0 && !body.slice(0, at).endsWith("\n") ? "\n" : ""}${text}${body.slice(at)}`,
+              );
+              setTimeout(() => el?.focus(), 0);
+            }}
+          />
           <FileButton onChange={setFiles} multiple>
             {(props) => (
               <Button {...props} variant="subtle" color="gray" disabled={readOnly}>
@@ -205,7 +294,8 @@ export function Composer({
           size="xs"
           onClick={submit}
           loading={m.isPending}
-          disabled={readOnly || (mode !== "call" && !body.trim())}
+          disabled={readOnly || !!blocked || (mode !== "call" && !body.trim())}
+          title={blocked ?? undefined}
         >
           {mode === "reply" ? "Send reply" : mode === "note" ? "Add note" : "Log call"}
         </Button>

@@ -1,6 +1,6 @@
 import { Checkbox, Group, Text, Tooltip } from "@mantine/core";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { type ReactNode, useEffect, useRef, useState } from "react";
+import { type CSSProperties, type ReactNode, useEffect, useRef, useState } from "react";
 import { Link, useLocation } from "wouter";
 import type { TicketSummaryDto } from "../../api/types.ts";
 import { PriorityBadge, StatusBadge, VipBadge } from "../../components/badges.tsx";
@@ -53,6 +53,8 @@ interface Props {
   compact?: boolean;
   /** For lists whose assignee is implied (mine, unassigned): one column less, room for the subject. */
   hideAssignee?: boolean;
+  /** For lists of one client's tickets (the client page): its name in every row says nothing. */
+  hideClient?: boolean;
   onEndReached?: () => void;
   label: string;
   empty?: ReactNode;
@@ -72,6 +74,7 @@ export function TicketList({
   height,
   compact = false,
   hideAssignee = false,
+  hideClient = false,
   onEndReached,
   label,
   empty,
@@ -85,11 +88,16 @@ export function TicketList({
     estimateSize: () => ROW_H,
     overscan: 12,
   });
+  // Each row is its own grid (the virtualiser places rows absolutely), so columns have fixed tracks. The
+  // status track fits "Waiting on client" whole. Under 640 px (a phone) the narrow tracks apply: number,
+  // client and assignee cells (.sb-col-wide) are hidden so status and time stay on screen.
   const cols = compact
     ? "38px 58px minmax(0, 1fr) 70px"
-    : `${selectable ? "24px " : ""}38px 62px minmax(120px, 3fr) minmax(80px, 1.2fr) minmax(80px, 1fr) ${
+    : `${selectable ? "24px " : ""}38px 62px minmax(120px, 3fr) ${hideClient ? "" : "minmax(80px, 1.2fr) "}128px ${
         hideAssignee ? "" : "minmax(70px, 1fr) "
       }62px`;
+  const narrowCols = compact ? cols : `${selectable ? "24px " : ""}34px minmax(0, 1fr) 118px 44px`;
+  const gridVars = { "--sb-cols": cols, "--sb-cols-narrow": narrowCols } as CSSProperties;
   const fill = height === "fill";
 
   const virtualItems = v.getVirtualItems();
@@ -116,6 +124,10 @@ export function TicketList({
     if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
     if (e.key === "j" || e.key === "k") {
       e.preventDefault();
+      // j/k means "I am in the list now": a link clicked before (a sidebar queue) must not keep the
+      // focus, or the next Enter would follow that link again instead of opening the highlighted row.
+      const focus = document.activeElement as HTMLElement | null;
+      if (focus && focus !== document.body && !scrollRef.current?.contains(focus)) focus.blur();
       setActive((a) => {
         const n = Math.max(0, Math.min(items.length - 1, a + (e.key === "j" ? 1 : -1)));
         v.scrollToIndex(n, { align: "auto" });
@@ -145,7 +157,7 @@ export function TicketList({
 
   const allSelected = selectable && items.length > 0 && items.every((t) => selected?.has(t.id));
   const header = (
-    <tr className="sb-row sb-row-head" style={{ gridTemplateColumns: cols }}>
+    <tr className="sb-row sb-row-head" style={gridVars}>
       {selectable && (
         <th>
           <Checkbox
@@ -158,13 +170,13 @@ export function TicketList({
         </th>
       )}
       <th>Pri</th>
-      <th>#</th>
+      <th className={compact ? undefined : "sb-col-wide"}>#</th>
       <th>Subject</th>
       {!compact && (
         <>
-          <th>Client</th>
+          {!hideClient && <th className="sb-col-wide">Client</th>}
           <th>Status</th>
-          {!hideAssignee && <th>Assignee</th>}
+          {!hideAssignee && <th className="sb-col-wide">Assignee</th>}
         </>
       )}
       <th style={{ textAlign: "right" }}>{TIME_LABEL[timeColumn]}</th>
@@ -210,7 +222,7 @@ export function TicketList({
                   navigate(`/tickets/${t.number}`);
                 }}
                 style={{
-                  gridTemplateColumns: cols,
+                  ...gridVars,
                   position: "absolute",
                   top: 0,
                   left: 0,
@@ -231,7 +243,7 @@ export function TicketList({
                 <td>
                   <PriorityBadge priority={t.priority} />
                 </td>
-                <td>
+                <td className={compact ? undefined : "sb-col-wide"}>
                   <Text fz="xs" c="dimmed" ff="monospace">
                     #{t.number}
                   </Text>
@@ -241,32 +253,44 @@ export function TicketList({
                     <Link
                       href={`/tickets/${t.number}`}
                       className="sb-ellipsis"
-                      style={{ color: "inherit", textDecoration: "none" }}
+                      style={{ color: "inherit", textDecoration: "none", flex: "0 1 auto", minWidth: "4em" }}
                     >
                       {t.subject}
                     </Link>
                     {t.contact?.vip && <VipBadge />}
-                    {t.tags.slice(0, 2).map((tag) => (
-                      <Text key={tag} fz={11} c="dimmed" className="sb-hide-narrow">
-                        #{tag}
+                    {t.tags.length > 0 && (
+                      // Tags get only the room the whole subject leaves (basis 0): they give way first.
+                      <Text
+                        fz={11}
+                        c="dimmed"
+                        className="sb-hide-narrow sb-ellipsis"
+                        style={{ flex: "1 1 0%", minWidth: 0 }}
+                        title={t.tags.map((tag) => `#${tag}`).join(" ")}
+                      >
+                        {t.tags
+                          .slice(0, 3)
+                          .map((tag) => `#${tag}`)
+                          .join(" ")}
                       </Text>
-                    ))}
+                    )}
                   </Group>
                 </td>
                 {!compact && (
                   <>
-                    <td className="sb-ellipsis">
-                      <Tooltip label={t.contact ? `${t.contact.name}, ${t.client.name}` : t.client.name}>
-                        <Text fz="sm" className="sb-ellipsis">
-                          {t.client.name}
-                        </Text>
-                      </Tooltip>
-                    </td>
-                    <td className="sb-ellipsis">
+                    {!hideClient && (
+                      <td className="sb-ellipsis sb-col-wide">
+                        <Tooltip label={t.contact ? `${t.contact.name}, ${t.client.name}` : t.client.name}>
+                          <Text fz="sm" className="sb-ellipsis">
+                            {t.client.name}
+                          </Text>
+                        </Tooltip>
+                      </td>
+                    )}
+                    <td style={{ minWidth: 0 }}>
                       <StatusBadge name={t.status.name} category={t.status.category} />
                     </td>
                     {!hideAssignee && (
-                      <td className="sb-ellipsis">
+                      <td className="sb-ellipsis sb-col-wide">
                         <Text fz="sm" c={t.assignee ? undefined : "dimmed"} className="sb-ellipsis">
                           {t.assignee?.name ?? "Unassigned"}
                         </Text>

@@ -1,6 +1,8 @@
-import { Anchor, Badge, Box, Button, Group, Stack, Text } from "@mantine/core";
+import { Badge, Box, Button, Group, Stack, Text } from "@mantine/core";
 import type { TimelineEntryDto } from "../../api/types.ts";
 import { CATEGORY_LABELS, dateTime, duration, PRIORITY_LABELS, relative } from "../../components/format.ts";
+import { DeliveryStatus } from "./delivery.tsx";
+import { Attachments, FormattedEmail } from "./mail-content.tsx";
 
 const KIND: Record<string, { label: string; color: string }> = {
   reply: { label: "Reply", color: "indigo" },
@@ -74,11 +76,14 @@ export function Timeline({
   hasOlder,
   onLoadOlder,
   loadingOlder,
+  canRetry = false,
 }: {
   entries: TimelineEntryDto[];
   hasOlder: boolean;
   onLoadOlder: () => void;
   loadingOlder: boolean;
+  /** Whether this user may send a failed reply again (not read-only). */
+  canRetry?: boolean;
 }) {
   return (
     <Stack
@@ -121,14 +126,15 @@ export function Timeline({
             style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}
             data-kind={e.kind}
           >
-            <Group justify="space-between" gap="xs" mb={4} wrap="nowrap">
-              <Group gap={8} wrap="nowrap">
+            <Group justify="space-between" gap="xs" mb={4} wrap="nowrap" align="flex-start">
+              <Group gap={8} wrap="wrap" style={{ minWidth: 0 }}>
                 <Text fz="sm" fw={600}>
                   {e.author?.name ?? "System"}
                 </Text>
                 <Badge
                   color={k.color}
                   size="xs"
+                  style={{ flexShrink: 0 }}
                   variant={e.kind === "note" ? "filled" : "light"}
                   c={e.kind === "note" ? "dark.9" : undefined}
                 >
@@ -141,20 +147,24 @@ export function Timeline({
                   </Text>
                 )}
               </Group>
-              <Text fz="xs" c="dimmed" component="time" dateTime={e.createdAt} title={dateTime(e.createdAt)}>
+              <Text
+                fz="xs"
+                c="dimmed"
+                component="time"
+                dateTime={e.createdAt}
+                title={dateTime(e.createdAt)}
+                style={{ flexShrink: 0 }}
+              >
                 {relative(e.createdAt)}
               </Text>
             </Group>
             {e.body && <div className="sb-timeline-body">{e.body}</div>}
-            {e.attachments.length > 0 && (
-              <Group gap="xs" mt={6}>
-                {e.attachments.map((a) => (
-                  <Anchor key={a.id} href={`/api/v1/attachments/${a.id}`} fz="xs">
-                    📎 {a.filename} ({Math.ceil(a.sizeBytes / 1024)} KB)
-                  </Anchor>
-                ))}
-              </Group>
-            )}
+            {e.kind === "email" &&
+              e.emails
+                .filter((m) => m.direction === "inbound" && m.hasHtml)
+                .map((m) => <FormattedEmail key={m.id} emailId={m.id} />)}
+            <Attachments items={e.attachments} />
+            <DeliveryStatus entry={e} canRetry={canRetry} />
           </Box>
         );
       })}
