@@ -17,6 +17,7 @@ import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
 import { rolesOnly, signedIn } from "../../http/policy.ts";
+import { emailAdminRoutes } from "./admin-routes.ts";
 import { getEmailContent } from "./content.ts";
 import { createMailbox, deleteMailbox, listMailboxes, updateMailbox } from "./mailboxes.ts";
 import {
@@ -31,6 +32,7 @@ import {
 const tags = ["email"];
 
 export async function emailRoutes(app: App, deps: AppDeps) {
+  await emailAdminRoutes(app, deps);
   app.get(
     "/api/v1/email/messages",
     {
