@@ -1,7 +1,7 @@
 import { Center, Loader } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect } from "react";
-import { Route, Switch } from "wouter";
+import { Route, Switch, useLocation } from "wouter";
 import { get, isApiError } from "./api/client.ts";
 import { useMe } from "./api/hooks.ts";
 import { keys } from "./api/keys.ts";
@@ -24,6 +24,18 @@ import { TicketPage } from "./routes/ticket.tsx";
 const DevicesPage = lazy(() => import("./routes/devices.tsx").then((m) => ({ default: m.DevicesPage })));
 const DevicePage = lazy(() => import("./routes/devices.tsx").then((m) => ({ default: m.DevicePage })));
 
+// Admin screens and the invitation page: their own chunks, opened rarely.
+const admin = () => import("./routes/admin.tsx");
+const UsersPage = lazy(() => admin().then((m) => ({ default: m.UsersPage })));
+const TeamsPage = lazy(() => admin().then((m) => ({ default: m.TeamsPage })));
+const ImportPage = lazy(() => admin().then((m) => ({ default: m.ImportPage })));
+const EmailAdminPage = lazy(() => admin().then((m) => ({ default: m.EmailPage })));
+const StatusesPage = lazy(() => admin().then((m) => ({ default: m.StatusesPage })));
+const AuditPage = lazy(() => admin().then((m) => ({ default: m.AuditPage })));
+const AcceptInvitePage = lazy(() =>
+  import("./routes/accept-invite.tsx").then((m) => ({ default: m.AcceptInvitePage })),
+);
+
 const Loading = () => (
   <Center h="100vh">
     <Loader size="sm" aria-label="Loading" />
@@ -40,6 +52,7 @@ export function App() {
   const me = useMe();
   const qc = useQueryClient();
   const userId = me.data?.id;
+  const [location] = useLocation();
 
   useEffect(() => {
     if (!userId) return;
@@ -47,6 +60,14 @@ export function App() {
     return () => live.stop();
   }, [qc, userId]);
 
+  // An invitation link works signed in or not: it sets a password and signs its owner in.
+  if (location.startsWith("/invite/")) {
+    return (
+      <Suspense fallback={<Loading />}>
+        <Route path="/invite/:token" component={AcceptInvitePage} />
+      </Suspense>
+    );
+  }
   if (setup.isPending) return <Loading />;
   if (setup.isError) return <ErrorPage error={setup.error} onRetry={() => setup.refetch()} />;
   if (!setup.data.setUp) return <SetupPage />;
@@ -71,6 +92,12 @@ export function App() {
           <Route path="/devices/:id" component={DevicePage} />
           <Route path="/end-of-day" component={EndOfDayPage} />
           <Route path="/settings" component={SettingsPage} />
+          <Route path="/admin/users" component={UsersPage} />
+          <Route path="/admin/teams" component={TeamsPage} />
+          <Route path="/admin/import" component={ImportPage} />
+          <Route path="/admin/email" component={EmailAdminPage} />
+          <Route path="/admin/statuses" component={StatusesPage} />
+          <Route path="/admin/audit" component={AuditPage} />
           <Route>
             <ErrorPage status={404} />
           </Route>
