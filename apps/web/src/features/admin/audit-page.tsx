@@ -62,6 +62,7 @@ export function AuditPage() {
             label="Who"
             placeholder="Anyone"
             clearable
+            clearButtonProps={{ "aria-label": "Clear" }}
             searchable
             data={(users.data ?? []).map((u) => ({ value: u.id, label: u.name }))}
             value={actorUserId}
@@ -72,6 +73,7 @@ export function AuditPage() {
             label="What kind"
             placeholder="Anything"
             clearable
+            clearButtonProps={{ "aria-label": "Clear" }}
             data={ENTITY_TYPES}
             value={entityType}
             onChange={setEntityType}

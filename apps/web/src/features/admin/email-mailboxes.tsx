@@ -116,12 +116,12 @@ function MailboxRow({ mailbox: m, onEdit }: { mailbox: MailboxDto; onEdit: () =>
           <Table.Td colSpan={5}>
             <Stack gap={4} role="status" data-testid={`mailbox-test-${m.address}`}>
               {test.data?.imap && (
-                <Text fz="xs" c={test.data.imap.ok ? "teal.8" : "red.8"}>
+                <Text fz="xs" c={test.data.imap.ok ? undefined : "red.8"}>
                   IMAP {test.data.imap.ok ? "works" : "failed"}: {test.data.imap.message}
                 </Text>
               )}
               {test.data?.smtp && (
-                <Text fz="xs" c={test.data.smtp.ok ? "teal.8" : "red.8"}>
+                <Text fz="xs" c={test.data.smtp.ok ? undefined : "red.8"}>
                   SMTP {test.data.smtp.ok ? "works" : "failed"}: {test.data.smtp.message}
                 </Text>
               )}
@@ -361,6 +361,7 @@ function MailboxModal({ mailbox, onClose }: { mailbox: MailboxDto | null; onClos
             <Select
               label="Client for senders nobody knows"
               clearable
+              clearButtonProps={{ "aria-label": "Clear" }}
               searchable
               data={(clients.data ?? []).map((c) => ({ value: c.id, label: c.name }))}
               value={defaultClientId}
@@ -370,6 +371,7 @@ function MailboxModal({ mailbox, onClose }: { mailbox: MailboxDto | null; onClos
             <Select
               label="Team for new tickets"
               clearable
+              clearButtonProps={{ "aria-label": "Clear" }}
               data={(teams.data ?? []).map((t) => ({ value: t.id, label: t.name }))}
               value={defaultTeamId}
               onChange={setDefaultTeamId}

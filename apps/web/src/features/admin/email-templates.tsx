@@ -72,6 +72,7 @@ export function Templates() {
             label="For"
             placeholder="Every client"
             clearable
+            clearButtonProps={{ "aria-label": "Clear" }}
             searchable
             data={(clients.data ?? []).map((c) => ({ value: c.id, label: c.name }))}
             value={clientId}

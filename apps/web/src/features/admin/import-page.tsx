@@ -114,6 +114,7 @@ export function ImportPage() {
             value={file}
             onChange={choose}
             clearable
+            clearButtonProps={{ "aria-label": "Remove the file" }}
             error={fileError}
           />
           {error && !fileError && (

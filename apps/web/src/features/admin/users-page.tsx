@@ -397,7 +397,7 @@ function EditUserModal({
                 </Text>
               </Group>
               {resend.data && (
-                <Text fz="xs" role="status" c={resend.data.invite.lastError ? "red.8" : "teal.8"}>
+                <Text fz="xs" role="status" c={resend.data.invite.lastError ? "red.8" : undefined}>
                   {resend.data.invite.lastError
                     ? `Not sent: ${resend.data.invite.lastError}. Link: ${resend.data.inviteUrl}`
                     : `Sent to ${user.email}.`}

@@ -139,6 +139,7 @@ export function ContactFormButton({
             <Select
               label="Site"
               clearable
+              clearButtonProps={{ "aria-label": "Clear" }}
               disabled={!clientId}
               data={(sites.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
               value={siteId}
