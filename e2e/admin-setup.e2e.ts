@@ -58,6 +58,8 @@ describe("first-run admin sets up the MSP in the console", () => {
     server = await startE2EServer();
     browser = await launchBrowser();
     page = browser.page;
+    // On a loaded machine (CI shares it with nothing, developers with everyone) a click can wait long.
+    browser.context.setDefaultTimeout(20_000);
   });
   afterEach(async (ctx) => {
     if (ctx.task.result?.state === "fail") {
@@ -200,6 +202,7 @@ describe("first-run admin sets up the MSP in the console", () => {
     await page.keyboard.press("Escape");
 
     tech = await launchBrowser();
+    tech.context.setDefaultTimeout(20_000);
     const sam = tech.page;
     await sam.goto(link!);
     await sam.getByRole("heading", { name: `Welcome to ${ADMIN.msp}` }).waitFor();
@@ -256,6 +259,60 @@ describe("first-run admin sets up the MSP in the console", () => {
       .waitFor();
     await expectAccessible(page, "failed sends");
     await screenshot(page, "admin-email-failed-sends");
+  });
+  it("a duplicate contact is added, then merged into the imported one, whose page it now opens", async () => {
+    await page.goto(`${server.baseUrl}/contacts`);
+    await page.getByRole("button", { name: "New contact" }).click();
+    const form = page.getByRole("form", { name: "New contact" });
+    await form.getByLabel("Client").click();
+    await page.getByRole("option", { name: "Riverbend Family Dentistry" }).click();
+    await form.getByLabel("First name").fill("Maria");
+    await form.getByLabel("Last name").fill("Lopez");
+    await form.getByLabel("Emails").fill("mlopez@home.example");
+    await page.keyboard.press("Enter");
+    await form.getByRole("button", { name: "Create contact" }).click();
+    await page.getByRole("heading", { name: "Maria Lopez", level: 1 }).waitFor();
+    const duplicate = page.url();
+
+    await page.goto(`${server.baseUrl}/contacts`);
+    await page.getByRole("textbox", { name: "Search contacts" }).fill("maria@riverbenddental");
+    await page.getByRole("link", { name: "Maria Lopez" }).first().click();
+    await page.getByRole("heading", { name: "Maria Lopez", level: 1 }).waitFor();
+    const survivor = page.url();
+    await page.getByRole("button", { name: "Merge duplicates" }).click();
+    await page.getByRole("checkbox", { name: /mlopez@home\.example/ }).check();
+    await expectAccessible(page, "merge dialog");
+    await page.getByRole("button", { name: /^Merge 1 into Maria Lopez/ }).click();
+    await page.getByText("Merged. Moved").waitFor();
+    await page.getByRole("button", { name: "Done" }).click();
+    await page
+      .getByText(/mlopez@home\.example/)
+      .first()
+      .waitFor();
+
+    await page.goto(duplicate);
+    await page.waitForURL(survivor);
+  });
+
+  it("adds a status, and the audit log finds the merge by what kind of record it touched", async () => {
+    await nav(page, "Statuses", "Statuses");
+    const add = page.getByRole("form", { name: "Add a status" });
+    await add.getByLabel("New status").fill("Waiting on parts");
+    await add.getByRole("button", { name: "Add status" }).click();
+    await page.getByRole("textbox", { name: "Name of Waiting on parts" }).waitFor();
+    await expectAccessible(page, "statuses");
+
+    await nav(page, "Audit log", "Audit log");
+    await page.getByLabel("What kind").first().click();
+    await page.getByRole("option", { name: "contact", exact: true }).click();
+    const log = page.getByRole("table", { name: "Audit entries" });
+    await eventually(() => log.textContent()).toContain("contact.merge");
+    await log
+      .getByRole("button", { name: /^Details of contact\.merge / })
+      .first()
+      .click();
+    await eventually(() => log.textContent()).toContain("mlopez@home.example");
+    await expectAccessible(page, "audit log");
   });
 });
 

@@ -399,8 +399,8 @@ function MailboxModal({ mailbox, onClose }: { mailbox: MailboxDto | null; onClos
             {mailbox ? (
               <Button
                 size="xs"
-                color="red"
-                variant="light"
+                color="red.8"
+                variant="outline"
                 loading={remove.isPending}
                 onClick={() => remove.mutate()}
               >

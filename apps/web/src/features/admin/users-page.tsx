@@ -409,8 +409,8 @@ function EditUserModal({
           <Group justify="space-between" gap="xs">
             <Button
               size="xs"
-              variant="light"
-              color={user.active ? "red" : "teal"}
+              variant="outline"
+              color={user.active ? "red.8" : "teal.9"}
               onClick={() => save.mutate({ active: !user.active })}
             >
               {user.active ? "Deactivate" : "Reactivate"}

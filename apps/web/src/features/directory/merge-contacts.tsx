@@ -85,7 +85,7 @@ export function MergeContactsButton({ contact }: { contact: ContactDto }) {
               </Button>
               <Button
                 size="xs"
-                color="red"
+                color="red.8"
                 disabled={!picked.length}
                 loading={merge.isPending}
                 onClick={() => merge.mutate()}
