@@ -312,6 +312,7 @@ describe("first-run admin sets up the MSP in the console", () => {
       .first()
       .click();
     await eventually(() => log.textContent()).toContain("mlopez@home.example");
+    await page.mouse.move(700, 10);
     await expectAccessible(page, "audit log");
   });
 });

@@ -132,7 +132,7 @@ export function AuditPage() {
                       variant="subtle"
                       aria-expanded={open === e.id}
                       onClick={() => setOpen(open === e.id ? null : e.id)}
-                      aria-label={`Details of ${e.action} at ${new Date(e.at).toLocaleString()}`}
+                      aria-label={`${open === e.id ? "Hide details" : "Details"} of ${e.action} at ${new Date(e.at).toLocaleString()}`}
                     >
                       {open === e.id ? "Hide" : "Details"}
                     </Button>
