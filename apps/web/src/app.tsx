@@ -1,7 +1,7 @@
 import { Center, Loader } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ComponentType, lazy, Suspense, useEffect } from "react";
-import { Route, Switch } from "wouter";
+import { Route, Switch, useLocation } from "wouter";
 import { get, isApiError } from "./api/client.ts";
 import { useMe } from "./api/hooks.ts";
 import { keys } from "./api/keys.ts";
@@ -32,6 +32,15 @@ const SetupPage = lazyPage(() => import("./routes/setup.tsx"), "SetupPage");
 const TicketPage = lazyPage(() => import("./routes/ticket.tsx"), "TicketPage");
 const DevicesPage = lazyPage(() => import("./routes/devices.tsx"), "DevicesPage");
 const DevicePage = lazyPage(() => import("./routes/devices.tsx"), "DevicePage");
+// Admin screens.
+const UsersPage = lazyPage(() => import("./routes/admin.tsx"), "UsersPage");
+const TeamsPage = lazyPage(() => import("./routes/admin.tsx"), "TeamsPage");
+const ImportPage = lazyPage(() => import("./routes/admin.tsx"), "ImportPage");
+const EmailAdminPage = lazyPage(() => import("./routes/admin.tsx"), "EmailPage");
+const StatusesPage = lazyPage(() => import("./routes/admin.tsx"), "StatusesPage");
+const AuditPage = lazyPage(() => import("./routes/admin.tsx"), "AuditPage");
+// Pages opened from a link in an email, signed in or not.
+const AcceptInvitePage = lazyPage(() => import("./routes/accept-invite.tsx"), "AcceptInvitePage");
 
 const Loading = () => (
   <Center h="100vh">
@@ -39,8 +48,25 @@ const Loading = () => (
   </Center>
 );
 
-/** First run shows setup; no session shows login; otherwise the console. */
+/** Pages opened from a link in an email: they need neither setup nor a session. */
+const LINK_PAGES = ["/invite/"];
+
+/** First run shows setup; no session shows login; otherwise the console. Links from email need neither. */
 export function App() {
+  const [location] = useLocation();
+  if (LINK_PAGES.some((p) => location.startsWith(p))) {
+    return (
+      <Suspense fallback={<Loading />}>
+        <Switch>
+          <Route path="/invite/:token" component={AcceptInvitePage} />
+        </Switch>
+      </Suspense>
+    );
+  }
+  return <Console />;
+}
+
+function Console() {
   const setup = useQuery({
     queryKey: keys.setup,
     queryFn: () => get<SetupStatus>("/setup"),
@@ -92,6 +118,12 @@ export function App() {
           <Route path="/devices/:id" component={DevicePage} />
           <Route path="/end-of-day" component={EndOfDayPage} />
           <Route path="/settings" component={SettingsPage} />
+          <Route path="/admin/users" component={UsersPage} />
+          <Route path="/admin/teams" component={TeamsPage} />
+          <Route path="/admin/import" component={ImportPage} />
+          <Route path="/admin/email" component={EmailAdminPage} />
+          <Route path="/admin/statuses" component={StatusesPage} />
+          <Route path="/admin/audit" component={AuditPage} />
           <Route>
             <ErrorPage status={404} />
           </Route>

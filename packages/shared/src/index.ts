@@ -1,4 +1,5 @@
 export * from "./agent/index.ts";
+export * from "./api/admin.ts";
 export * from "./api/audit.ts";
 export * from "./api/auth.ts";
 export * from "./api/common.ts";

@@ -116,6 +116,7 @@ export interface ContactsTable {
   vip: Generated<boolean>;
   notes: Generated<string>;
   active: Generated<boolean>;
+  merged_into_id: Generated<string | null>;
   version: Generated<number>;
   created_at: CreatedAt;
   updated_at: Timestamp;
@@ -522,6 +523,35 @@ export interface SnippetsTable {
   updated_at: Timestamp;
 }
 
+// ---- admin setup (migration 202612051700_admin_setup) ----
+
+export interface UserInvitesTable {
+  id: Generated<string>;
+  user_id: string;
+  token_hash: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  sent_at: Timestamp | null;
+  last_error: string | null;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface EmailSettingsTable {
+  id: Generated<boolean>;
+  relay_host: string | null;
+  relay_port: number | null;
+  relay_tls: Generated<EmailTls>;
+  relay_user: string | null;
+  relay_secret: string | null;
+  default_from_address: string | null;
+  version: Generated<number>;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   snippets: SnippetsTable;
+  user_invites: UserInvitesTable;
+  email_settings: EmailSettingsTable;
 }

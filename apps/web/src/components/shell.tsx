@@ -51,6 +51,21 @@ const initials = (name: string) =>
     .map((w) => w[0]?.toUpperCase())
     .join("");
 
+/** Shown to admins only (the server enforces it too); MSP-wide settings only to those who see every client. */
+const adminNav = (me: MeDto): Array<{ href: string; label: string; section?: string }> =>
+  me.role !== "admin"
+    ? []
+    : me.allClients
+      ? [
+          { href: "/admin/users", label: "Users", section: "Admin" },
+          { href: "/admin/teams", label: "Teams" },
+          { href: "/admin/import", label: "Import" },
+          { href: "/admin/email", label: "Email" },
+          { href: "/admin/statuses", label: "Statuses" },
+          { href: "/admin/audit", label: "Audit log" },
+        ]
+      : [{ href: "/admin/audit", label: "Audit log", section: "Admin" }];
+
 function LiveIndicator() {
   const state = useLiveState();
   const label = state === "live" ? "Live" : state === "connecting" ? "Connecting" : "Reconnecting";
@@ -205,7 +220,7 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
       <AppShell.Navbar p={6} className="sb-nav">
         <AppShell.Section grow component={ScrollArea}>
           <nav aria-label="Main">
-            {NAV.map((n) => (
+            {[...NAV, ...adminNav(me)].map((n) => (
               <div key={n.href}>
                 {n.section && (
                   <Text fz={11} fw={600} c="dimmed" tt="uppercase" px={10} pt={10} pb={2}>

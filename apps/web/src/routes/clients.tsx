@@ -2,7 +2,7 @@ import { Anchor, Badge, Box, Grid, Group, Paper, Stack, Table, Text, Title } fro
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "wouter";
 import { get } from "../api/client.ts";
-import { useClients, useContacts, useDevices, useSites, useTicketList } from "../api/hooks.ts";
+import { useClients, useContacts, useDevices, useMe, useSites, useTicketList } from "../api/hooks.ts";
 import { keys } from "../api/keys.ts";
 import type { ClientDto } from "../api/types.ts";
 import { VipBadge } from "../components/badges.tsx";
@@ -10,13 +10,21 @@ import { ErrorPage } from "../components/error-page.tsx";
 import { ListHeader, useListSearch } from "../components/list-header.tsx";
 import { Empty, Section, SectionRow } from "../components/section.tsx";
 import { DeviceStatusBadge, LastSeen } from "../features/devices/device-table.tsx";
+import { ClientFormButton, SiteFormButton } from "../features/directory/client-form.tsx";
+import { ContactFormButton } from "../features/directory/contact-form.tsx";
 import { TicketList } from "../features/tickets/ticket-list.tsx";
 
 export function ClientsPage() {
   const { q, setQ, debounced } = useListSearch();
   const clients = useClients(debounced);
+  const me = useMe();
   return (
     <Box p="md">
+      {(me.data?.role === "admin" || me.data?.role === "dispatcher") && (
+        <Group justify="flex-end" mb="xs">
+          <ClientFormButton />
+        </Group>
+      )}
       <ListHeader
         title="Clients"
         searchLabel="Search clients"
@@ -62,12 +70,17 @@ export function ClientPage() {
   const contacts = useContacts("", { clientId: id });
   const open = useTicketList({ queue: "all", state: "open", clientId: [id], sort: "priority", limit: 200 });
   const devices = useDevices({ clientId: id, limit: 50 });
+  const me = useMe();
+  const role = me.data?.role;
   if (client.isError) return <ErrorPage error={client.error} />;
   const c = client.data;
   return (
     <Stack p="md" gap="md">
       <div>
-        <Title order={1}>{c?.name ?? "…"}</Title>
+        <Group justify="space-between">
+          <Title order={1}>{c?.name ?? "…"}</Title>
+          {c && (role === "admin" || role === "dispatcher") && <ClientFormButton client={c} />}
+        </Group>
         <Text c="dimmed" fz="sm">
           {[c?.phone, c?.website, c?.emailDomains.join(", ")].filter(Boolean).join(" · ")}
         </Text>
@@ -91,7 +104,12 @@ export function ClientPage() {
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 4 }}>
           <Stack gap="md">
-            <Section id="client-sites" title="Sites" count={sites.data?.length}>
+            <Section
+              id="client-sites"
+              title="Sites"
+              count={sites.data?.length}
+              actions={role && role !== "readonly" ? <SiteFormButton clientId={id} /> : undefined}
+            >
               <Stack gap={0}>
                 {(sites.data ?? []).map((s) => (
                   <Box
@@ -100,9 +118,12 @@ export function ClientPage() {
                     py={6}
                     style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}
                   >
-                    <Text fz="sm" fw={600}>
-                      {s.name}
-                    </Text>
+                    <Group justify="space-between" wrap="nowrap">
+                      <Text fz="sm" fw={600}>
+                        {s.name}
+                      </Text>
+                      {role && role !== "readonly" && <SiteFormButton clientId={id} site={s} />}
+                    </Group>
                     <Text fz="xs" c="dimmed">
                       {[s.addressLine1, s.city, s.region].filter(Boolean).join(", ")} · {s.timezone}
                       {s.phone ? ` · ${s.phone}` : ""}
@@ -141,7 +162,12 @@ export function ClientPage() {
                 {devices.data?.items.length === 0 && <Empty>No devices enrolled.</Empty>}
               </Stack>
             </Section>
-            <Section id="client-contacts" title="Contacts" count={contacts.data?.length}>
+            <Section
+              id="client-contacts"
+              title="Contacts"
+              count={contacts.data?.length}
+              actions={role && role !== "readonly" ? <ContactFormButton clientId={id} /> : undefined}
+            >
               <Stack gap={0}>
                 {(contacts.data ?? []).map((p) => (
                   <SectionRow key={p.id}>

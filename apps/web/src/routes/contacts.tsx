@@ -1,9 +1,9 @@
 import { Anchor, Box, Grid, Group, Paper, Stack, Table, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
-import { useMemo } from "react";
-import { Link, useParams } from "wouter";
+import { useEffect, useMemo } from "react";
+import { Link, useLocation, useParams } from "wouter";
 import { get } from "../api/client.ts";
-import { useContacts, useTicketList } from "../api/hooks.ts";
+import { useContacts, useMe, useTicketList } from "../api/hooks.ts";
 import { keys } from "../api/keys.ts";
 import type { ContactDto, TicketWithTimeline, TimelineEntryDto } from "../api/types.ts";
 import { VipBadge } from "../components/badges.tsx";
@@ -11,13 +11,21 @@ import { ErrorPage } from "../components/error-page.tsx";
 import { dateTime, duration } from "../components/format.ts";
 import { ListHeader, useListSearch } from "../components/list-header.tsx";
 import { Empty, Section } from "../components/section.tsx";
+import { ContactFormButton } from "../features/directory/contact-form.tsx";
+import { MergeContactsButton } from "../features/directory/merge-contacts.tsx";
 import { TicketList } from "../features/tickets/ticket-list.tsx";
 
 export function ContactsPage() {
   const { q, setQ, debounced } = useListSearch();
   const contacts = useContacts(debounced);
+  const me = useMe();
   return (
     <Box p="md">
+      {me.data && me.data.role !== "readonly" && (
+        <Group justify="flex-end" mb="xs">
+          <ContactFormButton />
+        </Group>
+      )}
       <ListHeader
         title="Contacts"
         searchLabel="Search contacts"
@@ -110,6 +118,14 @@ export function ContactPage() {
   const contact = useQuery({ queryKey: keys.contact(id), queryFn: () => get<ContactDto>(`/contacts/${id}`) });
   const tickets = useTicketList({ queue: "all", state: "any", contactId: id, sort: "newest", limit: 100 });
   const numbers = useMemo(() => (tickets.data?.items ?? []).map((t) => t.number), [tickets.data]);
+  const me = useMe();
+  const role = me.data?.role;
+  const [, navigate] = useLocation();
+  const mergedInto = contact.data?.mergedIntoId;
+  // A merged duplicate's page is its survivor's.
+  useEffect(() => {
+    if (mergedInto) navigate(`/contacts/${mergedInto}`, { replace: true });
+  }, [mergedInto, navigate]);
   if (contact.isError) return <ErrorPage error={contact.error} />;
   const c = contact.data;
   return (
@@ -118,6 +134,8 @@ export function ContactPage() {
         <Group gap={8}>
           <Title order={1}>{c?.name ?? "…"}</Title>
           {c?.vip && <VipBadge />}
+          {c && role && role !== "readonly" && <ContactFormButton contact={c} />}
+          {c && (role === "admin" || role === "dispatcher") && <MergeContactsButton contact={c} />}
         </Group>
         {c && (
           <Text c="dimmed" fz="sm">

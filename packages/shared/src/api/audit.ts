@@ -22,6 +22,10 @@ export const AuditQuery = z.object({
   entityId: z.string().max(100).optional(),
   actorUserId: Id.optional(),
   action: z.string().max(100).optional(),
+  /** Entries at or after this time. */
+  from: Timestamp.optional(),
+  /** Entries before this time. */
+  to: Timestamp.optional(),
 });
 
 export const AuditPage = z.object({

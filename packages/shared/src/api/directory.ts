@@ -200,6 +200,8 @@ export const ContactDto = z.object({
   vip: z.boolean(),
   notes: z.string(),
   active: z.boolean(),
+  /** Set when this contact was merged into another as a duplicate: open that one instead. */
+  mergedIntoId: Id.nullable().optional(),
   createdAt: Timestamp,
   version: z.number().int(),
 });

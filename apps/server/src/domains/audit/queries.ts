@@ -12,6 +12,8 @@ export async function listAudit(
     entityId?: string;
     actorUserId?: string;
     action?: string;
+    from?: string;
+    to?: string;
     before?: number;
     limit: number;
     /** null: every entry. Otherwise only entries of these clients. */
@@ -27,6 +29,8 @@ export async function listAudit(
   if (filter.entityId) q = q.where("entity_id", "=", filter.entityId);
   if (filter.actorUserId) q = q.where("actor_user_id", "=", filter.actorUserId);
   if (filter.action) q = q.where("action", "=", filter.action);
+  if (filter.from) q = q.where("at", ">=", new Date(filter.from));
+  if (filter.to) q = q.where("at", "<", new Date(filter.to));
   if (filter.before) q = q.where("id", "<", filter.before);
   return q
     .orderBy("id", "desc")

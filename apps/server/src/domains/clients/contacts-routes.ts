@@ -3,17 +3,22 @@ import {
   ContactListQuery,
   CreateContactRequest,
   IdParams,
+  MergeContactsRequest,
+  MergeContactsResult,
   Page,
   UpdateContactRequest,
 } from "@switchboard/shared";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
-import { signedIn, writers } from "../../http/policy.ts";
+import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
+import { mergeContacts } from "./contacts-merge.ts";
 import { createContact, getContact, listContacts, updateContact } from "./contacts-service.ts";
 import { toContactDto } from "./dto.ts";
+import { importRoutes } from "./import/routes.ts";
 
 export async function contactRoutes(app: App, deps: AppDeps) {
   const tags = ["contacts"];
+  await importRoutes(app, deps);
   app.get(
     "/api/v1/contacts",
     {
@@ -72,5 +77,22 @@ export async function contactRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req) => toContactDto(await updateContact(deps.db, actorOf(req), req.params.id, req.body)),
+  );
+
+  app.post(
+    "/api/v1/contacts/:id/merge",
+    {
+      config: rolesOnly(["admin", "dispatcher"]),
+      schema: {
+        tags,
+        summary: "Merge duplicate contacts into this one",
+        description:
+          "Tickets, timeline authorship and emails of the duplicates move to this contact, which also takes their addresses and numbers; each duplicate becomes an inactive pointer (`mergedIntoId`).",
+        params: IdParams,
+        body: MergeContactsRequest,
+        response: { 200: MergeContactsResult },
+      },
+    },
+    async (req) => mergeContacts(deps.db, actorOf(req), req.params.id, req.body),
   );
 }

@@ -53,6 +53,7 @@ export const toContactDto = (c: ContactRow): ContactDto => ({
   vip: c.vip,
   notes: c.notes,
   active: c.active,
+  mergedIntoId: c.merged_into_id,
   createdAt: c.created_at.toISOString(),
   version: c.version,
 });

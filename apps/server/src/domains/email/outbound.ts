@@ -37,6 +37,8 @@ interface TemplateContext {
   client_name: string;
   from_address: string | null;
   signature: string | null;
+  /** The MSP's default From address set in the console (email_settings). */
+  default_from: string | null;
   contact_name: string | null;
   mailbox: { id: string; address: string } | null;
   templates: Array<{ subject: string; body: string; client_id: string | null }> | null;
@@ -52,6 +54,7 @@ interface TemplateContext {
 async function templateContext(trx: Transaction<DB>, input: OutboundInput) {
   const { rows } = await sql<TemplateContext>`/*prepared*/
     select t.id, t.number, t.subject, t.client_id, c.name as client_name, s.from_address, s.signature,
+      (select default_from_address from email_settings) as default_from,
       nullif(trim(p.first_name || ' ' || p.last_name), '') as contact_name,
       (select row_to_json(mb) from (select id, address from email_mailboxes where active
         and id = coalesce(${input.mailboxId ?? null}::uuid, (select mailbox_id from email_messages
@@ -84,7 +87,8 @@ async function templateContext(trx: Transaction<DB>, input: OutboundInput) {
 export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, input: OutboundInput) {
   const t = await templateContext(trx, input);
   const mailbox = t.mailbox;
-  const from = t.from_address ?? mailbox?.address ?? deps.config.SWITCHBOARD_EMAIL_FROM ?? null;
+  const from =
+    t.from_address ?? mailbox?.address ?? t.default_from ?? deps.config.SWITCHBOARD_EMAIL_FROM ?? null;
   const tpl = pickTemplate(t.templates ?? [], input.template, t.client_id);
   const vars = {
     "ticket.number": t.number,
@@ -215,7 +219,7 @@ export async function sendOutbound(
     }
     if (!from) {
       throw new PermanentSendError(
-        "no From address: set the client's From address, add a mailbox, or set SWITCHBOARD_EMAIL_FROM",
+        "no From address: set the client's From address, the default From in Admin > Email, a mailbox, or SWITCHBOARD_EMAIL_FROM",
       );
     }
     const transport =

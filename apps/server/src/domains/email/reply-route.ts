@@ -11,8 +11,10 @@ type Db = Database | Transaction<DB>;
  * - the mailbox: the one the customer last wrote to, else the client's (its default client), else the
  *   MSP's default mailbox (the first active one created); a phone ticket has no inbound mail, so it
  *   takes one of the last two;
- * - From: the client's From address, else that mailbox's address, else SWITCHBOARD_EMAIL_FROM;
- * - the transport: the mailbox's own SMTP server, else SWITCHBOARD_SMTP_RELAY_URL;
+ * - From: the client's From address, else that mailbox's address, else the default From set in
+ *   Admin > Email (email_settings), else SWITCHBOARD_EMAIL_FROM;
+ * - the transport: the mailbox's own SMTP server, else the relay set in Admin > Email, else
+ *   SWITCHBOARD_SMTP_RELAY_URL;
  * - To: the ticket's contact, else whoever mailed the ticket in; CC: the others on the last inbound
  *   mail, except our own addresses.
  */
@@ -31,6 +33,8 @@ export interface ReplyRoute {
 
 interface Row {
   from_address: string | null;
+  default_from: string | null;
+  console_relay: boolean | null;
   contact_email: string | null;
   last: { from_address: string | null; to_addresses: string[]; cc_addresses: string[] } | null;
   mailbox: { id: string; address: string; smtp: boolean } | null;
@@ -50,6 +54,8 @@ export async function replyRoute(
       order by received_at desc limit 1
     ), t as (select id, client_id, contact_id from tickets where id = ${ticketId})
     select s.from_address, lower(c.emails[1]) as contact_email,
+      (select default_from_address from email_settings limit 1) as default_from,
+      (select relay_host is not null from email_settings limit 1) as console_relay,
       (select row_to_json(l) from (select from_address, to_addresses, cc_addresses from last) l) as last,
       (select row_to_json(mb) from (select id, address, smtp_host is not null and smtp_port is not null as smtp
         from email_mailboxes where active and id = coalesce(
@@ -63,17 +69,22 @@ export async function replyRoute(
     left join email_client_settings s on s.client_id = t.client_id`.execute(db);
   const r = rows[0];
   if (!r) return null;
-  const from = r.from_address ?? r.mailbox?.address ?? config.SWITCHBOARD_EMAIL_FROM ?? null;
-  const via = r.mailbox?.smtp ? "mailbox" : config.SWITCHBOARD_SMTP_RELAY_URL ? "relay" : null;
+  const from =
+    r.from_address ?? r.mailbox?.address ?? r.default_from ?? config.SWITCHBOARD_EMAIL_FROM ?? null;
+  const via = r.mailbox?.smtp
+    ? "mailbox"
+    : r.console_relay || config.SWITCHBOARD_SMTP_RELAY_URL
+      ? "relay"
+      : null;
   const to = r.contact_email ?? r.last?.from_address ?? null;
   const ours = new Set(r.ours ?? []);
   const cc = [...new Set([...(r.last?.cc_addresses ?? []), ...(r.last?.to_addresses ?? [])])]
     .map((a) => a.toLowerCase())
     .filter((a) => a !== to && !ours.has(a));
   const problem = !from
-    ? "No From address: set the client's From address, add a mailbox, or set SWITCHBOARD_EMAIL_FROM."
+    ? "No From address: set the client's From address or the default From in Admin > Email, or add a mailbox."
     : !via
-      ? "No way to send mail: give the mailbox an SMTP server or set SWITCHBOARD_SMTP_RELAY_URL."
+      ? "No way to send mail: set the outbound relay in Admin > Email, or give the mailbox an SMTP server."
       : null;
   return { from, mailbox: r.mailbox, via, to: to ? [to] : [], cc, problem };
 }

@@ -18,6 +18,7 @@ import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
 import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
+import { emailAdminRoutes } from "./admin-routes.ts";
 import { getEmailContent } from "./content.ts";
 import { getReplyRoute, retryDelivery } from "./delivery.ts";
 import { createMailbox, deleteMailbox, listMailboxes, updateMailbox } from "./mailboxes.ts";
@@ -33,6 +34,7 @@ import {
 const tags = ["email"];
 
 export async function emailRoutes(app: App, deps: AppDeps) {
+  await emailAdminRoutes(app, deps);
   app.get(
     "/api/v1/email/messages",
     {

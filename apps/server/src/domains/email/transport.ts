@@ -3,6 +3,7 @@ import { createTransport } from "nodemailer";
 import type { EmailMailboxesTable } from "../../db/schema.ts";
 import type { EmailDeps } from "./deps.ts";
 import { secretBox } from "./secrets.ts";
+import { readEmailSettings, relayChoice } from "./settings.ts";
 
 // One pooled nodemailer transport per SMTP server and credentials, reused across deliveries.
 
@@ -51,14 +52,16 @@ export async function transportFor(
       pool: true,
       maxConnections: 4,
     };
-  } else if (deps.config.SWITCHBOARD_SMTP_RELAY_URL) {
-    key = `relay:${deps.config.SWITCHBOARD_SMTP_RELAY_URL}`;
-    // Pooled like a mailbox's server: a connection per message would cost a TCP and SMTP handshake each.
-    options = { url: deps.config.SWITCHBOARD_SMTP_RELAY_URL, pool: true, maxConnections: 4 };
   } else {
-    throw new PermanentSendError(
-      "no outbound SMTP: set the mailbox's SMTP server or SWITCHBOARD_SMTP_RELAY_URL",
-    );
+    // The relay set in the console, else the environment's: read per message, so a change applies at once.
+    const relay = await relayChoice(deps.config, await readEmailSettings(deps.db), { pool: true });
+    if (!relay) {
+      throw new PermanentSendError(
+        "no outbound SMTP: set a relay in Admin > Email, the mailbox's SMTP server, or SWITCHBOARD_SMTP_RELAY_URL",
+      );
+    }
+    key = relay.key;
+    options = relay.options;
   }
   let t = transports.get(key);
   if (!t) {

@@ -15,6 +15,7 @@ import {
   TicketWithTimelineDto,
   TimelineEntryDto,
   TimelineQuery,
+  UpdateStatusRequest,
   UpdateTicketRequest,
 } from "@switchboard/shared";
 import { z } from "zod";
@@ -28,7 +29,7 @@ import { listTickets } from "./list.ts";
 import { mergeTickets } from "./merge.ts";
 import { loadTimeline } from "./read.ts";
 import { createTicket, getTicket, ticketIdByNumber } from "./service.ts";
-import { createStatus, listStatuses } from "./statuses.ts";
+import { createStatus, listStatuses, updateStatus } from "./statuses.ts";
 import { addTimelineEntry, getTimelineEntry, listTimeline } from "./timeline.ts";
 import { bulkUpdate, updateTicket } from "./update.ts";
 
@@ -61,6 +62,20 @@ export async function ticketRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req, reply) => reply.code(201).send(await createStatus(db, actorOf(req), req.body)),
+  );
+  app.patch(
+    "/api/v1/statuses/:id",
+    {
+      config: rolesOnly(["admin"], { allClients: true }),
+      schema: {
+        tags,
+        summary: "Rename or reorder a status; move an added one to another category (admins)",
+        params: IdParams,
+        body: UpdateStatusRequest,
+        response: { 200: StatusDto },
+      },
+    },
+    async (req) => updateStatus(db, actorOf(req), req.params.id, req.body),
   );
 
   app.get(

@@ -14,6 +14,7 @@ import { actorOf } from "../../http/auth.ts";
 import { rolesOnly, signedIn } from "../../http/policy.ts";
 import { requireUser } from "../auth/actor.ts";
 import { toUserDto, toUserSummaryDto } from "./dto.ts";
+import { inviteRoutes } from "./invite-routes.ts";
 import { getNotificationPreferences, updateNotificationPreferences } from "./notification-preferences.ts";
 import { createUser, getUser, listUsers, updateUser } from "./service.ts";
 
@@ -88,6 +89,7 @@ export async function userRoutes(app: App, deps: AppDeps) {
   );
 
   await notificationPreferenceRoutes(app, deps);
+  await inviteRoutes(app, deps);
 }
 
 const PREFERENCES_DESCRIPTION =

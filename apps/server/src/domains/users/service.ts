@@ -237,7 +237,10 @@ async function checkUpdate(trx: Transaction<DB>, before: UserRow, input: UpdateU
   }
 }
 
-async function assertReferences(trx: Transaction<DB>, input: { clientIds: string[]; teamIds: string[] }) {
+export async function assertReferences(
+  trx: Transaction<DB>,
+  input: { clientIds: string[]; teamIds: string[] },
+) {
   const clients = await missingIds(trx, "clients", input.clientIds);
   if (clients.length) throw invalid("body.clientIds", `unknown client ${clients[0]}`);
   const teams = await missingIds(trx, "teams", input.teamIds);
