@@ -5,6 +5,7 @@ import type { DB, EmailTemplateKey } from "../../db/schema.ts";
 import { bossDb } from "../../lib/jobs.ts";
 import { systemActor } from "../auth/actor.ts";
 import type { EmailDeps } from "./deps.ts";
+import { secretBox } from "./secrets.ts";
 import { pickTemplate, render } from "./templates.ts";
 import { withToken } from "./threading.ts";
 import { PermanentSendError, transportFor } from "./transport.ts";
@@ -212,12 +213,14 @@ export async function sendOutbound(
       m.mailbox_id,
       m.mailbox_id && m.smtp_tls !== null ? { ...m, id: m.mailbox_id, smtp_tls: m.smtp_tls } : null,
     );
+    // A sealed body carries a credential (a sign-in link): opened only here, to be sent.
+    const text = m.sealed_body ? (await secretBox(deps.config)).open(m.sealed_body) : (m.body_text ?? "");
     info = await transport.sendMail({
       from: m.from_address,
       to: m.to_addresses,
       cc: m.cc_addresses.length ? m.cc_addresses : undefined,
       subject: m.subject ?? "",
-      text: m.body_text ?? "",
+      text,
       messageId: bracket(m.message_id as string),
       inReplyTo: m.in_reply_to ? bracket(m.in_reply_to) : undefined,
       references: m.reference_ids.map(bracket),
@@ -262,6 +265,7 @@ async function settle(
         smtp_response = case when ${"smtp_response" in set} then ${set.smtp_response ?? null}::text else smtp_response end,
         last_error = case when ${"last_error" in set} then ${set.last_error ?? null}::text else last_error end,
         sent_at = case when ${"sent_at" in set} then ${set.sent_at ?? null}::timestamptz else sent_at end,
+        sealed_body = case when ${set.status} = 'queued' then sealed_body end,
         attempts = attempts + 1
       where id = ${id}
     )
