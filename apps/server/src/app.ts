@@ -25,6 +25,7 @@ import { consoleRoutes } from "./domains/console/routes.ts";
 import { emailRoutes } from "./domains/email/routes.ts";
 import type { LiveHub } from "./domains/events/live.ts";
 import { eventRoutes } from "./domains/events/routes.ts";
+import { kbRoutes } from "./domains/kb/routes.ts";
 import { portalRoutes } from "./domains/portal/routes.ts";
 import { searchRoutes } from "./domains/search/routes.ts";
 import { setupRoutes } from "./domains/setup/routes.ts";
@@ -111,6 +112,7 @@ export async function buildApp(deps: AppDeps) {
   await eventRoutes(api, deps);
   await emailRoutes(api, deps);
   await portalRoutes(api, deps);
+  await kbRoutes(api, deps);
   await consoleRoutes(api, deps);
   app.get("/api/openapi.json", { config: publicRoute, schema: { hide: true } }, async () => app.swagger());
   return app;
