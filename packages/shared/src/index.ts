@@ -3,6 +3,7 @@ export * from "./api/audit.ts";
 export * from "./api/auth.ts";
 export * from "./api/common.ts";
 export * from "./api/console.ts";
+export * from "./api/csat.ts";
 export * from "./api/directory.ts";
 export * from "./api/email.ts";
 export * from "./api/kb.ts";

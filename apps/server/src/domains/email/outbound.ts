@@ -4,9 +4,10 @@ import { sql, type Transaction } from "kysely";
 import type { DB, EmailTemplateKey } from "../../db/schema.ts";
 import { bossDb } from "../../lib/jobs.ts";
 import { systemActor } from "../auth/actor.ts";
+import { ratingLinks } from "../csat/links.ts";
 import type { EmailDeps } from "./deps.ts";
 import { secretBox } from "./secrets.ts";
-import { pickTemplate, render } from "./templates.ts";
+import { pickTemplate, RATING_BLOCK, render } from "./templates.ts";
 import { withToken } from "./threading.ts";
 import { PermanentSendError, transportFor } from "./transport.ts";
 
@@ -81,7 +82,7 @@ export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, inpu
   const mailbox = t.mailbox;
   const from = t.from_address ?? mailbox?.address ?? deps.config.SWITCHBOARD_EMAIL_FROM ?? null;
   const tpl = pickTemplate(t.templates ?? [], input.template, t.client_id);
-  const vars = {
+  const vars: Record<string, string | number> = {
     "ticket.number": t.number,
     "ticket.subject": t.subject,
     "client.name": t.client_name,
@@ -89,6 +90,12 @@ export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, inpu
     body: input.body ?? "",
     signature: t.signature ?? "",
   };
+  let text = tpl.body;
+  if (input.template === "resolved") {
+    // The one-click satisfaction rating (domains/csat); added below a template that does not place it.
+    Object.assign(vars, await ratingLinks(deps.config, t.id));
+    if (!/\{\{\s*rating\./.test(text)) text = `${text.trimEnd()}\n\n${RATING_BLOCK}`;
+  }
   const newest = t.convo ?? [];
   const convo = {
     ids: newest.map((r) => r.message_id).reverse(),
@@ -113,7 +120,7 @@ export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, inpu
       from_address: from,
       to_addresses: input.to,
       cc_addresses: input.cc ?? [],
-      body_text: render(tpl.body, vars).trim(),
+      body_text: render(text, vars).trim(),
       is_auto_reply: input.template !== "reply",
       ticket_id: t.id,
       timeline_entry_id: input.entryId ?? null,
