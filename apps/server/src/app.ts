@@ -33,6 +33,7 @@ import { setupRoutes } from "./domains/setup/routes.ts";
 import { teamRoutes } from "./domains/teams/routes.ts";
 import { ticketRoutes } from "./domains/tickets/routes.ts";
 import { userRoutes } from "./domains/users/routes.ts";
+import { vaultRoutes } from "./domains/vault/routes.ts";
 import { registerAuth } from "./http/auth.ts";
 import { registerErrorHandler } from "./http/errors.ts";
 import { registerInputHygiene } from "./http/input.ts";
@@ -115,6 +116,7 @@ export async function buildApp(deps: AppDeps) {
   await portalRoutes(api, deps);
   await kbRoutes(api, deps);
   await csatRoutes(api, deps);
+  await vaultRoutes(api, deps);
   await consoleRoutes(api, deps);
   app.get("/api/openapi.json", { config: publicRoute, schema: { hide: true } }, async () => app.swagger());
   return app;

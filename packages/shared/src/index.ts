@@ -10,4 +10,5 @@ export * from "./api/kb.ts";
 export * from "./api/portal.ts";
 export * from "./api/search.ts";
 export * from "./api/tickets.ts";
+export * from "./api/vault.ts";
 export * from "./phone.ts";

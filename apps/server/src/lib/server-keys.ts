@@ -22,6 +22,8 @@ export interface KeyEncryptionProvider {
   wrap(dataKey: Buffer): Promise<{ kekId: string; wrapped: string }>;
   /** Throws when `kekId` names a KEK this provider no longer has. */
   unwrap(kekId: string, wrapped: string): Promise<Buffer>;
+  /** Whether it can unwrap what `kekId` wrapped. */
+  has(kekId: string): Promise<boolean>;
 }
 
 /** A KEK's id: a fingerprint that says which key wrapped a data key without revealing the key. */
@@ -62,6 +64,9 @@ export class LocalKeyProvider implements KeyEncryptionProvider {
   async wrap(dataKey: Buffer) {
     const kek = this.keks.get(this.currentKekId)!;
     return { kekId: this.currentKekId, wrapped: seal(kek, dataKey, "vault data key") };
+  }
+  async has(kekId: string) {
+    return this.keks.has(kekId);
   }
   async unwrap(kekId: string, wrapped: string) {
     const kek = this.keks.get(kekId);
