@@ -23,6 +23,7 @@ import { contactRoutes } from "./domains/clients/contacts-routes.ts";
 import { clientRoutes } from "./domains/clients/routes.ts";
 import { consoleRoutes } from "./domains/console/routes.ts";
 import { csatRoutes } from "./domains/csat/routes.ts";
+import { documentRoutes } from "./domains/documents/routes.ts";
 import { emailRoutes } from "./domains/email/routes.ts";
 import type { LiveHub } from "./domains/events/live.ts";
 import { eventRoutes } from "./domains/events/routes.ts";
@@ -117,6 +118,7 @@ export async function buildApp(deps: AppDeps) {
   await kbRoutes(api, deps);
   await csatRoutes(api, deps);
   await vaultRoutes(api, deps);
+  await documentRoutes(api, deps);
   await consoleRoutes(api, deps);
   app.get("/api/openapi.json", { config: publicRoute, schema: { hide: true } }, async () => app.swagger());
   return app;

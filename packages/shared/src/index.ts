@@ -5,6 +5,7 @@ export * from "./api/common.ts";
 export * from "./api/console.ts";
 export * from "./api/csat.ts";
 export * from "./api/directory.ts";
+export * from "./api/documents.ts";
 export * from "./api/email.ts";
 export * from "./api/kb.ts";
 export * from "./api/portal.ts";
