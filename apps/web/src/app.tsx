@@ -23,6 +23,24 @@ import { TicketPage } from "./routes/ticket.tsx";
 // Device pages are a separate chunk: most of a technician's day never opens them.
 const DevicesPage = lazy(() => import("./routes/devices.tsx").then((m) => ({ default: m.DevicesPage })));
 const DevicePage = lazy(() => import("./routes/devices.tsx").then((m) => ({ default: m.DevicePage })));
+// The MSP's memory and the client's voice: knowledge base, documentation, vault, satisfaction.
+const KnowledgeBasePage = lazy(() =>
+  import("./routes/knowledge-base.tsx").then((m) => ({ default: m.KnowledgeBasePage })),
+);
+const KbArticlePage = lazy(() =>
+  import("./routes/knowledge-base.tsx").then((m) => ({ default: m.KbArticlePage })),
+);
+const DocumentsPage = lazy(() =>
+  import("./routes/documents.tsx").then((m) => ({ default: m.DocumentsPage })),
+);
+const DocumentPage = lazy(() => import("./routes/documents.tsx").then((m) => ({ default: m.DocumentPage })));
+const NewDocumentPage = lazy(() =>
+  import("./routes/documents.tsx").then((m) => ({ default: m.NewDocumentPage })),
+);
+const VaultPage = lazy(() => import("./routes/vault.tsx").then((m) => ({ default: m.VaultPage })));
+const SatisfactionPage = lazy(() =>
+  import("./routes/satisfaction.tsx").then((m) => ({ default: m.SatisfactionPage })),
+);
 
 const Loading = () => (
   <Center h="100vh">
@@ -69,6 +87,13 @@ export function App() {
           <Route path="/contacts/:id" component={ContactPage} />
           <Route path="/devices" component={DevicesPage} />
           <Route path="/devices/:id" component={DevicePage} />
+          <Route path="/kb" component={KnowledgeBasePage} />
+          <Route path="/kb/:id" component={KbArticlePage} />
+          <Route path="/documents" component={DocumentsPage} />
+          <Route path="/documents/new" component={NewDocumentPage} />
+          <Route path="/documents/:id" component={DocumentPage} />
+          <Route path="/vault" component={VaultPage} />
+          <Route path="/reports/satisfaction" component={SatisfactionPage} />
           <Route path="/end-of-day" component={EndOfDayPage} />
           <Route path="/settings" component={SettingsPage} />
           <Route>

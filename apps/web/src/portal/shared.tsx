@@ -1,14 +1,9 @@
 import { Alert, Anchor, Container, List, Paper, Stack, Table, Text, Title } from "@mantine/core";
 import { useEffect, useRef, useState } from "react";
+import { type Field, FieldView } from "../shared/doc-fields.tsx";
 import { SafeHtml } from "../shared/safe-html.tsx";
 import { call, fragment } from "./api.ts";
 
-interface Field {
-  key: string;
-  label: string;
-  type: "text" | "textarea" | "list" | "table";
-  columns?: Array<{ key: string; label: string }>;
-}
 interface Shared {
   client: string;
   expiresAt: string;
@@ -86,46 +81,5 @@ export function SharedPage() {
         </Stack>
       )}
     </Container>
-  );
-}
-
-export function FieldView({ field, value }: { field: Field; value: unknown }) {
-  if (value === undefined || value === "" || (Array.isArray(value) && value.length === 0)) return null;
-  return (
-    <section aria-label={field.label}>
-      <Title order={3} size="h5">
-        {field.label}
-      </Title>
-      {field.type === "table" && Array.isArray(value) ? (
-        <Table withTableBorder>
-          <Table.Thead>
-            <Table.Tr>
-              {(field.columns ?? []).map((c) => (
-                <Table.Th key={c.key}>{c.label}</Table.Th>
-              ))}
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {(value as Array<Record<string, string>>).map((row, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: rows have no identity of their own
-              <Table.Tr key={i}>
-                {(field.columns ?? []).map((c) => (
-                  <Table.Td key={c.key}>{row[c.key] ?? ""}</Table.Td>
-                ))}
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      ) : field.type === "list" && Array.isArray(value) ? (
-        <List type="ordered">
-          {(value as string[]).map((v, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: list items have no identity of their own
-            <List.Item key={i}>{v}</List.Item>
-          ))}
-        </List>
-      ) : (
-        <Text style={{ whiteSpace: "pre-wrap" }}>{String(value)}</Text>
-      )}
-    </section>
   );
 }

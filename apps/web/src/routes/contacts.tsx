@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { Link, useParams } from "wouter";
 import { get } from "../api/client.ts";
-import { useContacts, useTicketList } from "../api/hooks.ts";
+import { useContacts, useMe, useTicketList } from "../api/hooks.ts";
 import { keys } from "../api/keys.ts";
 import type { ContactDto, TicketWithTimeline, TimelineEntryDto } from "../api/types.ts";
 import { VipBadge } from "../components/badges.tsx";
@@ -11,6 +11,7 @@ import { ErrorPage } from "../components/error-page.tsx";
 import { dateTime, duration } from "../components/format.ts";
 import { ListHeader, useListSearch } from "../components/list-header.tsx";
 import { Empty, Section } from "../components/section.tsx";
+import { PortalAccess } from "../features/portal/portal-access.tsx";
 import { TicketList } from "../features/tickets/ticket-list.tsx";
 
 export function ContactsPage() {
@@ -110,6 +111,7 @@ export function ContactPage() {
   const contact = useQuery({ queryKey: keys.contact(id), queryFn: () => get<ContactDto>(`/contacts/${id}`) });
   const tickets = useTicketList({ queue: "all", state: "any", contactId: id, sort: "newest", limit: 100 });
   const numbers = useMemo(() => (tickets.data?.items ?? []).map((t) => t.number), [tickets.data]);
+  const me = useMe();
   if (contact.isError) return <ErrorPage error={contact.error} />;
   const c = contact.data;
   return (
@@ -148,7 +150,15 @@ export function ContactPage() {
           </Section>
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 4 }}>
-          <CallHistory ticketNumbers={numbers} />
+          <Stack gap="md">
+            <Section id="portal-access" title="Client portal">
+              <PortalAccess
+                contactId={id}
+                canEdit={me.data?.role === "admin" || me.data?.role === "dispatcher"}
+              />
+            </Section>
+            <CallHistory ticketNumbers={numbers} />
+          </Stack>
         </Grid.Col>
       </Grid>
     </Stack>

@@ -55,17 +55,17 @@ function clean(node: Node, doc: Document): Node | null {
   return out;
 }
 
+/** The allowed part of `html` as nodes of this document (parsed inert, nothing of it runs). */
+export function safeNodes(html: string): Node[] {
+  const t = document.createElement("template");
+  t.innerHTML = html;
+  return [...t.content.childNodes].map((n) => clean(n, document)).filter((n): n is Node => n !== null);
+}
+
 export function SafeHtml({ html }: { html: string }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const t = document.createElement("template");
-    t.innerHTML = html;
-    const nodes = [...t.content.childNodes]
-      .map((n) => clean(n, document))
-      .filter((n): n is Node => n !== null);
-    el.replaceChildren(...nodes);
+    ref.current?.replaceChildren(...safeNodes(html));
   }, [html]);
   return (
     <Typography>

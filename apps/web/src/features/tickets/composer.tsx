@@ -17,6 +17,7 @@ import { type RefObject, useState } from "react";
 import { api, fieldErrors } from "../../api/client.ts";
 import { keys } from "../../api/keys.ts";
 import type { TicketDto, TimelineEntryDto } from "../../api/types.ts";
+import { InsertArticle } from "../kb/insert-article.tsx";
 import { useDraft } from "./drafts.ts";
 
 export type ComposerMode = "reply" | "note" | "call";
@@ -192,6 +193,13 @@ export function Composer({
               </Button>
             )}
           </FileButton>
+          {mode === "reply" && (
+            <InsertArticle
+              clientId={ticket.client.id}
+              disabled={readOnly}
+              onInsert={(text) => setBody(body.trim() ? `${body}\n\n${text}` : text)}
+            />
+          )}
           {files.map((f) => (
             <Badge key={f.name} variant="outline" color="gray" tt="none">
               {f.name}
