@@ -65,9 +65,12 @@ export function ShareButton({ doc }: { doc: DocumentDto }) {
               Anyone with this link can read the document until{" "}
               {new Date(share.data.expiresAt).toLocaleString()}. It is shown only now.
             </Text>
-            <Code block aria-label="Share link">
-              {share.data.url}
-            </Code>
+            <TextInput
+              label="Share link"
+              readOnly
+              value={share.data.url}
+              onFocus={(e) => e.currentTarget.select()}
+            />
             <CopyButton value={share.data.url}>
               {({ copied, copy }) => <Button onClick={copy}>{copied ? "Copied" : "Copy link"}</Button>}
             </CopyButton>

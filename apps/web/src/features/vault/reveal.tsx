@@ -91,9 +91,13 @@ export function RevealButton({
       <Modal opened={opened} onClose={reset} title={`${entry.title}: ${NAMES[field]}`}>
         {value ? (
           <Stack>
-            <Code block fz="lg">
-              {value.value}
-            </Code>
+            <TextInput
+              label={`Revealed ${NAMES[field]}`}
+              readOnly
+              value={value.value}
+              styles={{ input: { fontFamily: "monospace", fontSize: 18 } }}
+              onFocus={(e) => e.currentTarget.select()}
+            />
             {value.secondsLeft !== null && <Text fz="sm">Changes in {value.secondsLeft} s</Text>}
             <Group>
               <CopyButton value={value.value}>
