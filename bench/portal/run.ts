@@ -35,8 +35,8 @@ const log = (msg: string) => console.log(`[bench:portal ${new Date().toISOString
 
 /** A random phrase of `min`-`max` words from the service-desk vocabulary, skewed to the common ones. */
 const words = (min: number, max: number) =>
-  sql`(select string_agg((${sql.val(VOCAB)}::text[])[1 + floor(random() ^ 2 * ${VOCAB.length})::int], ' ')
-       from generate_series(1, ${min} + floor(random() * ${max - min + 1})::int) w where g.i > 0)`;
+  sql`(select string_agg((${sql.val(VOCAB)}::text[])[1 + floor(random() ^ 2 * ${VOCAB.length}::int)::int], ' ')
+       from generate_series(1, ${min}::int + floor(random() * ${max - min + 1}::int)::int) w where g.i > 0)`;
 
 async function generate(db: Database) {
   log(`generating ${TICKETS} tickets, ${DOCUMENTS} documents, ${Math.round(DOCUMENTS / 10)} articles`);
@@ -56,7 +56,7 @@ async function generate(db: Database) {
         '00000000-0000-4000-8000-000000000002', 'open',
         now() - make_interval(mins => g.i), now() - make_interval(mins => g.i),
         setweight(to_tsvector('english', s), 'A') || setweight(to_tsvector('english', d), 'B')
-      from c, generate_series(${from + 1}, ${from + n}) g(i),
+      from c, generate_series(${from + 1}::int, ${from + n}::int) g(i),
         lateral (select ${words(3, 7)} s, ${words(8, 30)} d) t`.execute(db);
     log(`  tickets ${from + n}`);
   }
@@ -72,7 +72,7 @@ async function generate(db: Database) {
       with c as (select array_agg(id order by name) ids from clients)
       insert into documents (client_id, layout_id, title, data, search_text)
       select c.ids[1 + (g.i % 500)], ${layout.rows[0]!.id}, t.title, '{}', t.body
-      from c, generate_series(${from + 1}, ${from + n}) g(i),
+      from c, generate_series(${from + 1}::int, ${from + n}::int) g(i),
         lateral (select ${words(2, 5)} title, ${words(30, 120)} body) t`.execute(db);
     log(`  documents ${from + n}`);
   }
@@ -81,7 +81,7 @@ async function generate(db: Database) {
     insert into kb_articles (client_id, title, body_html, body_text, visibility)
     select case when g.i % 3 = 0 then null else c.ids[1 + (g.i % 500)] end, t.title, '<p>' || t.body || '</p>', t.body,
       case when g.i % 2 = 0 then 'public' else 'internal' end
-    from c, generate_series(1, ${Math.round(DOCUMENTS / 10)}) g(i),
+    from c, generate_series(1, ${Math.round(DOCUMENTS / 10)}::int) g(i),
       lateral (select ${words(3, 8)} title, ${words(60, 300)} body) t`.execute(db);
   await sql`analyze`.execute(db);
 }
