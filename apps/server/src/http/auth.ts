@@ -54,8 +54,7 @@ export function registerAuth(app: FastifyInstance, db: Database) {
     if (!policy) return;
     // Public routes outside the API (the console's files, health) need no caller.
     if (policy.access === "public" && !req.routeOptions.url?.startsWith("/api/")) return;
-    req.actor =
-      policy.access === "contact" ? await resolvePortalActor(db, req) : await resolveActor(db, req);
+    req.actor = policy.access === "contact" ? await resolvePortalActor(db, req) : await resolveActor(db, req);
     enforcePolicy(policy, req.actor, req.params);
     const holder = currentHolder();
     if (holder && req.actor) holder.scope = scopeForClients(req.actor.clientIds);

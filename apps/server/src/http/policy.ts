@@ -27,7 +27,7 @@ export type RoutePolicy =
        * parameter of this name is their own user id (a user's own record, their own preferences).
        */
       orSelf?: string;
-    };
+    }
   /**
    * A client's contact signed in to the portal (the `sb_portal` cookie). The request runs scoped to the
    * contact's client; staff credentials do not open these routes, nor a portal session staff routes.
