@@ -104,7 +104,8 @@ describe("route policies", () => {
       }
     }
     expect(wrong).toEqual([]);
-  });
+    // Six callers for each of well over a hundred routes: longer than one request-sized test.
+  }, 120_000);
 
   it("holds for percent-encoded, doubled-slash, trailing-slash and upper-case spellings of a path", async () => {
     const wrong: string[] = [];
