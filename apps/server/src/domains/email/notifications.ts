@@ -12,10 +12,12 @@ import { queueTemplated } from "./outbound.ts";
 export async function notifyOnEvent(deps: EmailDeps, event: LiveEvent) {
   if (!event.ticketId) return;
   const ticketId = event.ticketId;
-  const p = event.payload as { changed?: string[]; kind?: string; entryId?: string };
+  const p = event.payload as { changed?: string[]; kind?: string; entryId?: string; byContact?: boolean };
   const assigned = event.type === "ticket.updated" && p.changed?.includes("assigneeId");
   const statusChanged = event.type === "ticket.updated" && p.changed?.includes("statusId");
-  const customerWrote = event.type === "ticket.timeline_added" && p.kind === "email";
+  // The customer wrote: by mail, or in the portal.
+  const customerWrote =
+    event.type === "ticket.timeline_added" && (p.kind === "email" || p.byContact === true);
   if (!assigned && !statusChanged && !customerWrote) return;
 
   // Most events concern tickets nobody is to be told about: find out before opening a transaction.

@@ -11,13 +11,15 @@ import {
   type TestUser,
 } from "../../../test/helpers.ts";
 import { base32Decode, totpCode } from "../../lib/totp.ts";
-import { startEmailStack, startReceiver, waitFor } from "../email/test-support.ts";
+import { notifyOnEvent } from "../email/notifications.ts";
+import { startEmailStack, startReceiver, ticketEventFeed, waitFor } from "../email/test-support.ts";
 import { asContact, makePortalContact } from "./test-support.ts";
 
 let t: TestApp;
 let stack: Awaited<ReturnType<typeof startEmailStack>>;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let dispatcher: TestUser;
+let tech: TestUser;
 
 beforeAll(async () => {
   receiver = await startReceiver();
@@ -34,6 +36,7 @@ beforeAll(async () => {
   // The app enqueues mail on the stack's queue (createTestApp runs without one).
   t.deps.boss = stack.deps.boss;
   dispatcher = await makeUser(t, { role: "dispatcher" });
+  tech = await makeUser(t);
 });
 afterAll(async () => {
   await stack?.stop(false);
@@ -287,6 +290,38 @@ describe("portal tickets", () => {
       expect.arrayContaining(["ticket.create", "ticket.reply", "ticket.attachment_add"]),
     );
     expect(audit.find((a) => a.action === "ticket.create")?.actor_label).toBe(jo.name);
+  });
+
+  it("mails the assignee when the contact replies in the portal", async () => {
+    const client = await makeClient(t);
+    const jo = await makePortalContact(t, client.id);
+    const ticket = (
+      await asContact(t, jo, "POST", "/api/v1/portal/tickets", { subject: "VPN drops" })
+    ).json();
+    const current = (
+      await t.app.inject({ method: "GET", url: `/api/v1/tickets/${ticket.id}`, headers: dispatcher.auth })
+    ).json().ticket;
+    await t.app.inject({
+      method: "PATCH",
+      url: `/api/v1/tickets/${ticket.id}`,
+      headers: dispatcher.auth,
+      payload: { version: current.version, assigneeId: tech.id },
+    });
+    const feed = ticketEventFeed(t.db, ticket.id, (e) => notifyOnEvent(stack.deps, e));
+    await feed();
+    await asContact(t, jo, "POST", `/api/v1/portal/tickets/${ticket.id}/replies`, {
+      body: "It dropped again at 10:14",
+    });
+    await feed();
+    // The assignment mail may arrive after this point too: look for the mail that carries the reply.
+    const mail = await waitFor(async () => {
+      for (const m of receiver.mails.filter((x) => x.to.includes(tech.email))) {
+        const parsed = await simpleParser(m.raw);
+        if (parsed.text?.includes("It dropped again at 10:14")) return parsed;
+      }
+      return null;
+    });
+    expect(mail.subject).toBe(`New reply: VPN drops [#${ticket.number}]`);
   });
 
   it("pages a long list newest first", async () => {

@@ -117,6 +117,8 @@ export async function addTimelineEntryInTx(
         visibility,
         // Who was on the ticket when this was written: lets the dispatcher skip handlers with nothing to do.
         assigneeId: ticket.assignee_id,
+        // A contact's own words (the portal): news for the assignee, like a customer's mail.
+        ...(actor.kind === "contact" ? { byContact: true } : {}),
       },
     },
   );
