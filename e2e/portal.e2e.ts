@@ -188,7 +188,7 @@ describe("client portal", () => {
       .select(["open_count", "ticket_id"])
       .executeTakeFirstOrThrow();
     expect(share.open_count).toBe(1);
-  });
+  }, 120_000);
 
   it("a vault reveal asks for the ticket and the password again, and is audited", async () => {
     const entry = await api<{ id: string }>("POST", "/vault/entries", {
@@ -223,5 +223,5 @@ describe("client portal", () => {
       .where("action", "=", "vault.reveal")
       .executeTakeFirstOrThrow();
     expect(audit.after).toMatchObject({ field: "password", ticketId: ticket.id });
-  });
+  }, 120_000);
 });
