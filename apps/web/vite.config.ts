@@ -10,6 +10,9 @@ export default defineConfig({
     emptyOutDir: true,
     target: "es2022",
     chunkSizeWarningLimit: 1200,
+    // Two apps: the technician console (index.html) and the client portal (portal.html, served at
+    // /portal). The portal's entry imports nothing of the console, so a contact's browser never loads it.
+    rollupOptions: { input: { console: "index.html", portal: "portal.html" } },
   },
   server: {
     proxy: {

@@ -10,6 +10,12 @@ const roles = z
   .transform((v) => v.split(",").map((r) => r.trim()))
   .pipe(z.array(z.enum(["api", "worker", "gateway"])).min(1));
 
+const key32 = z
+  .string()
+  .refine((v) => /^[A-Za-z0-9+/=_-]+$/.test(v) && Buffer.from(v, "base64").length === 32, {
+    error: "must be 32 bytes, base64-encoded (openssl rand -base64 32)",
+  });
+
 /** Every setting Switchboard reads from the environment. A bad value stops the server with its name. */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -122,6 +128,33 @@ export const ConfigSchema = z.object({
   /** From address when neither the mailbox nor the client settings give one. */
   SWITCHBOARD_EMAIL_FROM: z.email().optional(),
   SWITCHBOARD_IMAP_ENABLED: bool.default(true),
+  /**
+   * The vault's key-encryption key (32 bytes, base64): wraps each client's data key. Unset, a key file is
+   * generated in the data dir (vault.key). It also derives the key that signs rating links.
+   */
+  SWITCHBOARD_VAULT_KEK: key32.optional(),
+  /** Earlier KEKs (comma-separated, base64): still open what they wrapped until `vault rotate` re-wraps it. */
+  SWITCHBOARD_VAULT_PREVIOUS_KEKS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(",")
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(key32))
+    .default([]),
+  /** Minutes a re-entered password lets a technician reveal vault secrets. */
+  VAULT_STEP_UP_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
+  /** How long a portal sign-in lasts (1-2160 hours). */
+  PORTAL_SESSION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(24 * 7),
+  /** How long an emailed portal sign-in link works. */
+  PORTAL_LINK_TTL_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
 });
 
 export type Config = z.output<typeof ConfigSchema> & { dataDir: string };

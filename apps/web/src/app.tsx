@@ -41,6 +41,14 @@ const StatusesPage = lazyPage(() => import("./routes/admin.tsx"), "StatusesPage"
 const AuditPage = lazyPage(() => import("./routes/admin.tsx"), "AuditPage");
 // Pages opened from a link in an email, signed in or not.
 const AcceptInvitePage = lazyPage(() => import("./routes/accept-invite.tsx"), "AcceptInvitePage");
+// The MSP's memory and the client's voice: knowledge base, documentation, vault, satisfaction.
+const KnowledgeBasePage = lazyPage(() => import("./routes/knowledge-base.tsx"), "KnowledgeBasePage");
+const KbArticlePage = lazyPage(() => import("./routes/knowledge-base.tsx"), "KbArticlePage");
+const DocumentsPage = lazyPage(() => import("./routes/documents.tsx"), "DocumentsPage");
+const DocumentPage = lazyPage(() => import("./routes/documents.tsx"), "DocumentPage");
+const NewDocumentPage = lazyPage(() => import("./routes/documents.tsx"), "NewDocumentPage");
+const VaultPage = lazyPage(() => import("./routes/vault.tsx"), "VaultPage");
+const SatisfactionPage = lazyPage(() => import("./routes/satisfaction.tsx"), "SatisfactionPage");
 
 const Loading = () => (
   <Center h="100vh">
@@ -116,6 +124,13 @@ function Console() {
           <Route path="/contacts/:id" component={ContactPage} />
           <Route path="/devices" component={DevicesPage} />
           <Route path="/devices/:id" component={DevicePage} />
+          <Route path="/kb" component={KnowledgeBasePage} />
+          <Route path="/kb/:id" component={KbArticlePage} />
+          <Route path="/documents" component={DocumentsPage} />
+          <Route path="/documents/new" component={NewDocumentPage} />
+          <Route path="/documents/:id" component={DocumentPage} />
+          <Route path="/vault" component={VaultPage} />
+          <Route path="/reports/satisfaction" component={SatisfactionPage} />
           <Route path="/end-of-day" component={EndOfDayPage} />
           <Route path="/settings" component={SettingsPage} />
           <Route path="/admin/users" component={UsersPage} />

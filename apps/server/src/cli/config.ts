@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { ConfigSchema } from "../config.ts";
 import { cliConfig, print } from "./context.ts";
 
-const SECRET = /PASSWORD|PASSPHRASE|_KEY$/;
+const SECRET = /PASSWORD|PASSPHRASE|_KEY$|_KEKS?$|_TOKEN$/;
 
 /** Values as they may be shown: secrets hidden, passwords inside URLs too. */
 function shown(name: string, value: unknown): string {

@@ -555,3 +555,248 @@ export interface DB {
   user_invites: UserInvitesTable;
   email_settings: EmailSettingsTable;
 }
+
+// ---- client portal (migration 202612051800_portal) ----
+
+export interface PortalAccountsTable {
+  contact_id: string;
+  client_id: string;
+  email: string;
+  company_admin: Generated<boolean>;
+  enabled: Generated<boolean>;
+  password_hash: string | null;
+  totp_secret: string | null;
+  totp_pending: string | null;
+  last_sign_in_at: Timestamp | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface PortalSessionsTable {
+  token_hash: string;
+  contact_id: string;
+  client_id: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface PortalSignInLinksTable {
+  token_hash: string;
+  contact_id: string;
+  client_id: string;
+  purpose: "sign_in";
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  portal_accounts: PortalAccountsTable;
+  portal_sessions: PortalSessionsTable;
+  portal_sign_in_links: PortalSignInLinksTable;
+}
+
+export interface EmailMessagesTable {
+  /** A body that carries a credential, sealed; cleared once the message is settled (migration 202612051800). */
+  sealed_body: string | null;
+}
+
+// ---- knowledge base (migration 202612051810_knowledge_base) ----
+
+export interface KbArticlesTable {
+  id: Generated<string>;
+  client_id: string | null;
+  title: string;
+  body_html: Generated<string>;
+  body_text: Generated<string>;
+  visibility: "internal" | "public";
+  source_ticket_id: string | null;
+  created_by_user_id: string | null;
+  updated_by_user_id: string | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  search_vector: ColumnType<string, never, never>;
+}
+
+export interface KbFilesTable {
+  id: Generated<string>;
+  article_id: string;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  storage_key: string;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  kb_articles: KbArticlesTable;
+  kb_files: KbFilesTable;
+}
+
+// ---- CSAT (migration 202612051820_csat) ----
+
+export type CsatRating = "good" | "okay" | "bad";
+
+export interface CsatRatingsTable {
+  ticket_id: string;
+  client_id: string;
+  contact_id: string | null;
+  technician_id: string | null;
+  rating: CsatRating;
+  comment: Generated<string>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface CsatSettingsTable {
+  id: Generated<number>;
+  bad_action: Generated<"reopen" | "alert">;
+  version: Generated<number>;
+  updated_at: Timestamp;
+}
+
+export interface DB {
+  csat_ratings: CsatRatingsTable;
+  csat_settings: CsatSettingsTable;
+}
+
+// ---- client documentation (migration 202612051830_client_documents) ----
+
+export interface DocLayoutField {
+  key: string;
+  label: string;
+  type: "text" | "textarea" | "list" | "table";
+  columns?: Array<{ key: string; label: string }>;
+}
+
+export interface DocLayoutsTable {
+  id: Generated<string>;
+  name: string;
+  fields: ColumnType<DocLayoutField[], string | undefined, string>;
+  builtin: Generated<boolean>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface DocumentsTable {
+  id: Generated<string>;
+  client_id: string;
+  layout_id: string;
+  title: string;
+  data: ColumnType<Record<string, unknown>, string | undefined, string>;
+  notes_html: Generated<string>;
+  search_text: Generated<string>;
+  version: Generated<number>;
+  created_by_user_id: string | null;
+  updated_by_user_id: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  archived_at: Timestamp | null;
+  search_vector: ColumnType<string, never, never>;
+}
+
+export interface DocumentVersionsTable {
+  document_id: string;
+  client_id: string;
+  version: number;
+  title: string;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  notes_html: string;
+  author_user_id: string | null;
+  author_label: string;
+  created_at: CreatedAt;
+}
+
+export interface DocumentLinksTable {
+  document_id: string;
+  client_id: string;
+  target_type: "site" | "device" | "contact";
+  target_id: string;
+}
+
+export interface DocumentFilesTable {
+  id: Generated<string>;
+  document_id: string;
+  client_id: string;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  storage_key: string;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface DocumentSharesTable {
+  id: Generated<string>;
+  client_id: string;
+  token_hash: string;
+  document_ids: string[];
+  contact_id: string | null;
+  ticket_id: string | null;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  first_opened_at: Timestamp | null;
+  open_count: Generated<number>;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  doc_layouts: DocLayoutsTable;
+  documents: DocumentsTable;
+  document_versions: DocumentVersionsTable;
+  document_links: DocumentLinksTable;
+  document_files: DocumentFilesTable;
+  document_shares: DocumentSharesTable;
+}
+
+// ---- password vault (migration 202612051840_vault) ----
+
+export interface VaultDataKeysTable {
+  id: Generated<string>;
+  client_id: string | null;
+  kek_id: string;
+  wrapped_key: string;
+  active: Generated<boolean>;
+  created_at: CreatedAt;
+  retired_at: Timestamp | null;
+}
+
+export interface VaultEntriesTable {
+  id: Generated<string>;
+  client_id: string | null;
+  title: string;
+  username: Generated<string>;
+  url: Generated<string>;
+  secret_enc: string | null;
+  totp_enc: string | null;
+  notes_enc: string | null;
+  data_key_id: string;
+  restricted: Generated<boolean>;
+  version: Generated<number>;
+  created_by_user_id: string | null;
+  updated_by_user_id: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  archived_at: Timestamp | null;
+}
+
+export interface VaultStepUpsTable {
+  credential_hash: string;
+  user_id: string;
+  until: Timestamp;
+}
+
+export interface DB {
+  vault_data_keys: VaultDataKeysTable;
+  vault_entries: VaultEntriesTable;
+  vault_step_ups: VaultStepUpsTable;
+}

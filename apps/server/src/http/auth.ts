@@ -4,6 +4,7 @@ import type { Database } from "../db/database.ts";
 import { currentHolder, NO_SCOPE, runWithHolder, scopeForClients } from "../db/scope.ts";
 import type { Actor } from "../domains/auth/actor.ts";
 import { actorFromApiToken, actorFromSession } from "../domains/auth/service.ts";
+import { actorFromPortalSession, PORTAL_COOKIE } from "../domains/portal/session.ts";
 import { AppError } from "./errors.ts";
 import { enforcePolicy, policyOf, requirePolicies } from "./policy.ts";
 
@@ -53,11 +54,27 @@ export function registerAuth(app: FastifyInstance, db: Database) {
     if (!policy) return;
     // Public routes outside the API (the console's files, health) need no caller.
     if (policy.access === "public" && !req.routeOptions.url?.startsWith("/api/")) return;
-    req.actor = await resolveActor(db, req);
+    req.actor = policy.access === "contact" ? await resolvePortalActor(db, req) : await resolveActor(db, req);
     enforcePolicy(policy, req.actor, req.params);
     const holder = currentHolder();
     if (holder && req.actor) holder.scope = scopeForClients(req.actor.clientIds);
   });
+}
+
+/** A portal route is opened only by the portal's own cookie, never by a staff session or token. */
+async function resolvePortalActor(db: Database, req: FastifyRequest): Promise<Actor | null> {
+  const cookie = req.cookies[PORTAL_COOKIE];
+  if (!cookie) return null;
+  const actor = await actorFromPortalSession(db, cookie, req.ip, req.id);
+  if (actor && UNSAFE.has(req.method)) assertSameOrigin(req);
+  return actor;
+}
+
+function assertSameOrigin(req: FastifyRequest) {
+  const origin = req.headers.origin;
+  if (origin && hostOf(origin) !== req.headers.host) {
+    throw new AppError("forbidden", 403, "Cross-site request refused");
+  }
 }
 
 async function resolveActor(db: Database, req: FastifyRequest): Promise<Actor | null> {
@@ -70,11 +87,6 @@ async function resolveActor(db: Database, req: FastifyRequest): Promise<Actor | 
   const cookie = req.cookies[SESSION_COOKIE];
   if (!cookie) return null;
   const actor = await actorFromSession(db, cookie, req.ip, req.id);
-  if (actor && UNSAFE.has(req.method)) {
-    const origin = req.headers.origin;
-    if (origin && hostOf(origin) !== req.headers.host) {
-      throw new AppError("forbidden", 403, "Cross-site request refused");
-    }
-  }
+  if (actor && UNSAFE.has(req.method)) assertSameOrigin(req);
   return actor;
 }

@@ -27,7 +27,12 @@ export type RoutePolicy =
        * parameter of this name is their own user id (a user's own record, their own preferences).
        */
       orSelf?: string;
-    };
+    }
+  /**
+   * A client's contact signed in to the portal (the `sb_portal` cookie). The request runs scoped to the
+   * contact's client; staff credentials do not open these routes, nor a portal session staff routes.
+   */
+  | { access: "contact" };
 
 export const ALL_ROLES: readonly UserRole[] = ["admin", "dispatcher", "technician", "readonly"];
 /** Everyone who may change service-desk records (readonly users may not). */
@@ -38,6 +43,7 @@ export const signedIn = { policy: { access: "user" } } as const satisfies { poli
 export const writers = { policy: { access: "user", roles: WRITERS } } as const satisfies {
   policy: RoutePolicy;
 };
+export const contactOnly = { policy: { access: "contact" } } as const satisfies { policy: RoutePolicy };
 export const rolesOnly = (
   roles: readonly UserRole[],
   opts: { allClients?: boolean; orSelf?: string } = {},
@@ -62,7 +68,12 @@ export function policyOf(req: FastifyRequest): RoutePolicy | undefined {
 /** Decides a request against its route's policy: throws 401/403, or returns normally. */
 export function enforcePolicy(policy: RoutePolicy, actor: Actor | null, params: unknown = {}) {
   if (policy.access === "public") return;
+  if (policy.access === "contact") {
+    if (actor?.kind !== "contact") throw new AppError("unauthenticated", 401, "Sign in to the portal");
+    return;
+  }
   if (!actor) throw new AppError("unauthenticated", 401, "Sign in or send an API token");
+  if (actor.kind === "contact") throw new AppError("unauthenticated", 401, "Sign in or send an API token");
   const self =
     policy.orSelf !== undefined &&
     actor.userId !== null &&

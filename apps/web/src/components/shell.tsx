@@ -40,6 +40,10 @@ const NAV: Array<{ href: string; label: string; section?: string }> = [
   { href: "/clients", label: "Clients", section: "Directory" },
   { href: "/contacts", label: "Contacts" },
   { href: "/devices", label: "Devices" },
+  { href: "/kb", label: "Knowledge base", section: "Knowledge" },
+  { href: "/documents", label: "Documentation" },
+  { href: "/vault", label: "Password vault" },
+  { href: "/reports/satisfaction", label: "Satisfaction" },
   { href: "/end-of-day", label: "End of day", section: "Wrap-up" },
 ];
 

@@ -13,6 +13,7 @@ import { ListHeader, useListSearch } from "../components/list-header.tsx";
 import { Empty, Section } from "../components/section.tsx";
 import { ContactFormButton } from "../features/directory/contact-form.tsx";
 import { MergeContactsButton } from "../features/directory/merge-contacts.tsx";
+import { PortalAccess } from "../features/portal/portal-access.tsx";
 import { TicketList } from "../features/tickets/ticket-list.tsx";
 
 export function ContactsPage() {
@@ -166,7 +167,15 @@ export function ContactPage() {
           </Section>
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 4 }}>
-          <CallHistory ticketNumbers={numbers} />
+          <Stack gap="md">
+            <Section id="portal-access" title="Client portal">
+              <PortalAccess
+                contactId={id}
+                canEdit={me.data?.role === "admin" || me.data?.role === "dispatcher"}
+              />
+            </Section>
+            <CallHistory ticketNumbers={numbers} />
+          </Stack>
         </Grid.Col>
       </Grid>
     </Stack>

@@ -3,7 +3,7 @@ import { useDisclosure } from "@mantine/hooks";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useLocation, useParams } from "wouter";
-import { get } from "../api/client.ts";
+import { api, get } from "../api/client.ts";
 import { useMe, useStatuses } from "../api/hooks.ts";
 import { keys } from "../api/keys.ts";
 import type { TicketWithTimeline, TimelineEntryDto } from "../api/types.ts";
@@ -157,6 +157,16 @@ export function TicketPage() {
                 <Menu.Dropdown>
                   <Menu.Item onClick={merge.open}>Merge into another ticket…</Menu.Item>
                   <Menu.Item onClick={parent.open}>Link under a parent ticket…</Menu.Item>
+                  <Menu.Item
+                    onClick={async () => {
+                      const a = await api<{ id: string }>("POST", "/kb/articles/from-ticket", {
+                        body: { ticketId: ticket.id },
+                      });
+                      navigate(`/kb/${a.id}?edit=1`);
+                    }}
+                  >
+                    Create article from this ticket
+                  </Menu.Item>
                   <Menu.Item
                     onClick={() => navigate(`/intake?parent=${ticket.number}&clientId=${ticket.client.id}`)}
                   >

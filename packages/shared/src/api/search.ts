@@ -8,7 +8,7 @@ export const SearchQuery = z.object({
   types: z
     .preprocess(
       (v) => (typeof v === "string" ? v.split(",").filter(Boolean) : v),
-      z.array(z.enum(["tickets", "contacts", "clients"])),
+      z.array(z.enum(["tickets", "contacts", "clients", "articles", "documents"])),
     )
     .optional(),
 });
@@ -38,5 +38,25 @@ export const SearchResultDto = z.object({
     }),
   ),
   clients: z.array(z.object({ id: Id, name: z.string(), rank: z.number() })),
+  /** Knowledge-base articles (title and text). */
+  articles: z.array(
+    z.object({
+      id: Id,
+      title: z.string(),
+      visibility: z.enum(["internal", "public"]),
+      client: z.object({ id: Id, name: z.string() }).nullable(),
+      rank: z.number(),
+    }),
+  ),
+  /** Client documentation (title, values and notes). */
+  documents: z.array(
+    z.object({
+      id: Id,
+      title: z.string(),
+      layout: z.string(),
+      client: z.object({ id: Id, name: z.string() }),
+      rank: z.number(),
+    }),
+  ),
 });
 export type SearchResultDto = z.infer<typeof SearchResultDto>;

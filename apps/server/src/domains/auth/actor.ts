@@ -3,7 +3,8 @@ import { AppError, forbidden } from "../../http/errors.ts";
 
 /** Who is calling: resolved once per request, passed to every service function. */
 export interface Actor {
-  kind: "user" | "system";
+  /** `contact`: a client's contact signed in to the portal (domains/portal), confined to their company. */
+  kind: "user" | "system" | "contact";
   userId: string | null;
   name: string;
   role: UserRole;
@@ -12,7 +13,7 @@ export interface Actor {
   teamIds: string[];
   /** IANA zone for "today" and other edges. */
   timezone: string;
-  via: "session" | "token" | "system";
+  via: "session" | "token" | "system" | "portal";
   ip?: string;
   requestId?: string;
   /**
@@ -20,6 +21,8 @@ export interface Actor {
    * resolves it again when the user's access changes (domains/events/live.ts).
    */
   credential?: { kind: "session" | "token"; hash: string };
+  /** Portal actors: the contact, and whether they see every ticket of their company. */
+  contact?: { id: string; clientId: string; companyAdmin: boolean };
 }
 
 export const systemActor = (name = "system"): Actor => ({
@@ -43,13 +46,17 @@ export function assertClientVisible(actor: Actor, clientId: string, what: string
 }
 
 export function requireRole(actor: Actor, ...roles: UserRole[]) {
-  if (!roles.includes(actor.role)) {
+  if (actor.kind === "contact" || !roles.includes(actor.role)) {
     throw forbidden(`This needs the ${roles.join(" or ")} role`);
   }
 }
 
-/** Anyone but read-only users may change service-desk records. */
+/**
+ * Anyone but read-only users may change service-desk records. A portal contact writes only through the
+ * portal's service (domains/portal), which confines them to their own tickets before calling in here.
+ */
 export function requireWriter(actor: Actor) {
+  if (actor.kind === "contact") return;
   if (actor.role === "readonly") throw forbidden("Read-only users cannot change records");
 }
 

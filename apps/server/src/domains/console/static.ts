@@ -31,14 +31,17 @@ export async function registerWebApp(app: App, root = WEB_DIST) {
   const built = existsSync(path.join(root, "index.html"));
   // Only reply.sendFile: the files are served by the routes below, which declare their policy.
   if (built) await app.register(fastifyStatic, { root, serve: false, cacheControl: false });
-  const sendIndex = (reply: FastifyReply) => {
+  // The client portal is its own small app (portal.html): a contact's browser never loads the console.
+  const sendIndex = (reply: FastifyReply, pathname = "/") => {
     if (!built) {
       return reply
         .code(503)
         .type("text/plain; charset=utf-8")
         .send("The console is not built. Run `npm run build:web`, then reload.");
     }
-    return reply.header("cache-control", "no-cache").sendFile("index.html", root);
+    const page =
+      isPortalPath(pathname) && existsSync(path.join(root, "portal.html")) ? "portal.html" : "index.html";
+    return reply.header("cache-control", "no-cache").sendFile(page, root);
   };
   app.get("/", { config: publicRoute, schema: { hide: true } }, (_req, reply) => sendIndex(reply));
   app.get("/*", { config: publicRoute, schema: { hide: true } }, (req, reply) => {
@@ -54,9 +57,11 @@ export async function registerWebApp(app: App, root = WEB_DIST) {
         .header("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache")
         .sendFile(file, root);
     }
-    return sendIndex(reply);
+    return sendIndex(reply, pathname);
   });
 }
+
+const isPortalPath = (pathname: string) => pathname === "/portal" || pathname.startsWith("/portal/");
 
 /** The file under `root` a URL path names, or null (directories, escapes, missing files). */
 function builtFile(root: string, pathname: string): string | null {

@@ -20,12 +20,14 @@ export function registerEmailHandlers(dispatcher: EventDispatcher, deps: EmailDe
         kind?: string;
         visibility?: string;
         assigneeId?: string | null;
+        byContact?: boolean;
       };
       if (type === "ticket.updated") return !!p.changed?.some((c) => c === "assigneeId" || c === "statusId");
       // A technician's public reply is mailed; a customer's mail is news only for an assignee (events
       // written before payloads named the assignee have it undefined, and are handled).
       return (
-        (p.kind === "reply" && p.visibility === "public") || (p.kind === "email" && p.assigneeId !== null)
+        (p.kind === "reply" && p.visibility === "public" && !p.byContact) ||
+        ((p.kind === "email" || p.byContact === true) && p.assigneeId !== null)
       );
     },
     handle: async (event) => {

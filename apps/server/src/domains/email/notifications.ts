@@ -4,7 +4,7 @@ import { queueTemplated } from "./outbound.ts";
 
 /**
  * Mail that follows from what happened on a ticket: the technician it was assigned to, the assignee when
- * the customer writes again, the contact when it is resolved (only on tickets that came by email: a
+ * the customer writes again, the contact when it is resolved, with the rating links (only on tickets that came by email or the portal: a
  * phone ticket's caller did not ask for mail). Driven by domain events, so it is mailed once per event.
  * The assignee's own choices (user_notification_preferences, see domains/users/notification-preferences.ts)
  * are read in the same queries: a missing row, or a null from the left join, means "send".
@@ -12,10 +12,12 @@ import { queueTemplated } from "./outbound.ts";
 export async function notifyOnEvent(deps: EmailDeps, event: LiveEvent) {
   if (!event.ticketId) return;
   const ticketId = event.ticketId;
-  const p = event.payload as { changed?: string[]; kind?: string; entryId?: string };
+  const p = event.payload as { changed?: string[]; kind?: string; entryId?: string; byContact?: boolean };
   const assigned = event.type === "ticket.updated" && p.changed?.includes("assigneeId");
   const statusChanged = event.type === "ticket.updated" && p.changed?.includes("statusId");
-  const customerWrote = event.type === "ticket.timeline_added" && p.kind === "email";
+  // The customer wrote: by mail, or in the portal.
+  const customerWrote =
+    event.type === "ticket.timeline_added" && (p.kind === "email" || p.byContact === true);
   if (!assigned && !statusChanged && !customerWrote) return;
 
   // Most events concern tickets nobody is to be told about: find out before opening a transaction.
@@ -54,6 +56,7 @@ export async function notifyOnEvent(deps: EmailDeps, event: LiveEvent) {
         "np.assigned as wants_assigned",
         "np.new_reply as wants_new_reply",
         "c.emails",
+        "t.source",
       ])
       .where("t.id", "=", ticketId)
       .executeTakeFirst();
@@ -93,12 +96,13 @@ export async function notifyOnEvent(deps: EmailDeps, event: LiveEvent) {
         .orderBy("received_at", "desc")
         .executeTakeFirst();
       const to = t.emails?.[0]?.toLowerCase() ?? lastInbound?.from_address ?? null;
-      if (lastInbound && to) {
+      // A ticket the contact asked for by mail or in the portal; a phone caller did not ask for mail.
+      if ((lastInbound || t.source === "portal") && to) {
         await queueTemplated(deps, trx, {
           template: "resolved",
           ticketId,
           to: [to],
-          mailboxId: lastInbound.mailbox_id,
+          mailboxId: lastInbound?.mailbox_id ?? null,
           sourceEventId: event.id,
         });
       }

@@ -4,10 +4,12 @@ import { sql, type Transaction } from "kysely";
 import type { DB, EmailTemplateKey } from "../../db/schema.ts";
 import { bossDb } from "../../lib/jobs.ts";
 import { systemActor } from "../auth/actor.ts";
+import { ratingLinks } from "../csat/links.ts";
 import type { EmailDeps } from "./deps.ts";
 import { readBlob } from "./ingest.ts";
 import { replyRoute } from "./reply-route.ts";
-import { pickTemplate, render } from "./templates.ts";
+import { secretBox } from "./secrets.ts";
+import { pickTemplate, RATING_BLOCK, render } from "./templates.ts";
 import { withToken } from "./threading.ts";
 import { PermanentSendError, transportFor } from "./transport.ts";
 
@@ -90,7 +92,7 @@ export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, inpu
   const from =
     t.from_address ?? mailbox?.address ?? t.default_from ?? deps.config.SWITCHBOARD_EMAIL_FROM ?? null;
   const tpl = pickTemplate(t.templates ?? [], input.template, t.client_id);
-  const vars = {
+  const vars: Record<string, string | number> = {
     "ticket.number": t.number,
     "ticket.subject": t.subject,
     "client.name": t.client_name,
@@ -98,6 +100,12 @@ export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, inpu
     body: input.body ?? "",
     signature: t.signature ?? "",
   };
+  let text = tpl.body;
+  if (input.template === "resolved") {
+    // The one-click satisfaction rating (domains/csat); added below a template that does not place it.
+    Object.assign(vars, await ratingLinks(deps.config, t.id));
+    if (!/\{\{\s*rating\./.test(text)) text = `${text.trimEnd()}\n\n${RATING_BLOCK}`;
+  }
   const newest = t.convo ?? [];
   const convo = {
     ids: newest.map((r) => r.message_id).reverse(),
@@ -122,7 +130,7 @@ export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, inpu
       from_address: from,
       to_addresses: input.to,
       cc_addresses: input.cc ?? [],
-      body_text: render(tpl.body, vars).trim(),
+      body_text: render(text, vars).trim(),
       is_auto_reply: input.template !== "reply",
       ticket_id: t.id,
       timeline_entry_id: input.entryId ?? null,
@@ -226,12 +234,14 @@ export async function sendOutbound(
       mailboxId && mailboxId === m.mailbox_id && m.smtp_tls !== null
         ? await transportFor(deps, mailboxId, { ...m, id: mailboxId, smtp_tls: m.smtp_tls })
         : await transportFor(deps, mailboxId);
+    // A sealed body carries a credential (a sign-in link): opened only here, to be sent.
+    const text = m.sealed_body ? (await secretBox(deps.config)).open(m.sealed_body) : (m.body_text ?? "");
     info = await transport.sendMail({
       from,
       to: m.to_addresses,
       cc: m.cc_addresses.length ? m.cc_addresses : undefined,
       subject: m.subject ?? "",
-      text: m.body_text ?? "",
+      text,
       messageId: bracket(m.message_id as string),
       inReplyTo: m.in_reply_to ? bracket(m.in_reply_to) : undefined,
       references: m.reference_ids.map(bracket),
@@ -307,6 +317,7 @@ async function settle(
         smtp_response = case when ${"smtp_response" in set} then ${set.smtp_response ?? null}::text else smtp_response end,
         last_error = case when ${"last_error" in set} then ${set.last_error ?? null}::text else last_error end,
         sent_at = case when ${"sent_at" in set} then ${set.sent_at ?? null}::timestamptz else sent_at end,
+        sealed_body = case when ${set.status} = 'queued' then sealed_body end,
         attempts = attempts + 1
       where id = ${id}
     )

@@ -33,6 +33,10 @@ export const DEFAULT_TEMPLATES: Record<EmailTemplateKey, { subject: string; body
   },
 };
 
+/** How the resolution email asks for a rating (domains/csat): one click per answer. */
+export const RATING_BLOCK =
+  "How did we do?\n  Good: {{rating.good}}\n  Okay: {{rating.okay}}\n  Bad: {{rating.bad}}";
+
 export type TemplateVars = Record<string, string | number | null | undefined>;
 
 /** `{{name}}` placeholders; unknown ones render empty rather than leaking template syntax to a client. */

@@ -5,7 +5,7 @@ import type { StatusCategory } from "../../db/schema.ts";
 import type { Actor } from "../auth/actor.ts";
 import { SEARCH_CONFIG } from "../tickets/queries.ts";
 
-type Kind = "tickets" | "contacts" | "clients";
+type Kind = "tickets" | "contacts" | "clients" | "articles" | "documents";
 
 /**
  * Ranking for a word search is computed over at most this many of the most recently active matches:
@@ -22,22 +22,92 @@ const clientFilter = (actor: Actor, column: string) =>
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
+ * Knowledge-base articles and client documents by their words, ranked within the most recently updated
+ * matches (the same window as tickets). Articles of no client are for everyone.
+ */
+async function searchArticles(db: Database, actor: Actor, text: string, limit: number) {
+  const query = sql`websearch_to_tsquery(${sql.lit(SEARCH_CONFIG)}::regconfig, ${text})`;
+  const scope =
+    actor.clientIds === null
+      ? sql<SqlBool>`true`
+      : sql<SqlBool>`(a.client_id is null or a.client_id = any(${actor.clientIds}::uuid[]))`;
+  const { rows } = await sql<{
+    id: string;
+    title: string;
+    visibility: "internal" | "public";
+    client_id: string | null;
+    client_name: string | null;
+    rank: number;
+  }>`
+    with candidates as (
+      select a.id, a.search_vector from kb_articles a
+      where a.search_vector @@ ${query} and ${scope}
+      order by a.updated_at desc limit ${RANK_WINDOW}
+    ), ranked as (
+      select c.id, ts_rank_cd(c.search_vector, ${query}, 1) as rank from candidates c order by rank desc limit ${limit}
+    )
+    select a.id, a.title, a.visibility, a.client_id, cl.name as client_name, r.rank::float8 as rank
+    from ranked r join kb_articles a on a.id = r.id left join clients cl on cl.id = a.client_id
+    order by r.rank desc, a.updated_at desc`.execute(db);
+  return rows.map((r) => ({
+    id: r.id,
+    title: r.title,
+    visibility: r.visibility,
+    client: r.client_id ? { id: r.client_id, name: r.client_name ?? "" } : null,
+    rank: Number(r.rank),
+  }));
+}
+
+async function searchDocuments(db: Database, actor: Actor, text: string, limit: number) {
+  const query = sql`websearch_to_tsquery(${sql.lit(SEARCH_CONFIG)}::regconfig, ${text})`;
+  const { rows } = await sql<{
+    id: string;
+    title: string;
+    layout: string;
+    client_id: string;
+    client_name: string;
+    rank: number;
+  }>`
+    with candidates as (
+      select d.id, d.search_vector from documents d
+      where d.search_vector @@ ${query} and d.archived_at is null and ${clientFilter(actor, "d.client_id")}
+      order by d.updated_at desc limit ${RANK_WINDOW}
+    ), ranked as (
+      select c.id, ts_rank_cd(c.search_vector, ${query}, 1) as rank from candidates c order by rank desc limit ${limit}
+    )
+    select d.id, d.title, l.name as layout, d.client_id, cl.name as client_name, r.rank::float8 as rank
+    from ranked r join documents d on d.id = r.id join doc_layouts l on l.id = d.layout_id
+    join clients cl on cl.id = d.client_id
+    order by r.rank desc, d.updated_at desc`.execute(db);
+  return rows.map((r) => ({
+    id: r.id,
+    title: r.title,
+    layout: r.layout,
+    client: { id: r.client_id, name: r.client_name },
+    rank: Number(r.rank),
+  }));
+}
+
+/**
  * One search over ticket numbers, ticket subjects and timeline text (full-text, the last word as a
  * prefix), contact names and addresses (substring and trigram), phone numbers in any format, and client
- * names and email domains (substring and trigram), each group ranked, limited to what the actor may see.
+ * names and email domains (substring and trigram), knowledge-base articles and client documents (full
+ * text), each group ranked, limited to what the actor may see.
  */
 export async function search(
   db: Database,
   actor: Actor,
   q: { q: string; limit: number; types?: Kind[] },
 ): Promise<SearchResultDto> {
-  const want = new Set<Kind>(q.types ?? ["tickets", "contacts", "clients"]);
-  const [tickets, contacts, clients] = await Promise.all([
+  const want = new Set<Kind>(q.types ?? ["tickets", "contacts", "clients", "articles", "documents"]);
+  const [tickets, contacts, clients, articles, documents] = await Promise.all([
     want.has("tickets") ? searchTickets(db, actor, q.q, q.limit) : [],
     want.has("contacts") ? searchContacts(db, actor, q.q, q.limit) : [],
     want.has("clients") ? searchClients(db, actor, q.q, q.limit) : [],
+    want.has("articles") ? searchArticles(db, actor, q.q, q.limit) : [],
+    want.has("documents") ? searchDocuments(db, actor, q.q, q.limit) : [],
   ]);
-  return { tickets, contacts, clients };
+  return { tickets, contacts, clients, articles, documents };
 }
 
 interface TicketHit {

@@ -142,6 +142,8 @@ export async function addTimelineEntryInTx(
         // The recipients the technician chose for a reply (the email channel mails them).
         ...(input.to ? { to: input.to } : {}),
         ...(input.cc ? { cc: input.cc } : {}),
+        // A contact's own words (the portal): news for the assignee, like a customer's mail.
+        ...(actor.kind === "contact" ? { byContact: true } : {}),
       },
     },
   );

@@ -19,6 +19,7 @@ import { api, fieldErrors, get } from "../../api/client.ts";
 import { useMe } from "../../api/hooks.ts";
 import { keys } from "../../api/keys.ts";
 import type { ReplyRouteDto, TicketDto, TimelineEntryDto } from "../../api/types.ts";
+import { InsertArticle } from "../kb/insert-article.tsx";
 import { useDraft } from "./drafts.ts";
 import { SnippetPicker } from "./snippets.tsx";
 
@@ -281,6 +282,13 @@ export function Composer({
               </Button>
             )}
           </FileButton>
+          {mode === "reply" && (
+            <InsertArticle
+              clientId={ticket.client.id}
+              disabled={readOnly}
+              onInsert={(text) => setBody(body.trim() ? `${body}\n\n${text}` : text)}
+            />
+          )}
           {files.map((f) => (
             <Badge key={f.name} variant="outline" color="gray" tt="none">
               {f.name}
