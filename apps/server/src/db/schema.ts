@@ -506,3 +506,132 @@ export interface UserNotificationPreferencesTable {
 export interface DB {
   user_notification_preferences: UserNotificationPreferencesTable;
 }
+
+// ---- time and billing (migration 202612051900_time_and_billing) ----
+
+export type WorkType = "remote" | "onsite" | "project" | "after_hours";
+export type ContractLineKind = "managed_device" | "managed_user" | "fixed" | "hourly" | "block";
+
+export interface ContractsTable {
+  id: Generated<string>;
+  client_id: string;
+  name: string;
+  currency: Generated<string>;
+  starts_on: ColumnType<string, string, string>;
+  ends_on: ColumnType<string | null, string | null | undefined, string | null>;
+  active: Generated<boolean>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ContractLinesTable {
+  id: Generated<string>;
+  client_id: string;
+  contract_id: string;
+  kind: ContractLineKind;
+  description: string;
+  work_type: WorkType | null;
+  unit_price_minor: Generated<number>;
+  rate_minor: Generated<number>;
+  rounding_minimum_minutes: Generated<number>;
+  rounding_increment_minutes: Generated<number>;
+  after_hours_multiplier_pct: Generated<number>;
+  position: Generated<number>;
+}
+
+export interface BlockHoursTable {
+  id: Generated<string>;
+  client_id: string;
+  contract_id: string;
+  purchased_minutes: number;
+  price_minor: Generated<number>;
+  purchased_on: ColumnType<string, string, string>;
+  expires_on: ColumnType<string, string, string>;
+  note: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface InvoicesTable {
+  id: Generated<string>;
+  client_id: string;
+  number: Generated<number>;
+  period_start: ColumnType<string, string, string>;
+  period_end: ColumnType<string, string, string>;
+  status: Generated<"draft" | "approved">;
+  currency: string;
+  total_minor: Generated<number>;
+  issued_on: ColumnType<string | null, string | null | undefined, string | null>;
+  approved_by_user_id: string | null;
+  approved_at: Timestamp | null;
+  created_at: CreatedAt;
+  version: Generated<number>;
+}
+
+export interface InvoiceLinesTable {
+  id: Generated<string>;
+  client_id: string;
+  invoice_id: string;
+  position: number;
+  kind: ContractLineKind | "block_purchase";
+  description: string;
+  quantity: ColumnType<string, string | number, string | number>;
+  unit: "hours" | "devices" | "users" | "months" | "blocks";
+  unit_price_minor: number;
+  amount_minor: number;
+  minutes: number | null;
+}
+
+export interface TimeEntriesTable {
+  id: Generated<string>;
+  client_id: string;
+  ticket_id: string | null;
+  project_task_id: string | null;
+  user_id: string;
+  work_type: WorkType;
+  billable: Generated<boolean>;
+  started_at: Timestamp;
+  ended_at: Timestamp | null;
+  minutes: number | null;
+  note: Generated<string>;
+  reverses_entry_id: string | null;
+  invoice_id: string | null;
+  billed_minutes: number | null;
+  billed_amount_minor: number | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface BlockLedgerTable {
+  id: Generated<number>;
+  client_id: string;
+  block_id: string;
+  invoice_id: string | null;
+  time_entry_id: string | null;
+  minutes: number;
+  at: Timestamp;
+}
+
+export interface TimesheetsTable {
+  id: Generated<string>;
+  user_id: string;
+  week_start: ColumnType<string, string, string>;
+  status: Generated<"open" | "submitted" | "approved" | "rejected">;
+  submitted_at: Timestamp | null;
+  decided_by_user_id: string | null;
+  decided_at: Timestamp | null;
+  decision_note: Generated<string>;
+  version: Generated<number>;
+}
+
+export interface DB {
+  contracts: ContractsTable;
+  contract_lines: ContractLinesTable;
+  block_hours: BlockHoursTable;
+  invoices: InvoicesTable;
+  invoice_lines: InvoiceLinesTable;
+  time_entries: TimeEntriesTable;
+  block_ledger: BlockLedgerTable;
+  timesheets: TimesheetsTable;
+}
