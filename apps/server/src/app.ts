@@ -26,6 +26,7 @@ import { consoleRoutes } from "./domains/console/routes.ts";
 import { emailRoutes } from "./domains/email/routes.ts";
 import type { LiveHub } from "./domains/events/live.ts";
 import { eventRoutes } from "./domains/events/routes.ts";
+import { schedulingRoutes } from "./domains/scheduling/routes.ts";
 import { searchRoutes } from "./domains/search/routes.ts";
 import { setupRoutes } from "./domains/setup/routes.ts";
 import { teamRoutes } from "./domains/teams/routes.ts";
@@ -113,6 +114,7 @@ export async function buildApp(deps: AppDeps) {
   await emailRoutes(api, deps);
   await timeRoutes(api, deps);
   await billingRoutes(api, deps);
+  await schedulingRoutes(api, deps);
   await consoleRoutes(api, deps);
   app.get("/api/openapi.json", { config: publicRoute, schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -6,6 +6,7 @@ export * from "./api/common.ts";
 export * from "./api/console.ts";
 export * from "./api/directory.ts";
 export * from "./api/email.ts";
+export * from "./api/scheduling.ts";
 export * from "./api/search.ts";
 export * from "./api/tickets.ts";
 export * from "./api/time.ts";

@@ -302,7 +302,16 @@ export type EmailMessageStatus =
   | "queued"
   | "sent"
   | "failed";
-export type EmailTemplateKey = "acknowledgement" | "reply" | "resolved" | "assigned" | "new_reply";
+export type EmailTemplateKey =
+  | "acknowledgement"
+  | "reply"
+  | "resolved"
+  | "assigned"
+  | "new_reply"
+  | "appointment_proposal"
+  | "appointment_invite"
+  | "appointment_cancelled"
+  | "appointment_reminder";
 
 export interface EmailMailboxesTable {
   id: Generated<string>;
@@ -370,6 +379,9 @@ export interface EmailMessagesTable {
   received_at: Timestamp;
   processed_at: Timestamp | null;
   sent_at: Timestamp | null;
+  /** An invite's text/calendar part (migration 202612051910_scheduling). */
+  ical_method: "REQUEST" | "CANCEL" | null;
+  ical_content: string | null;
 }
 
 export interface EmailDedupeKeysTable {
@@ -634,4 +646,65 @@ export interface DB {
   time_entries: TimeEntriesTable;
   block_ledger: BlockLedgerTable;
   timesheets: TimesheetsTable;
+}
+
+// ---- scheduling (migration 202612051910_scheduling) ----
+
+export type AppointmentKind = "remote" | "onsite";
+export type InstallOs = "windows" | "macos" | "linux";
+
+export interface AppointmentsTable {
+  id: Generated<string>;
+  client_id: string;
+  ticket_id: string | null;
+  technician_id: string;
+  contact_id: string | null;
+  site_id: string | null;
+  kind: AppointmentKind;
+  title: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  status: Generated<"confirmed" | "cancelled" | "completed">;
+  ical_uid: string;
+  sequence: Generated<number>;
+  reminded_sequence: number | null;
+  notes: Generated<string>;
+  install_os: InstallOs | null;
+  enrollment_token_id: string | null;
+  device_id: string | null;
+  created_by_user_id: string | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface AppointmentProposalsTable {
+  id: Generated<string>;
+  client_id: string;
+  ticket_id: string;
+  contact_id: string;
+  technician_id: string;
+  kind: AppointmentKind;
+  title: string;
+  install_os: InstallOs | null;
+  token_hash: string;
+  expires_at: Timestamp;
+  status: Generated<"open" | "booked" | "cancelled">;
+  appointment_id: string | null;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface AppointmentProposalSlotsTable {
+  id: Generated<string>;
+  client_id: string;
+  proposal_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+}
+
+export interface DB {
+  appointments: AppointmentsTable;
+  appointment_proposals: AppointmentProposalsTable;
+  appointment_proposal_slots: AppointmentProposalSlotsTable;
 }
