@@ -708,3 +708,54 @@ export interface DB {
   appointment_proposals: AppointmentProposalsTable;
   appointment_proposal_slots: AppointmentProposalSlotsTable;
 }
+
+// ---- projects (migration 202612051920_projects) ----
+
+export interface ProjectsTable {
+  id: Generated<string>;
+  client_id: string;
+  ticket_id: string;
+  name: string;
+  description: Generated<string>;
+  status: Generated<"planning" | "active" | "on_hold" | "done" | "cancelled">;
+  quote_minor: number | null;
+  currency: Generated<string>;
+  quote_status: Generated<"none" | "sent" | "approved" | "declined">;
+  quote_token_hash: string | null;
+  quote_expires_at: Timestamp | null;
+  quote_contact_id: string | null;
+  quote_decided_at: Timestamp | null;
+  quote_decision_note: Generated<string>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ProjectPhasesTable {
+  id: Generated<string>;
+  client_id: string;
+  project_id: string;
+  name: string;
+  position: Generated<number>;
+}
+
+export interface ProjectTasksTable {
+  id: Generated<string>;
+  client_id: string;
+  project_id: string;
+  phase_id: string | null;
+  title: string;
+  description: Generated<string>;
+  status: Generated<"todo" | "in_progress" | "done">;
+  estimate_minutes: Generated<number>;
+  assignee_id: string | null;
+  position: Generated<number>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  projects: ProjectsTable;
+  project_phases: ProjectPhasesTable;
+  project_tasks: ProjectTasksTable;
+}

@@ -169,3 +169,97 @@ export const BlockBalanceRow = z.object({
 });
 
 export const ReportQuery = z.object({ from: Day, to: Day });
+
+// ---- projects ----
+
+export const ProjectStatus = z.enum(["planning", "active", "on_hold", "done", "cancelled"]);
+export const ProjectTaskDto = z.object({
+  id: Id,
+  phaseId: Id.nullable(),
+  title: z.string(),
+  description: z.string(),
+  status: z.enum(["todo", "in_progress", "done"]),
+  estimateMinutes: z.number().int(),
+  /** Minutes logged against the task (reversals netted). */
+  actualMinutes: z.number().int(),
+  assigneeId: Id.nullable(),
+  assigneeName: z.string().nullable(),
+  version: z.number().int(),
+});
+export const ProjectDto = z.object({
+  id: Id,
+  clientId: Id,
+  clientName: z.string(),
+  ticketId: Id,
+  ticketNumber: z.number().int(),
+  name: z.string(),
+  description: z.string(),
+  status: ProjectStatus,
+  quoteMinor: z.number().int().nullable(),
+  currency: z.string(),
+  quoteStatus: z.enum(["none", "sent", "approved", "declined"]),
+  quoteDecidedAt: Timestamp.nullable(),
+  quoteDecisionNote: z.string(),
+  phases: z.array(z.object({ id: Id, name: z.string(), position: z.number().int() })),
+  tasks: z.array(ProjectTaskDto),
+  estimateMinutes: z.number().int(),
+  actualMinutes: z.number().int(),
+  version: z.number().int(),
+});
+export type ProjectDto = z.infer<typeof ProjectDto>;
+
+export const CreateProjectRequest = z.object({
+  clientId: Id,
+  name: z.string().trim().min(1).max(200),
+  description: z.string().trim().max(5000).default(""),
+  contactId: Id.optional(),
+  phases: z.array(z.string().trim().min(1).max(200)).max(20).default([]),
+});
+export const UpdateProjectRequest = Versioned.extend({
+  name: z.string().trim().min(1).max(200).optional(),
+  description: z.string().trim().max(5000).optional(),
+  status: ProjectStatus.optional(),
+  quoteMinor: Money.nullable().optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .optional(),
+});
+export const CreateProjectTaskRequest = z.object({
+  phaseId: Id.nullable().default(null),
+  title: z.string().trim().min(1).max(300),
+  description: z.string().trim().max(5000).default(""),
+  estimateMinutes: z.number().int().min(0).max(100_000).default(0),
+  assigneeId: Id.nullable().default(null),
+});
+export const UpdateProjectTaskRequest = Versioned.extend({
+  title: z.string().trim().min(1).max(300).optional(),
+  status: z.enum(["todo", "in_progress", "done"]).optional(),
+  estimateMinutes: z.number().int().min(0).max(100_000).optional(),
+  assigneeId: Id.nullable().optional(),
+  phaseId: Id.nullable().optional(),
+});
+export const SendQuoteRequest = z.object({
+  contactId: Id,
+  expiresInDays: z.number().int().min(1).max(90).default(30),
+});
+export const PublicQuoteDto = z.object({
+  mspName: z.string(),
+  clientName: z.string(),
+  projectName: z.string(),
+  description: z.string(),
+  phases: z.array(
+    z.object({
+      name: z.string(),
+      tasks: z.array(z.object({ title: z.string(), estimateMinutes: z.number().int() })),
+    }),
+  ),
+  quoteMinor: z.number().int(),
+  currency: z.string(),
+  status: z.enum(["sent", "approved", "declined", "expired"]),
+});
+export const QuoteDecisionRequest = z.object({
+  decision: z.enum(["approve", "decline"]),
+  name: z.string().trim().min(1).max(200),
+  note: z.string().trim().max(2000).default(""),
+});

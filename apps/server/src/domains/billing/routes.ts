@@ -5,23 +5,44 @@ import {
   BlockBalanceRow,
   ContractDto,
   CreateContractRequest,
+  CreateProjectRequest,
+  CreateProjectTaskRequest,
   ErrorResponse,
   ExportQuery,
   IdParams,
   InvoiceDto,
   InvoiceListQuery,
   ProfitabilityRow,
+  ProjectDto,
+  PublicQuoteDto,
+  QuoteDecisionRequest,
   ReportQuery,
+  SendQuoteRequest,
   UpdateContractRequest,
+  UpdateProjectRequest,
+  UpdateProjectTaskRequest,
   UtilisationRow,
 } from "@switchboard/shared";
 import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
+import { asSystem } from "../../db/scope.ts";
 import { actorOf } from "../../http/auth.ts";
-import { rolesOnly } from "../../http/policy.ts";
+import { AppError } from "../../http/errors.ts";
+import { publicRoute, rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { addBlock, createContract, getContract, listContracts, updateContract } from "./contracts.ts";
 import { invoicePdf, invoicesCsv } from "./export.ts";
 import { approveInvoice, discardDraft, getInvoice, listInvoices } from "./invoices.ts";
+import {
+  addTask,
+  createProject,
+  decideQuote,
+  getProject,
+  listProjects,
+  publicQuote,
+  sendQuote,
+  updateProject,
+  updateTask,
+} from "./projects.ts";
 import { blockReport, profitability, utilisation } from "./reports.ts";
 import { runBilling } from "./run.ts";
 
@@ -173,6 +194,126 @@ export async function billingRoutes(app: App, deps: AppDeps) {
       await discardDraft(db, actorOf(req), req.params.id);
       return reply.code(204).send();
     },
+  );
+  app.get(
+    "/api/v1/projects",
+    {
+      config: signedIn,
+      schema: {
+        tags: ["projects"],
+        querystring: z.object({ clientId: z.uuid().optional() }),
+        response: { 200: z.array(ProjectDto) },
+      },
+    },
+    async (req) => listProjects(db, actorOf(req), req.query.clientId),
+  );
+  app.post(
+    "/api/v1/projects",
+    {
+      config: managers,
+      schema: {
+        tags: ["projects"],
+        summary: "Create a project (and its ticket)",
+        body: CreateProjectRequest,
+        response: { 201: ProjectDto, ...errors },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await createProject(db, actorOf(req), req.body)),
+  );
+  app.get(
+    "/api/v1/projects/:id",
+    {
+      config: signedIn,
+      schema: { tags: ["projects"], params: IdParams, response: { 200: ProjectDto, ...errors } },
+    },
+    async (req) => getProject(db, actorOf(req), req.params.id),
+  );
+  app.patch(
+    "/api/v1/projects/:id",
+    {
+      config: managers,
+      schema: {
+        tags: ["projects"],
+        params: IdParams,
+        body: UpdateProjectRequest,
+        response: { 200: ProjectDto, ...errors },
+      },
+    },
+    async (req) => updateProject(db, actorOf(req), req.params.id, req.body),
+  );
+  app.post(
+    "/api/v1/projects/:id/tasks",
+    {
+      config: writers,
+      schema: {
+        tags: ["projects"],
+        params: IdParams,
+        body: CreateProjectTaskRequest,
+        response: { 201: ProjectDto, ...errors },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await addTask(db, actorOf(req), req.params.id, req.body)),
+  );
+  app.patch(
+    "/api/v1/project-tasks/:id",
+    {
+      config: writers,
+      schema: {
+        tags: ["projects"],
+        params: IdParams,
+        body: UpdateProjectTaskRequest,
+        response: { 200: ProjectDto, ...errors },
+      },
+    },
+    async (req) => updateTask(db, actorOf(req), req.params.id, req.body),
+  );
+  app.post(
+    "/api/v1/projects/:id/quote",
+    {
+      config: managers,
+      schema: {
+        tags: ["projects"],
+        summary: "Send the quote to a contact for approval",
+        params: IdParams,
+        body: SendQuoteRequest,
+        response: { 200: ProjectDto, ...errors },
+      },
+    },
+    async (req) => {
+      if (!deps.boss)
+        throw new AppError("internal_error", 500, "The job queue is not running in this process");
+      const base = (deps.config.SWITCHBOARD_PUBLIC_URL ?? `${req.protocol}://${req.headers.host}`).replace(
+        /\/$/,
+        "",
+      );
+      return sendQuote({ ...deps, boss: deps.boss }, actorOf(req), req.params.id, req.body, base);
+    },
+  );
+  // The quote link: its token is the credential, checked inside; then the work is the system's.
+  app.get(
+    "/api/v1/public/quotes/:token",
+    {
+      config: publicRoute,
+      schema: {
+        tags: ["projects"],
+        params: z.object({ token: z.string().min(1).max(200) }),
+        response: { 200: PublicQuoteDto, ...errors },
+      },
+    },
+    async (req) => asSystem(() => publicQuote(db, req.params.token)),
+  );
+  app.post(
+    "/api/v1/public/quotes/:token",
+    {
+      config: publicRoute,
+      schema: {
+        tags: ["projects"],
+        params: z.object({ token: z.string().min(1).max(200) }),
+        body: QuoteDecisionRequest,
+        response: { 200: PublicQuoteDto, ...errors },
+      },
+    },
+    async (req) => asSystem(() => decideQuote(db, req.params.token, req.body, req.ip)),
   );
   app.get(
     "/api/v1/reports/utilisation",

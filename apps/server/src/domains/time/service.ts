@@ -30,8 +30,17 @@ const locked = (what: string) =>
 async function resolveTarget(
   trx: Trx,
   actor: Actor,
-  t: { ticketId?: string | null; clientId?: string | null },
-) {
+  t: { ticketId?: string | null; clientId?: string | null; projectTaskId?: string | null },
+): Promise<{ clientId: string; ticketId: string | null; projectTaskId?: string | null }> {
+  if (t.projectTaskId) {
+    const task = await trx
+      .selectFrom("project_tasks")
+      .select(["id", "client_id"])
+      .where("id", "=", t.projectTaskId)
+      .executeTakeFirst();
+    if (!task || !canSeeClient(actor, task.client_id)) throw invalid("body.projectTaskId", "no such task");
+    return { clientId: task.client_id, ticketId: null, projectTaskId: task.id };
+  }
   if (t.ticketId) {
     const ticket = await trx
       .selectFrom("tickets")
@@ -107,6 +116,7 @@ export async function createEntry(
       .values({
         client_id: target.clientId,
         ticket_id: target.ticketId,
+        project_task_id: target.projectTaskId ?? null,
         user_id: userId,
         work_type: input.workType,
         billable: input.billable,
@@ -184,6 +194,7 @@ export async function startTimer(db: Database, actor: Actor, input: z.output<typ
         .values({
           client_id: target.clientId,
           ticket_id: target.ticketId,
+          project_task_id: target.projectTaskId ?? null,
           user_id: userId,
           work_type: input.workType,
           billable: input.billable,
