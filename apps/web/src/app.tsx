@@ -1,7 +1,7 @@
 import { Center, Loader } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect } from "react";
-import { Route, Switch } from "wouter";
+import { Route, Switch, useLocation } from "wouter";
 import { get, isApiError } from "./api/client.ts";
 import { useMe } from "./api/hooks.ts";
 import { keys } from "./api/keys.ts";
@@ -24,14 +24,40 @@ import { TicketPage } from "./routes/ticket.tsx";
 const DevicesPage = lazy(() => import("./routes/devices.tsx").then((m) => ({ default: m.DevicesPage })));
 const DevicePage = lazy(() => import("./routes/devices.tsx").then((m) => ({ default: m.DevicePage })));
 
+const DispatchPage = lazy(() => import("./routes/dispatch.tsx").then((m) => ({ default: m.DispatchPage })));
+const TimesheetPage = lazy(() =>
+  import("./routes/timesheet.tsx").then((m) => ({ default: m.TimesheetPage })),
+);
+const BillingPage = lazy(() => import("./routes/billing.tsx").then((m) => ({ default: m.BillingPage })));
+const ProjectsPage = lazy(() => import("./routes/projects.tsx").then((m) => ({ default: m.ProjectsPage })));
+const ProjectPage = lazy(() => import("./routes/projects.tsx").then((m) => ({ default: m.ProjectPage })));
+// Pages opened from a client's email, without signing in.
+const BookingPage = lazy(() => import("./routes/public-links.tsx").then((m) => ({ default: m.BookingPage })));
+const QuotePage = lazy(() => import("./routes/public-links.tsx").then((m) => ({ default: m.QuotePage })));
+
 const Loading = () => (
   <Center h="100vh">
     <Loader size="sm" aria-label="Loading" />
   </Center>
 );
 
-/** First run shows setup; no session shows login; otherwise the console. */
+/** First run shows setup; no session shows login; otherwise the console. Links from email need neither. */
 export function App() {
+  const [location] = useLocation();
+  if (location.startsWith("/book/") || location.startsWith("/quote/")) {
+    return (
+      <Suspense fallback={<Loading />}>
+        <Switch>
+          <Route path="/book/:token" component={BookingPage} />
+          <Route path="/quote/:token" component={QuotePage} />
+        </Switch>
+      </Suspense>
+    );
+  }
+  return <Console />;
+}
+
+function Console() {
   const setup = useQuery({
     queryKey: keys.setup,
     queryFn: () => get<SetupStatus>("/setup"),
@@ -70,6 +96,11 @@ export function App() {
           <Route path="/devices" component={DevicesPage} />
           <Route path="/devices/:id" component={DevicePage} />
           <Route path="/end-of-day" component={EndOfDayPage} />
+          <Route path="/dispatch" component={DispatchPage} />
+          <Route path="/time" component={TimesheetPage} />
+          <Route path="/billing" component={BillingPage} />
+          <Route path="/projects" component={ProjectsPage} />
+          <Route path="/projects/:id" component={ProjectPage} />
           <Route path="/settings" component={SettingsPage} />
           <Route>
             <ErrorPage status={404} />

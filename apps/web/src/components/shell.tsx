@@ -20,10 +20,12 @@ import { Link, useLocation } from "wouter";
 import { api } from "../api/client.ts";
 import { useLiveState } from "../api/live.ts";
 import type { MeDto } from "../api/types.ts";
+import { TimerIndicator } from "../features/time/timer.tsx";
 import { SearchModal } from "./search.tsx";
 import { ShortcutsModal } from "./shortcuts.tsx";
 
-const NAV: Array<{ href: string; label: string; section?: string }> = [
+/** `roles`: shown only to these roles (the server refuses the others anyway). */
+const NAV: Array<{ href: string; label: string; section?: string; roles?: string[] }> = [
   { href: "/", label: "My day" },
   { href: "/intake", label: "Phone intake" },
   { href: "/queues/mine", label: "Mine", section: "Queues" },
@@ -35,6 +37,10 @@ const NAV: Array<{ href: string; label: string; section?: string }> = [
   { href: "/clients", label: "Clients", section: "Directory" },
   { href: "/contacts", label: "Contacts" },
   { href: "/devices", label: "Devices" },
+  { href: "/dispatch", label: "Dispatch", section: "Time and billing" },
+  { href: "/time", label: "Timesheet" },
+  { href: "/projects", label: "Projects" },
+  { href: "/billing", label: "Billing", roles: ["admin", "dispatcher"] },
   { href: "/end-of-day", label: "End of day", section: "Wrap-up" },
 ];
 
@@ -139,6 +145,7 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
             </Group>
           </UnstyledButton>
           <Group gap="xs" wrap="nowrap">
+            <TimerIndicator />
             <LiveIndicator />
             <ThemeToggle />
             <Tooltip label="Keyboard shortcuts (?)">
@@ -168,7 +175,7 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
       <AppShell.Navbar p={6} className="sb-nav">
         <AppShell.Section grow component={ScrollArea}>
           <nav aria-label="Main">
-            {NAV.map((n) => (
+            {NAV.filter((n) => !n.roles || n.roles.includes(me.role)).map((n) => (
               <div key={n.href}>
                 {n.section && (
                   <Text fz={11} fw={600} c="dimmed" tt="uppercase" px={10} pt={10} pb={2}>

@@ -17,6 +17,7 @@ import { isTyping } from "../features/tickets/ticket-list.tsx";
 import { Timeline } from "../features/tickets/timeline.tsx";
 import { useTicketPresence } from "../features/tickets/use-presence.ts";
 import { diffTickets, useTicketUpdate } from "../features/tickets/use-ticket-update.ts";
+import { TicketWork } from "../features/time/ticket-work.tsx";
 
 export function TicketPage() {
   const { number } = useParams<{ number: string }>();
@@ -242,6 +243,7 @@ export function TicketPage() {
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 4, xl: 3 }} p="sm">
           <Properties ticket={ticket} update={upd.update} readOnly={readOnly} />
+          <TicketWork ticket={ticket} readOnly={readOnly} />
         </Grid.Col>
       </Grid>
       <MergeModal ticket={ticket} opened={mergeOpen} onClose={merge.close} />
