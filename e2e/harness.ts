@@ -16,7 +16,7 @@ import { chromiumLaunch } from "./chromium.ts";
 export const SCREENSHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 
 /** A real Switchboard (api + worker) on its own empty, migrated database, on a free loopback port. */
-export async function startE2EServer() {
+export async function startE2EServer(env: Record<string, string> = {}) {
   if (!existsSync(path.join(WEB_DIST, "index.html"))) {
     throw new Error("The console is not built: run `npm run build:web` before `npm run e2e`.");
   }
@@ -30,6 +30,7 @@ export async function startE2EServer() {
     SWITCHBOARD_ROLES: "api,worker",
     LOG_LEVEL: "silent",
     DB_POOL_SIZE: "5",
+    ...env,
   });
   const server = await startServer(config);
   const { port } = server.app.server.address() as AddressInfo;

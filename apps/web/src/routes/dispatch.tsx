@@ -133,7 +133,6 @@ export function DispatchPage() {
                     mih={48}
                     onDragOver={(e) => e.preventDefault()}
                     onDrop={(e) => onDrop(e, t.id, day, t.timezone)}
-                    aria-label={`${t.name}, ${day}: ${items.length} appointment${items.length === 1 ? "" : "s"}`}
                   >
                     <Stack gap={2}>
                       {items.map((a) => (
