@@ -130,6 +130,8 @@ export const BillingRunDto = z.object({
   skippedApproved: z.number().int(),
   timeEntries: z.number().int(),
   totalMinor: z.number().int(),
+  /** Clients that could not be billed, with the reason (the others were). */
+  failures: z.array(z.object({ clientId: Id, reason: z.string() })),
   tookMs: z.number().int(),
 });
 

@@ -30,6 +30,9 @@ export function monthOf(day: string, timeZone: string): Period {
   return { start, end, from: startOfDay(start, timeZone), to: startOfDay(`${next}-01`, timeZone) };
 }
 
+/** Clients billed at once by a run. */
+const RUN_CONCURRENCY = 4;
+
 /** Quantity shown for a number of minutes: hours with two decimals. */
 const hours = (minutes: number) => Math.round((minutes / 60) * 100) / 100;
 
@@ -38,6 +41,75 @@ interface ClientOutcome {
   skipped: "approved" | "nothing" | null;
   entries: number;
   totalMinor: number;
+}
+
+export interface ClientTerms {
+  currency: string;
+  lines: PricingLine[];
+  /** Active devices and contacts: what managed lines count. */
+  devices: number;
+  users: number;
+}
+
+/**
+ * What the clients' contracts say for the month, read for many clients at once (the run reads them
+ * in three statements, not three per client): the lines of their active contracts, their currency, and
+ * the counts the managed lines charge. A client with contracts in two currencies is refused.
+ */
+export async function loadTerms(db: Database | Trx, clientIds: string[], period: Period) {
+  const terms = new Map<string, ClientTerms>();
+  for (const id of clientIds) terms.set(id, { currency: "USD", lines: [], devices: 0, users: 0 });
+  if (!clientIds.length) return terms;
+  const rows = await sql<{
+    client_id: string;
+    currency: string;
+    id: string | null;
+    kind: PricingLine["kind"] | null;
+    description: string | null;
+    work_type: PricingLine["workType"];
+    unit_price_minor: number | null;
+    rate_minor: number | null;
+    rounding_minimum_minutes: number | null;
+    rounding_increment_minutes: number | null;
+    after_hours_multiplier_pct: number | null;
+  }>`select k.client_id, k.currency, l.id, l.kind, l.description, l.work_type, l.unit_price_minor, l.rate_minor,
+      l.rounding_minimum_minutes, l.rounding_increment_minutes, l.after_hours_multiplier_pct
+    from contracts k left join contract_lines l on l.contract_id = k.id
+    where k.client_id = any(${clientIds}::uuid[]) and k.active and k.starts_on <= ${period.end}::date
+      and (k.ends_on is null or k.ends_on >= ${period.start}::date)
+    order by k.client_id, k.created_at, l.position`.execute(db);
+  const currencies = new Map<string, Set<string>>();
+  for (const r of rows.rows) {
+    const t = terms.get(r.client_id)!;
+    currencies.set(r.client_id, (currencies.get(r.client_id) ?? new Set()).add(r.currency));
+    t.currency = r.currency;
+    if (!r.id || !r.kind) continue;
+    t.lines.push({
+      id: r.id,
+      kind: r.kind,
+      description: r.description ?? "",
+      workType: r.work_type,
+      unitPriceMinor: Number(r.unit_price_minor),
+      rateMinor: Number(r.rate_minor),
+      roundingMinimumMinutes: r.rounding_minimum_minutes ?? 0,
+      roundingIncrementMinutes: r.rounding_increment_minutes ?? 1,
+      afterHoursMultiplierPct: r.after_hours_multiplier_pct ?? 100,
+    });
+  }
+  for (const [id, set] of currencies) {
+    if (set.size > 1) terms.get(id)!.currency = `conflict:${[...set].join(" and ")}`;
+  }
+  const counts = await sql<{ client_id: string; devices: number; users: number }>`
+    select c.id as client_id,
+      (select count(*)::int from devices d where d.client_id = c.id and d.retired_at is null and d.enrolled_at < ${period.to}) as devices,
+      (select count(*)::int from contacts p where p.client_id = c.id and p.active and p.created_at < ${period.to}) as users
+    from clients c where c.id = any(${clientIds}::uuid[])`.execute(db);
+  for (const r of counts.rows) {
+    const t = terms.get(r.client_id)!;
+    t.devices = Number(r.devices);
+    t.users = Number(r.users);
+  }
+  return terms;
 }
 
 /**
@@ -52,6 +124,7 @@ export async function billClient(
   clientId: string,
   period: Period,
   mspZone: string,
+  terms?: ClientTerms,
 ): Promise<ClientOutcome> {
   const existing = await trx
     .selectFrom("invoices")
@@ -71,44 +144,15 @@ export async function billClient(
     await trx.deleteFrom("invoices").where("id", "=", existing.id).execute();
   }
 
-  const contracts = await trx
-    .selectFrom("contracts")
-    .select(["id", "currency"])
-    .where("client_id", "=", clientId)
-    .where("active", "=", true)
-    .where("starts_on", "<=", period.end)
-    .where((eb) => eb.or([eb("ends_on", "is", null), eb("ends_on", ">=", period.start)]))
-    .execute();
-  const currencies = new Set(contracts.map((c) => c.currency));
-  if (currencies.size > 1) {
+  const { currency, lines, devices, users } =
+    terms ?? (await loadTerms(trx, [clientId], period)).get(clientId)!;
+  if (currency.startsWith("conflict:")) {
     throw new AppError(
       "conflict",
       409,
-      `The client has active contracts in ${[...currencies].join(" and ")}: one currency per invoice`,
+      `The client has active contracts in ${currency.slice(9)}: one currency per invoice`,
     );
   }
-  const currency = contracts[0]?.currency ?? "USD";
-  const contractIds = contracts.map((c) => c.id);
-  const lines: PricingLine[] = contractIds.length
-    ? (
-        await trx
-          .selectFrom("contract_lines")
-          .selectAll()
-          .where("contract_id", "in", contractIds)
-          .orderBy("position")
-          .execute()
-      ).map((l) => ({
-        id: l.id,
-        kind: l.kind,
-        description: l.description,
-        workType: l.work_type,
-        unitPriceMinor: Number(l.unit_price_minor),
-        rateMinor: Number(l.rate_minor),
-        roundingMinimumMinutes: l.rounding_minimum_minutes,
-        roundingIncrementMinutes: l.rounding_increment_minutes,
-        afterHoursMultiplierPct: l.after_hours_multiplier_pct,
-      }))
-    : [];
   const blocks = (
     await sql<PricingBlock & { price_minor: number; purchased_minutes: number }>`
       select b.id, b.purchased_on::text as "purchasedOn", b.expires_on::text as "expiresOn",
@@ -165,25 +209,6 @@ export async function billClient(
     blocks,
     billedOriginals,
   );
-
-  const devices = lines.some((l) => l.kind === "managed_device")
-    ? Number(
-        (
-          await sql<{ n: number }>`select count(*)::int as n from devices where client_id = ${clientId}
-            and retired_at is null and enrolled_at < ${period.to}`.execute(trx)
-        ).rows[0]?.n ?? 0,
-      )
-    : 0;
-  const users = lines.some((l) => l.kind === "managed_user")
-    ? Number(
-        (
-          await sql<{
-            n: number;
-          }>`select count(*)::int as n from contacts where client_id = ${clientId} and active
-            and created_at < ${period.to}`.execute(trx)
-        ).rows[0]?.n ?? 0,
-      )
-    : 0;
 
   type Row = {
     kind: string;
@@ -339,18 +364,38 @@ export async function runBilling(db: Database, actor: Actor, input: { month: str
     );
   if (input.clientId) q = q.where("c.id", "=", input.clientId);
   const clients = await q.orderBy("c.name").execute();
+  const terms = await loadTerms(
+    db,
+    clients.map((c) => c.id),
+    period,
+  );
   const outcome = { invoices: 0, skippedApproved: 0, timeEntries: 0, totalMinor: 0 };
-  for (const c of clients) {
-    const r = await db.transaction().execute((trx) => billClient(trx, actor, c.id, period, zone));
-    if (r.skipped === "approved") outcome.skippedApproved++;
-    if (r.invoiceId && !r.skipped) outcome.invoices++;
-    outcome.timeEntries += r.entries;
-    outcome.totalMinor += r.totalMinor;
-  }
+  const failures: Array<{ clientId: string; reason: string }> = [];
+  // Clients are independent (their own rows, their own transaction): a few at a time keep the database
+  // busy while each waits on its round trips. One client's failure is reported; the others go on.
+  let next = 0;
+  const worker = async () => {
+    while (next < clients.length) {
+      const c = clients[next++]!;
+      try {
+        const r = await db
+          .transaction()
+          .execute((trx) => billClient(trx, actor, c.id, period, zone, terms.get(c.id)));
+        if (r.skipped === "approved") outcome.skippedApproved++;
+        if (r.invoiceId && !r.skipped) outcome.invoices++;
+        outcome.timeEntries += r.entries;
+        outcome.totalMinor += r.totalMinor;
+      } catch (err) {
+        failures.push({ clientId: c.id, reason: (err as Error).message });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: RUN_CONCURRENCY }, worker));
   return {
     periodStart: period.start,
     periodEnd: period.end,
     ...outcome,
+    failures,
     tookMs: Math.round(performance.now() - started),
   };
 }

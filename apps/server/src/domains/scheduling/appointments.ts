@@ -32,8 +32,9 @@ function bossOf(deps: SchedulingDeps): Boss {
   return deps.boss;
 }
 
-export async function loadAppointment(db: Database | Trx, id: string): Promise<AppointmentDto | null> {
-  const r = await db
+/** Appointments with the names the screens show beside them. */
+function selectAppointments(db: Database | Trx) {
+  return db
     .selectFrom("appointments as a")
     .innerJoin("clients as c", "c.id", "a.client_id")
     .innerJoin("users as u", "u.id", "a.technician_id")
@@ -47,10 +48,20 @@ export async function loadAppointment(db: Database | Trx, id: string): Promise<A
       "t.number as ticket_number",
       sql<string | null>`nullif(trim(p.first_name || ' ' || p.last_name), '')`.as("contact_name"),
       "s.name as site_name",
-    ])
-    .where("a.id", "=", id)
-    .executeTakeFirst();
+    ]);
+}
+
+export async function loadAppointment(db: Database | Trx, id: string): Promise<AppointmentDto | null> {
+  const r = await selectAppointments(db).where("a.id", "=", id).executeTakeFirst();
   return r ? toAppointmentDto(r) : null;
+}
+
+export async function appointmentsOfTicket(db: Database, actor: Actor, ticketId: string) {
+  const rows = await selectAppointments(db)
+    .where("a.ticket_id", "=", ticketId)
+    .orderBy("a.starts_at")
+    .execute();
+  return rows.filter((r) => canSeeClient(actor, r.client_id)).map(toAppointmentDto);
 }
 
 export function toAppointmentDto(r: {
@@ -477,9 +488,7 @@ export async function listDispatch(db: Database, actor: Actor, from: Date, to: D
     .where("role", "in", ["admin", "dispatcher", "technician"])
     .orderBy("name")
     .execute();
-  let q = db
-    .selectFrom("appointments as a")
-    .select("a.id")
+  let q = selectAppointments(db)
     .where("a.starts_at", "<", to)
     .where("a.ends_at", ">", from)
     .where("a.status", "!=", "cancelled")
@@ -488,8 +497,5 @@ export async function listDispatch(db: Database, actor: Actor, from: Date, to: D
     if (!actor.clientIds.length) return { technicians, appointments: [] };
     q = q.where("a.client_id", "in", [...actor.clientIds]);
   }
-  const ids = await q.limit(5000).execute();
-  const appointments: AppointmentDto[] = [];
-  for (const { id } of ids) appointments.push((await loadAppointment(db, id))!);
-  return { technicians, appointments };
+  return { technicians, appointments: (await q.limit(5000).execute()).map(toAppointmentDto) };
 }

@@ -23,6 +23,7 @@ import { notFound } from "../../http/errors.ts";
 import { publicRoute, signedIn, writers } from "../../http/policy.ts";
 import { canSeeClient } from "../auth/actor.ts";
 import {
+  appointmentsOfTicket,
   cancelAppointment,
   createAppointment,
   listDispatch,
@@ -98,19 +99,7 @@ export async function schedulingRoutes(app: App, deps: AppDeps) {
   app.get(
     "/api/v1/tickets/:id/appointments",
     { config: signedIn, schema: { tags, params: IdParams, response: { 200: z.array(AppointmentDto) } } },
-    async (req) => {
-      const actor = actorOf(req);
-      const rows = await deps.db
-        .selectFrom("appointments")
-        .select(["id", "client_id"])
-        .where("ticket_id", "=", req.params.id)
-        .orderBy("starts_at")
-        .execute();
-      const out = [];
-      for (const r of rows)
-        if (canSeeClient(actor, r.client_id)) out.push((await loadAppointment(deps.db, r.id))!);
-      return out;
-    },
+    async (req) => appointmentsOfTicket(deps.db, actorOf(req), req.params.id),
   );
   app.patch(
     "/api/v1/appointments/:id",
