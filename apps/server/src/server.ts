@@ -9,6 +9,11 @@ import { provisionAppRole } from "./db/roles.ts";
 import { registerEmailHandlers, startEmailChannel } from "./domains/email/channel.ts";
 import { EventDispatcher } from "./domains/events/dispatcher.ts";
 import { LiveHub } from "./domains/events/live.ts";
+import {
+  createSchedulingQueues,
+  registerSchedulingHandlers,
+  startSchedulingWorkers,
+} from "./domains/scheduling/jobs.ts";
 import { ensureAdminFromEnv } from "./domains/setup/service.ts";
 import { startGateway } from "./gateway/start.ts";
 import { LocalBlobStore } from "./lib/blob-store.ts";
@@ -111,9 +116,12 @@ export async function startServer(config: Config, log = createLogger(config)) {
     const blobs = new LocalBlobStore(path.join(config.dataDir, "blobs"));
     const deps = { db: database.db, config, live, blobs, boss, logger: log };
 
+    await createSchedulingQueues(boss);
     if (roles.has("worker")) {
       const dispatcher = new EventDispatcher(database.db, boss);
       registerEmailHandlers(dispatcher, { ...deps, log });
+      registerSchedulingHandlers(dispatcher, { ...deps, log });
+      closers.push((await startSchedulingWorkers({ ...deps, log })).stop);
       await dispatcher.start(live);
       closers.push(() => dispatcher.stop());
     }

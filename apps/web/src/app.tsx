@@ -50,6 +50,15 @@ const NewDocumentPage = lazyPage(() => import("./routes/documents.tsx"), "NewDoc
 const VaultPage = lazyPage(() => import("./routes/vault.tsx"), "VaultPage");
 const SatisfactionPage = lazyPage(() => import("./routes/satisfaction.tsx"), "SatisfactionPage");
 
+// Time, scheduling, billing and projects; and the pages a client opens from an email.
+const DispatchPage = lazyPage(() => import("./routes/dispatch.tsx"), "DispatchPage");
+const TimesheetPage = lazyPage(() => import("./routes/timesheet.tsx"), "TimesheetPage");
+const BillingPage = lazyPage(() => import("./routes/billing.tsx"), "BillingPage");
+const ProjectsPage = lazyPage(() => import("./routes/projects.tsx"), "ProjectsPage");
+const ProjectPage = lazyPage(() => import("./routes/projects.tsx"), "ProjectPage");
+const BookingPage = lazyPage(() => import("./routes/public-links.tsx"), "BookingPage");
+const QuotePage = lazyPage(() => import("./routes/public-links.tsx"), "QuotePage");
+
 const Loading = () => (
   <Center h="100vh">
     <Loader size="sm" aria-label="Loading" />
@@ -57,7 +66,7 @@ const Loading = () => (
 );
 
 /** Pages opened from a link in an email: they need neither setup nor a session. */
-const LINK_PAGES = ["/invite/"];
+const LINK_PAGES = ["/invite/", "/book/", "/quote/"];
 
 /** First run shows setup; no session shows login; otherwise the console. Links from email need neither. */
 export function App() {
@@ -67,6 +76,8 @@ export function App() {
       <Suspense fallback={<Loading />}>
         <Switch>
           <Route path="/invite/:token" component={AcceptInvitePage} />
+          <Route path="/book/:token" component={BookingPage} />
+          <Route path="/quote/:token" component={QuotePage} />
         </Switch>
       </Suspense>
     );
@@ -132,6 +143,11 @@ function Console() {
           <Route path="/vault" component={VaultPage} />
           <Route path="/reports/satisfaction" component={SatisfactionPage} />
           <Route path="/end-of-day" component={EndOfDayPage} />
+          <Route path="/dispatch" component={DispatchPage} />
+          <Route path="/time" component={TimesheetPage} />
+          <Route path="/billing" component={BillingPage} />
+          <Route path="/projects" component={ProjectsPage} />
+          <Route path="/projects/:id" component={ProjectPage} />
           <Route path="/settings" component={SettingsPage} />
           <Route path="/admin/users" component={UsersPage} />
           <Route path="/admin/teams" component={TeamsPage} />

@@ -6,6 +6,9 @@ import { currentScope, type ScopeRoles, SET_SCOPE_SQL, scopeStatement } from "./
 
 // int8 (bigint) columns hold ticket numbers and sequence ids: all far below 2^53, so numbers are safe.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+// A `date` is a calendar day, not an instant: kept as its "YYYY-MM-DD" text. pg's default turns it into
+// a Date at local midnight, which moves with the process's TZ.
+pg.types.setTypeParser(1082, (v) => v);
 
 export type Database = Kysely<DB>;
 

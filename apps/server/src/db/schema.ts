@@ -304,7 +304,16 @@ export type EmailMessageStatus =
   | "sent"
   | "failed"
   | "bounced";
-export type EmailTemplateKey = "acknowledgement" | "reply" | "resolved" | "assigned" | "new_reply";
+export type EmailTemplateKey =
+  | "acknowledgement"
+  | "reply"
+  | "resolved"
+  | "assigned"
+  | "new_reply"
+  | "appointment_proposal"
+  | "appointment_invite"
+  | "appointment_cancelled"
+  | "appointment_reminder";
 
 export interface EmailMailboxesTable {
   id: Generated<string>;
@@ -372,6 +381,9 @@ export interface EmailMessagesTable {
   received_at: Timestamp;
   processed_at: Timestamp | null;
   sent_at: Timestamp | null;
+  /** An invite's text/calendar part (migration 202612051910_scheduling). */
+  ical_method: "REQUEST" | "CANCEL" | null;
+  ical_content: string | null;
 }
 
 export interface EmailDedupeKeysTable {
@@ -799,4 +811,245 @@ export interface DB {
   vault_data_keys: VaultDataKeysTable;
   vault_entries: VaultEntriesTable;
   vault_step_ups: VaultStepUpsTable;
+}
+
+// ---- time and billing (migration 202612051900_time_and_billing) ----
+
+export type WorkType = "remote" | "onsite" | "project" | "after_hours";
+export type ContractLineKind = "managed_device" | "managed_user" | "fixed" | "hourly" | "block";
+
+export interface ContractsTable {
+  id: Generated<string>;
+  client_id: string;
+  name: string;
+  currency: Generated<string>;
+  starts_on: ColumnType<string, string, string>;
+  ends_on: ColumnType<string | null, string | null | undefined, string | null>;
+  active: Generated<boolean>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ContractLinesTable {
+  id: Generated<string>;
+  client_id: string;
+  contract_id: string;
+  kind: ContractLineKind;
+  description: string;
+  work_type: WorkType | null;
+  unit_price_minor: Generated<number>;
+  rate_minor: Generated<number>;
+  rounding_minimum_minutes: Generated<number>;
+  rounding_increment_minutes: Generated<number>;
+  after_hours_multiplier_pct: Generated<number>;
+  position: Generated<number>;
+}
+
+export interface BlockHoursTable {
+  id: Generated<string>;
+  client_id: string;
+  contract_id: string;
+  purchased_minutes: number;
+  price_minor: Generated<number>;
+  purchased_on: ColumnType<string, string, string>;
+  expires_on: ColumnType<string, string, string>;
+  note: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface InvoicesTable {
+  id: Generated<string>;
+  client_id: string;
+  number: Generated<number>;
+  period_start: ColumnType<string, string, string>;
+  period_end: ColumnType<string, string, string>;
+  status: Generated<"draft" | "approved">;
+  currency: string;
+  total_minor: Generated<number>;
+  issued_on: ColumnType<string | null, string | null | undefined, string | null>;
+  approved_by_user_id: string | null;
+  approved_at: Timestamp | null;
+  created_at: CreatedAt;
+  version: Generated<number>;
+}
+
+export interface InvoiceLinesTable {
+  id: Generated<string>;
+  client_id: string;
+  invoice_id: string;
+  position: number;
+  kind: ContractLineKind | "block_purchase";
+  description: string;
+  quantity: ColumnType<string, string | number, string | number>;
+  unit: "hours" | "devices" | "users" | "months" | "blocks";
+  unit_price_minor: number;
+  amount_minor: number;
+  minutes: number | null;
+}
+
+export interface TimeEntriesTable {
+  id: Generated<string>;
+  client_id: string;
+  ticket_id: string | null;
+  project_task_id: string | null;
+  user_id: string;
+  work_type: WorkType;
+  billable: Generated<boolean>;
+  started_at: Timestamp;
+  ended_at: Timestamp | null;
+  minutes: number | null;
+  note: Generated<string>;
+  reverses_entry_id: string | null;
+  invoice_id: string | null;
+  billed_minutes: number | null;
+  billed_amount_minor: number | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface BlockLedgerTable {
+  id: Generated<number>;
+  client_id: string;
+  block_id: string;
+  invoice_id: string | null;
+  time_entry_id: string | null;
+  minutes: number;
+  at: Timestamp;
+}
+
+export interface TimesheetsTable {
+  id: Generated<string>;
+  user_id: string;
+  week_start: ColumnType<string, string, string>;
+  status: Generated<"open" | "submitted" | "approved" | "rejected">;
+  submitted_at: Timestamp | null;
+  decided_by_user_id: string | null;
+  decided_at: Timestamp | null;
+  decision_note: Generated<string>;
+  version: Generated<number>;
+}
+
+export interface DB {
+  contracts: ContractsTable;
+  contract_lines: ContractLinesTable;
+  block_hours: BlockHoursTable;
+  invoices: InvoicesTable;
+  invoice_lines: InvoiceLinesTable;
+  time_entries: TimeEntriesTable;
+  block_ledger: BlockLedgerTable;
+  timesheets: TimesheetsTable;
+}
+
+// ---- scheduling (migration 202612051910_scheduling) ----
+
+export type AppointmentKind = "remote" | "onsite";
+export type InstallOs = "windows" | "macos" | "linux";
+
+export interface AppointmentsTable {
+  id: Generated<string>;
+  client_id: string;
+  ticket_id: string | null;
+  technician_id: string;
+  contact_id: string | null;
+  site_id: string | null;
+  kind: AppointmentKind;
+  title: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  status: Generated<"confirmed" | "cancelled" | "completed">;
+  ical_uid: string;
+  sequence: Generated<number>;
+  reminded_sequence: number | null;
+  notes: Generated<string>;
+  install_os: InstallOs | null;
+  enrollment_token_id: string | null;
+  device_id: string | null;
+  created_by_user_id: string | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface AppointmentProposalsTable {
+  id: Generated<string>;
+  client_id: string;
+  ticket_id: string;
+  contact_id: string;
+  technician_id: string;
+  kind: AppointmentKind;
+  title: string;
+  install_os: InstallOs | null;
+  token_hash: string;
+  expires_at: Timestamp;
+  status: Generated<"open" | "booked" | "cancelled">;
+  appointment_id: string | null;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface AppointmentProposalSlotsTable {
+  id: Generated<string>;
+  client_id: string;
+  proposal_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+}
+
+export interface DB {
+  appointments: AppointmentsTable;
+  appointment_proposals: AppointmentProposalsTable;
+  appointment_proposal_slots: AppointmentProposalSlotsTable;
+}
+
+// ---- projects (migration 202612051920_projects) ----
+
+export interface ProjectsTable {
+  id: Generated<string>;
+  client_id: string;
+  ticket_id: string;
+  name: string;
+  description: Generated<string>;
+  status: Generated<"planning" | "active" | "on_hold" | "done" | "cancelled">;
+  quote_minor: number | null;
+  currency: Generated<string>;
+  quote_status: Generated<"none" | "sent" | "approved" | "declined">;
+  quote_token_hash: string | null;
+  quote_expires_at: Timestamp | null;
+  quote_contact_id: string | null;
+  quote_decided_at: Timestamp | null;
+  quote_decision_note: Generated<string>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ProjectPhasesTable {
+  id: Generated<string>;
+  client_id: string;
+  project_id: string;
+  name: string;
+  position: Generated<number>;
+}
+
+export interface ProjectTasksTable {
+  id: Generated<string>;
+  client_id: string;
+  project_id: string;
+  phase_id: string | null;
+  title: string;
+  description: Generated<string>;
+  status: Generated<"todo" | "in_progress" | "done">;
+  estimate_minutes: Generated<number>;
+  assignee_id: string | null;
+  position: Generated<number>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  projects: ProjectsTable;
+  project_phases: ProjectPhasesTable;
+  project_tasks: ProjectTasksTable;
 }

@@ -23,12 +23,14 @@ import { Link, useLocation } from "wouter";
 import { api } from "../api/client.ts";
 import { useLiveState } from "../api/live.ts";
 import type { MeDto } from "../api/types.ts";
+import { TimerIndicator } from "../features/time/timer.tsx";
 
 // Loaded the first time they are opened: the first paint does not need them.
 const SearchModal = lazy(() => import("./search.tsx").then((m) => ({ default: m.SearchModal })));
 const ShortcutsModal = lazy(() => import("./shortcuts.tsx").then((m) => ({ default: m.ShortcutsModal })));
 
-const NAV: Array<{ href: string; label: string; section?: string }> = [
+/** `roles`: shown only to these roles (the server refuses the others anyway). */
+const NAV: Array<{ href: string; label: string; section?: string; roles?: string[] }> = [
   { href: "/", label: "My day" },
   { href: "/intake", label: "Phone intake" },
   { href: "/queues/mine", label: "Mine", section: "Queues" },
@@ -44,6 +46,10 @@ const NAV: Array<{ href: string; label: string; section?: string }> = [
   { href: "/documents", label: "Documentation" },
   { href: "/vault", label: "Password vault" },
   { href: "/reports/satisfaction", label: "Satisfaction" },
+  { href: "/dispatch", label: "Dispatch", section: "Time and billing" },
+  { href: "/time", label: "Timesheet" },
+  { href: "/projects", label: "Projects" },
+  { href: "/billing", label: "Billing", roles: ["admin", "dispatcher"] },
   { href: "/end-of-day", label: "End of day", section: "Wrap-up" },
 ];
 
@@ -56,7 +62,7 @@ const initials = (name: string) =>
     .join("");
 
 /** Shown to admins only (the server enforces it too); MSP-wide settings only to those who see every client. */
-const adminNav = (me: MeDto): Array<{ href: string; label: string; section?: string }> =>
+const adminNav = (me: MeDto): Array<{ href: string; label: string; section?: string; roles?: string[] }> =>
   me.role !== "admin"
     ? []
     : me.allClients
@@ -179,6 +185,7 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
             </Group>
           </UnstyledButton>
           <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
+            <TimerIndicator />
             <LiveIndicator />
             <ThemeToggle />
             <Tooltip label="Keyboard shortcuts (?)">
@@ -224,24 +231,26 @@ export function Shell({ me, children }: { me: MeDto; children: ReactNode }) {
       <AppShell.Navbar p={6} className="sb-nav">
         <AppShell.Section grow component={ScrollArea}>
           <nav aria-label="Main">
-            {[...NAV, ...adminNav(me)].map((n) => (
-              <div key={n.href}>
-                {n.section && (
-                  <Text fz={11} fw={600} c="dimmed" tt="uppercase" px={10} pt={10} pb={2}>
-                    {n.section}
-                  </Text>
-                )}
-                <NavLink
-                  component={Link}
-                  href={n.href}
-                  label={n.label}
-                  active={n.href === "/" ? location === "/" : location.startsWith(n.href)}
-                  onClick={nav.close}
-                  py={5}
-                  style={{ borderRadius: 4 }}
-                />
-              </div>
-            ))}
+            {[...NAV, ...adminNav(me)]
+              .filter((n) => !n.roles || n.roles.includes(me.role))
+              .map((n) => (
+                <div key={n.href}>
+                  {n.section && (
+                    <Text fz={11} fw={600} c="dimmed" tt="uppercase" px={10} pt={10} pb={2}>
+                      {n.section}
+                    </Text>
+                  )}
+                  <NavLink
+                    component={Link}
+                    href={n.href}
+                    label={n.label}
+                    active={n.href === "/" ? location === "/" : location.startsWith(n.href)}
+                    onClick={nav.close}
+                    py={5}
+                    style={{ borderRadius: 4 }}
+                  />
+                </div>
+              ))}
           </nav>
         </AppShell.Section>
         <AppShell.Section>

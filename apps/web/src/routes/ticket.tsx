@@ -19,6 +19,7 @@ import { isTyping } from "../features/tickets/ticket-list.tsx";
 import { Timeline } from "../features/tickets/timeline.tsx";
 import { useTicketPresence } from "../features/tickets/use-presence.ts";
 import { diffTickets, useTicketUpdate } from "../features/tickets/use-ticket-update.ts";
+import { TicketWork } from "../features/time/ticket-work.tsx";
 
 export function TicketPage() {
   const { number } = useParams<{ number: string }>();
@@ -255,6 +256,7 @@ export function TicketPage() {
           <Stack gap="sm">
             <Properties ticket={ticket} update={upd.update} readOnly={readOnly} />
             <DevicePanel ticket={ticket} />
+            <TicketWork ticket={ticket} readOnly={readOnly} />
           </Stack>
         </Grid.Col>
       </Grid>

@@ -140,7 +140,17 @@ export const UpdateMailboxRequest = z.object({
   sendAcknowledgement: MailboxFields.sendAcknowledgement.optional(),
 });
 
-export const EmailTemplateKey = z.enum(["acknowledgement", "reply", "resolved", "assigned", "new_reply"]);
+export const EmailTemplateKey = z.enum([
+  "acknowledgement",
+  "reply",
+  "resolved",
+  "assigned",
+  "new_reply",
+  "appointment_proposal",
+  "appointment_invite",
+  "appointment_cancelled",
+  "appointment_reminder",
+]);
 export const EmailTemplateDto = z.object({
   key: EmailTemplateKey,
   clientId: Id.nullable(),

@@ -29,6 +29,8 @@ export interface OutboundInput {
   references?: string[];
   /** For notifications: the event they answer, so a redelivered event mails nothing twice. */
   sourceEventId?: number;
+  /** An invite: sent with a text/calendar part (REQUEST or CANCEL). */
+  ical?: { method: "REQUEST" | "CANCEL"; content: string };
 }
 
 interface TemplateContext {
@@ -136,6 +138,8 @@ export async function queueTemplated(deps: EmailDeps, trx: Transaction<DB>, inpu
       timeline_entry_id: input.entryId ?? null,
       template: input.template,
       source_event_id: input.sourceEventId ?? null,
+      ical_method: input.ical?.method ?? null,
+      ical_content: input.ical?.content ?? null,
     })
     // Each partial unique index makes one kind of message idempotent; the conflict target names it.
     .onConflict((oc) =>
@@ -246,6 +250,9 @@ export async function sendOutbound(
       inReplyTo: m.in_reply_to ? bracket(m.in_reply_to) : undefined,
       references: m.reference_ids.map(bracket),
       attachments: await entryAttachments(deps, m.timeline_entry_id),
+      // An invite: the calendar part mail programs turn into an event (RFC 6047).
+      icalEvent:
+        m.ical_method && m.ical_content ? { method: m.ical_method, content: m.ical_content } : undefined,
       // RFC 3834: our automatic mail says so, so the other side's auto-responders stay quiet.
       headers: m.is_auto_reply ? { "Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All" } : {},
     });

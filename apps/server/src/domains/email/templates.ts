@@ -6,6 +6,10 @@ export const TEMPLATE_KEYS: EmailTemplateKey[] = [
   "resolved",
   "assigned",
   "new_reply",
+  "appointment_proposal",
+  "appointment_invite",
+  "appointment_cancelled",
+  "appointment_reminder",
 ];
 
 /** Used until an admin saves their own (globally or for one client). */
@@ -31,6 +35,14 @@ export const DEFAULT_TEMPLATES: Record<EmailTemplateKey, { subject: string; body
     subject: "New reply: {{ticket.subject}}",
     body: "{{contact.name}} replied on ticket #{{ticket.number}} ({{client.name}}):\n\n{{body}}",
   },
+  // The appointment mails' {{body}} is written per recipient: the times in their own time zone.
+  appointment_proposal: {
+    subject: "Choose a time: {{ticket.subject}}",
+    body: "Hello {{contact.name}},\n\n{{body}}\n\n{{signature}}",
+  },
+  appointment_invite: { subject: "Appointment: {{ticket.subject}}", body: "{{body}}\n\n{{signature}}" },
+  appointment_cancelled: { subject: "Cancelled: {{ticket.subject}}", body: "{{body}}\n\n{{signature}}" },
+  appointment_reminder: { subject: "Reminder: {{ticket.subject}}", body: "{{body}}\n\n{{signature}}" },
 };
 
 /** How the resolution email asks for a rating (domains/csat): one click per answer. */
