@@ -239,6 +239,8 @@ describe("first-run admin sets up the MSP in the console", { timeout: 150_000 },
       15_000,
     );
     const raw = reply.raw.toString();
+    // The file attached in the composer goes out with the mail.
+    expect(raw).toMatch(/filename="?roller-replacement\.pdf/);
     expect(raw).toContain(`[#${maria}]`);
     expect(raw).toContain("From: support@northwind-it.example");
     expect(raw.replace(/=\r?\n/g, "")).toContain("I replaced the pickup roller");
@@ -249,6 +251,13 @@ describe("first-run admin sets up the MSP in the console", { timeout: 150_000 },
     await phoneTicket(sam, server.baseUrl, "517-555-0101", /Tom Nguyen/, "Scanner offline");
     await sam.getByTestId("composer").fill("The scanner is back online.");
     await sam.getByRole("button", { name: "Send reply" }).click();
+    // On the ticket where it was sent: not sent, the receiving server's reason, and a retry.
+    const failed = sam.locator('[data-testid="delivery"][data-status="failed"]');
+    await failed.waitFor({ timeout: 20_000 });
+    await expect
+      .poll(() => failed.getByTestId("delivery-error").textContent())
+      .toContain("mailbox unavailable");
+    await failed.getByRole("button", { name: /^Retry/ }).waitFor();
     await nav(page, "Email", "Email");
     await page.locator("label", { hasText: "Failed sends" }).click();
     const held = page.getByRole("table", { name: "Held mail" });
