@@ -1,7 +1,7 @@
 import { sql, type Transaction } from "kysely";
 import type { DB, InstallOs } from "../../db/schema.ts";
 import { AppError } from "../../http/errors.ts";
-import { installCommands } from "../agents/enrollment.ts";
+import { availableBuilds, platformInstalls } from "../agents/builds.ts";
 import { loadOrCreateServerKey } from "../agents/signing-key.ts";
 import { writeAudit } from "../audit/audit.ts";
 import { systemActor } from "../auth/actor.ts";
@@ -155,13 +155,22 @@ export async function sendInvites(
       ];
   if (token && a.install_os) {
     const key = await loadOrCreateServerKey(trx, deps.config.AGENT_SIGNING_KEY_PASSPHRASE);
-    const cmd = installCommands(opts.baseUrl, token, key.fingerprint)[a.install_os];
+    const install = platformInstalls(opts.baseUrl, token, key.fingerprint, availableBuilds()).find(
+      (p) => p.key === a.install_os,
+    );
+    // Only a command that works on this server is mailed; otherwise the contact is told plainly.
     lines.push(
       "",
-      `We will install our monitoring and support agent on your ${OS_LABEL[a.install_os]} computer. If you would like to`,
-      "start it yourself before we connect, run this as an administrator (the code in it works once, for this visit):",
-      "",
-      cmd,
+      ...(install?.available && install.command
+        ? [
+            `We will install our monitoring and support agent on your ${OS_LABEL[a.install_os]} computer. If you would like to`,
+            "start it yourself before we connect, run this as an administrator (the code in it works once, for this visit):",
+            "",
+            install.command,
+          ]
+        : [
+            `We will install our monitoring and support agent on your ${OS_LABEL[a.install_os]} computer during the visit.`,
+          ]),
     );
   }
   await queueTemplated(emailDeps, trx, {

@@ -11,6 +11,7 @@ import {
   type TestApp,
   type TestUser,
 } from "../../../test/helpers.ts";
+import { availableBuilds } from "../agents/builds.ts";
 import { type CapturedMail, startEmailStack, startReceiver, waitFor } from "../email/test-support.ts";
 import { linkEnrolledDevice, sendReminder } from "./jobs.ts";
 
@@ -157,7 +158,14 @@ describe("propose times, book by link, invites", () => {
 
     const mine = await mailTo(contactEmail, (s) => s.startsWith("Appointment:"));
     expect(mine.parsed.text).toContain("Monday, March 15, 2027, 2:00 PM–3:00 PM GMT");
-    expect(mine.parsed.text).toMatch(/switchboard-agent\.exe install --server http:\/\/\S+ --token sbe_/);
+    // The install command only when this server has the Windows build; otherwise it says so plainly.
+    if (availableBuilds().has("win-x64") && availableBuilds().has("windows-service")) {
+      expect(mine.parsed.text).toMatch(/switchboard-agent\.exe install --server http:\/\/\S+ --token sbe_/);
+    } else {
+      expect(mine.parsed.text).toContain(
+        "We will install our monitoring and support agent on your Windows computer during the visit.",
+      );
+    }
     const theirs = await mailTo(tech.email, (s) => s.startsWith("Appointment:"));
     expect(theirs.parsed.text).toContain("9:00 AM–10:00 AM CDT");
     for (const mail of [mine, theirs]) {

@@ -174,6 +174,7 @@ describe("entries and timesheets", () => {
       .selectFrom("audit_log")
       .select("action")
       .where("entity_id", "=", submitted.body.id)
+      .orderBy("id")
       .execute();
     expect(audit.map((a) => a.action)).toEqual(["timesheet.submit", "timesheet.approve", "timesheet.reopen"]);
   });
