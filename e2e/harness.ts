@@ -48,8 +48,11 @@ export async function startE2EServer(env: Record<string, string> = {}) {
   };
 }
 
-/** Debian's Chromium through Playwright-core; each call is a separate browser profile (a technician). */
-export async function launchBrowser(): Promise<{
+/**
+ * Debian's Chromium through Playwright-core; each call is a separate browser profile (a technician).
+ * `args` adds Chromium flags (fake screen capture for the remote support scenario).
+ */
+export async function launchBrowser(args: string[] = []): Promise<{
   context: BrowserContext;
   page: Page;
   close(): Promise<void>;
@@ -58,6 +61,7 @@ export async function launchBrowser(): Promise<{
   // launchPersistentContext passes --user-data-dir itself: a fresh directory per technician.
   const context = await chromium.launchPersistentContext(userDataDir, {
     ...chromiumLaunch,
+    args: [...chromiumLaunch.args, ...args],
     colorScheme: "light",
     timezoneId: "UTC",
     // No fades: axe must see the page as it settles, not an overlay half-way through its transition.

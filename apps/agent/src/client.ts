@@ -4,8 +4,10 @@ import {
   agentAuthMessage,
   CloseCode,
   type Inventory,
+  isRemoteFrameType,
   PROTOCOL_VERSION,
   type RejectReason,
+  RemoteServerFrame,
   ServerFrame,
   serverAuthMessage,
 } from "@switchboard/shared";
@@ -16,6 +18,7 @@ import { ReplayGuard, verifyCommand } from "./commands/verify.ts";
 import { collectInventory } from "./inventory/index.ts";
 import { InventoryReporter } from "./inventory/reporter.ts";
 import { type Log, silentLog } from "./log.ts";
+import { RemoteSessions } from "./remote/sessions.ts";
 import type { AgentState } from "./state.ts";
 import { AGENT_VERSION } from "./version.ts";
 
@@ -62,6 +65,8 @@ export class AgentClient extends EventEmitter {
   private timers = new Set<NodeJS.Timeout>();
   private queue: string[] = [];
   private readonly inventory: InventoryReporter;
+  /** Shells and file transfers (remote/sessions.ts). */
+  readonly remote: RemoteSessions;
 
   constructor(opts: ClientOptions) {
     super();
@@ -76,6 +81,16 @@ export class AgentClient extends EventEmitter {
     this.guard = new ReplayGuard(opts.stateDir);
     this.services = opts.services ?? detectServiceManager();
     this.inventory = new InventoryReporter(opts.collect ?? collectInventory);
+    this.remote = new RemoteSessions({
+      serverKey: this.serverKey,
+      deviceId: opts.state.deviceId,
+      guard: this.guard,
+      serverNow: () => this.serverNow(),
+      send: (f) => {
+        if (this.ready && this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(f));
+      },
+      log: this.log,
+    });
   }
 
   get connected() {
@@ -134,7 +149,13 @@ export class AgentClient extends EventEmitter {
       let frame: ServerFrame;
       try {
         if (isBinary) throw new Error("binary frame");
-        frame = ServerFrame.parse(JSON.parse(data.toString()));
+        const json = JSON.parse(data.toString()) as { type?: unknown };
+        // Remote sessions have their own frames: a bad one ends that session, not the connection.
+        if (isRemoteFrameType(json?.type)) {
+          if (this.ready) this.remote.onFrame(json, (raw) => RemoteServerFrame.safeParse(raw).data ?? null);
+          return;
+        }
+        frame = ServerFrame.parse(json);
       } catch {
         this.log("warn", "server sent an invalid frame; reconnecting");
         ws.close(CloseCode.badMessage, "invalid frame");
@@ -160,6 +181,7 @@ export class AgentClient extends EventEmitter {
       const wasReady = this.ready;
       this.ready = false;
       if (this.ws === ws) this.ws = null;
+      this.remote.closeAll("connection lost");
       this.emit("disconnected", code, reason.toString());
       if (code === CloseCode.retired) {
         this.log("error", "this device was retired by the server; the agent stops");

@@ -30,6 +30,7 @@ import type { LiveHub } from "./domains/events/live.ts";
 import { eventRoutes } from "./domains/events/routes.ts";
 import { kbRoutes } from "./domains/kb/routes.ts";
 import { portalRoutes } from "./domains/portal/routes.ts";
+import { remoteRoutes } from "./domains/remote/routes.ts";
 import { schedulingRoutes } from "./domains/scheduling/routes.ts";
 import { searchRoutes } from "./domains/search/routes.ts";
 import { setupRoutes } from "./domains/setup/routes.ts";
@@ -44,6 +45,7 @@ import { registerErrorHandler } from "./http/errors.ts";
 import { registerInputHygiene } from "./http/input.ts";
 import { DOCS_PREFIX, publicRoute } from "./http/policy.ts";
 import { systemRoutes } from "./http/system.ts";
+import { routeUpgrades } from "./http/websocket.ts";
 import type { BlobStore } from "./lib/blob-store.ts";
 import type { Boss } from "./lib/jobs.ts";
 
@@ -126,8 +128,11 @@ export async function buildApp(deps: AppDeps) {
   await timeRoutes(api, deps);
   await billingRoutes(api, deps);
   await schedulingRoutes(api, deps);
+  await remoteRoutes(api, deps);
   await consoleRoutes(api, deps);
   await snippetRoutes(api, deps);
+  // WebSockets of the console (remote shells, support sessions) go through the router and its policies.
+  routeUpgrades(app, app.server);
   app.get("/api/openapi.json", { config: publicRoute, schema: { hide: true } }, async () => app.swagger());
   return app;
 }

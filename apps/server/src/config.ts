@@ -155,6 +155,47 @@ export const ConfigSchema = z.object({
     .default(24 * 7),
   /** How long an emailed portal sign-in link works. */
   PORTAL_LINK_TTL_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  // Remote access (shells, files, attended support sessions).
+  /** A shell's asciicast recording stops (with a marker) past this size. */
+  REMOTE_RECORDING_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(20 * 1024 * 1024),
+  /** Largest file uploaded to or downloaded from a device. */
+  REMOTE_FILE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(100 * 1024 * 1024),
+  /** How long a support session's 6-digit code may be entered (and the window of the guess limits). */
+  SUPPORT_CODE_TTL_MINUTES: z.coerce.number().int().min(1).max(10).default(10),
+  /** Wrong codes from one address per code lifetime before that address must wait. */
+  SUPPORT_JOIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(99).default(10),
+  /**
+   * STUN/TURN servers for screen sharing, as JSON (RTCIceServer[]), e.g.
+   * [{"urls":"stun:stun.example.com:3478"},{"urls":"turn:turn.example.com","username":"u","credential":"p"}].
+   * Empty: direct connections only (enough on one network).
+   */
+  REMOTE_ICE_SERVERS: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        return z
+          .array(
+            z.object({
+              urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+              username: z.string().optional(),
+              credential: z.string().optional(),
+            }),
+          )
+          .parse(JSON.parse(v));
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON array of {urls, username?, credential?}" });
+        return z.NEVER;
+      }
+    })
+    .default([]),
 });
 
 export type Config = z.output<typeof ConfigSchema> & { dataDir: string };

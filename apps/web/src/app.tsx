@@ -58,6 +58,10 @@ const ProjectsPage = lazyPage(() => import("./routes/projects.tsx"), "ProjectsPa
 const ProjectPage = lazyPage(() => import("./routes/projects.tsx"), "ProjectPage");
 const BookingPage = lazyPage(() => import("./routes/public-links.tsx"), "BookingPage");
 const QuotePage = lazyPage(() => import("./routes/public-links.tsx"), "QuotePage");
+// Remote access: the terminal (xterm.js), the attended session, and the callers' public /join page.
+const ShellPage = lazyPage(() => import("./routes/shell.tsx"), "ShellPage");
+const SupportSessionPage = lazyPage(() => import("./routes/support-session.tsx"), "SupportSessionPage");
+const JoinPage = lazyPage(() => import("./routes/join.tsx"), "JoinPage");
 
 const Loading = () => (
   <Center h="100vh">
@@ -94,6 +98,7 @@ function Console() {
   const me = useMe();
   const qc = useQueryClient();
   const userId = me.data?.id;
+  const [location] = useLocation();
 
   useEffect(() => {
     if (!userId) return;
@@ -107,6 +112,14 @@ function Console() {
     return (
       <Suspense fallback={<Loading />}>
         <SetupPage />
+      </Suspense>
+    );
+  }
+  // The callers' page needs no sign-in (and shows nothing of the console).
+  if (location === "/join" || location.startsWith("/join/")) {
+    return (
+      <Suspense fallback={<Loading />}>
+        <JoinPage mspName={setup.data.mspName ?? "Remote support"} />
       </Suspense>
     );
   }
@@ -142,6 +155,8 @@ function Console() {
           <Route path="/documents/:id" component={DocumentPage} />
           <Route path="/vault" component={VaultPage} />
           <Route path="/reports/satisfaction" component={SatisfactionPage} />
+          <Route path="/devices/:id/shell" component={ShellPage} />
+          <Route path="/support-sessions/:id" component={SupportSessionPage} />
           <Route path="/end-of-day" component={EndOfDayPage} />
           <Route path="/dispatch" component={DispatchPage} />
           <Route path="/time" component={TimesheetPage} />

@@ -7,14 +7,13 @@ import {
   type CommandPayload as Payload,
   type RejectReason,
 } from "@switchboard/shared";
+import type { z } from "zod";
 import { writePrivateJson } from "../state.ts";
 
 /** The longest a command may live: bounds how long an id must be remembered. */
 const MAX_LIFETIME_MS = 25 * 3600_000;
 
-export type Verdict =
-  | { ok: true; payload: Payload }
-  | { ok: false; reason: RejectReason; commandId: string | null };
+export type Verdict = SignedVerdict<Payload>;
 
 /**
  * Remembers every command id run until it expires, on disk, so a captured command cannot be replayed,
@@ -58,6 +57,34 @@ export function verifyCommand(
   guard: ReplayGuard,
   now: number,
 ): Verdict {
+  return verifySigned(serverKey, deviceId, frame, guard, now, {
+    message: commandMessage,
+    schema: CommandPayload,
+    maxLifetimeMs: MAX_LIFETIME_MS,
+  });
+}
+
+/** What every signed payload has: an id remembered against replay, an addressee and a lifetime. */
+interface SignedPayload {
+  id: string;
+  deviceId: string;
+  issuedAt: string;
+  expiresAt: string;
+}
+
+export type SignedVerdict<T> =
+  | { ok: true; payload: T }
+  | { ok: false; reason: RejectReason; commandId: string | null };
+
+/** The checks of verifyCommand for any kind of signed payload (commands, remote sessions). */
+export function verifySigned<T extends SignedPayload>(
+  serverKey: KeyObject,
+  deviceId: string,
+  frame: { payload: string; signature: string },
+  guard: ReplayGuard,
+  now: number,
+  kind: { message: (payload: string) => string; schema: z.ZodType<T>; maxLifetimeMs: number },
+): SignedVerdict<T> {
   let idHint: string | null = null;
   try {
     const loose = JSON.parse(frame.payload) as { id?: unknown };
@@ -69,7 +96,7 @@ export function verifyCommand(
   try {
     signed = verify(
       null,
-      Buffer.from(commandMessage(frame.payload)),
+      Buffer.from(kind.message(frame.payload)),
       serverKey,
       Buffer.from(frame.signature, "base64"),
     );
@@ -77,9 +104,9 @@ export function verifyCommand(
     signed = false;
   }
   if (!signed) return { ok: false, reason: "bad_signature", commandId: idHint };
-  let parsed: ReturnType<typeof CommandPayload.safeParse>;
+  let parsed: z.ZodSafeParseResult<T>;
   try {
-    parsed = CommandPayload.safeParse(JSON.parse(frame.payload));
+    parsed = kind.schema.safeParse(JSON.parse(frame.payload));
   } catch {
     return { ok: false, reason: "malformed", commandId: idHint };
   }
@@ -88,7 +115,7 @@ export function verifyCommand(
   if (p.deviceId !== deviceId) return { ok: false, reason: "wrong_device", commandId: p.id };
   const expires = Date.parse(p.expiresAt);
   if (expires <= now) return { ok: false, reason: "expired", commandId: p.id };
-  if (expires - Date.parse(p.issuedAt) > MAX_LIFETIME_MS)
+  if (expires - Date.parse(p.issuedAt) > kind.maxLifetimeMs)
     return { ok: false, reason: "malformed", commandId: p.id };
   if (guard.has(p.id)) return { ok: false, reason: "replayed", commandId: p.id };
   guard.remember(p.id, expires, now);

@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { ConfigSchema } from "../config.ts";
 import { cliConfig, print } from "./context.ts";
 
-const SECRET = /PASSWORD|PASSPHRASE|_KEY$|_KEKS?$|_TOKEN$/;
+// ICE servers carry TURN credentials.
+const SECRET = /PASSWORD|PASSPHRASE|_KEY$|_KEKS?$|_TOKEN$|ICE_SERVERS/;
 
 /** Values as they may be shown: secrets hidden, passwords inside URLs too. */
 function shown(name: string, value: unknown): string {

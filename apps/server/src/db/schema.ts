@@ -1053,3 +1053,108 @@ export interface DB {
   project_phases: ProjectPhasesTable;
   project_tasks: ProjectTasksTable;
 }
+
+// ---- remote access (migration 202612051400_remote_access) ----
+
+export interface RemotePoliciesTable {
+  client_id: string;
+  shell_roles: ColumnType<string[], string[] | undefined, string[]>;
+  file_roles: ColumnType<string[], string[] | undefined, string[]>;
+  require_consent: Generated<boolean>;
+  idle_timeout_seconds: Generated<number>;
+  version: Generated<number>;
+  updated_at: Timestamp;
+  updated_by_user_id: string | null;
+}
+
+export type RemoteSessionKind = "shell" | "file_upload" | "file_download";
+export type RemoteSessionStatus = "requested" | "opening" | "open" | "closed" | "failed";
+
+export interface RemoteSessionsTable {
+  id: string;
+  client_id: string;
+  device_id: string;
+  ticket_id: string | null;
+  support_session_id: string | null;
+  kind: RemoteSessionKind;
+  status: ColumnType<RemoteSessionStatus, RemoteSessionStatus | undefined, RemoteSessionStatus>;
+  requested_by_user_id: string | null;
+  requested_by_label: string;
+  path: string | null;
+  cols: number | null;
+  rows: number | null;
+  bytes_in: Generated<number>;
+  bytes_out: Generated<number>;
+  blob_key: string | null;
+  blob_name: string | null;
+  blob_size: number | null;
+  blob_sha256: string | null;
+  blob_truncated: Generated<boolean>;
+  attachment_id: string | null;
+  close_reason: string | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  ended_at: Timestamp | null;
+  heartbeat_at: Timestamp;
+}
+
+export type SupportSessionStatus = "waiting" | "joined" | "active" | "ended" | "expired" | "cancelled";
+
+export interface SupportSessionsTable {
+  id: Generated<string>;
+  client_id: string;
+  ticket_id: string;
+  technician_user_id: string;
+  technician_name: string;
+  code_hash: string;
+  code_expires_at: Timestamp;
+  status: ColumnType<SupportSessionStatus, SupportSessionStatus | undefined, SupportSessionStatus>;
+  caller_token_hash: string | null;
+  caller_address: string | null;
+  joined_at: Timestamp | null;
+  consented_at: Timestamp | null;
+  ended_at: Timestamp | null;
+  ended_by: "technician" | "caller" | "system" | null;
+  end_reason: string | null;
+  timeline_entry_id: string | null;
+  created_at: CreatedAt;
+}
+
+export type SupportEventKind =
+  | "minted"
+  | "joined"
+  | "consent"
+  | "consent_request"
+  | "chat"
+  | "file"
+  | "screen"
+  | "ended";
+
+export interface SupportSessionEventsTable {
+  id: Generated<string>;
+  session_id: string;
+  client_id: string;
+  kind: SupportEventKind;
+  actor: "technician" | "caller" | "system";
+  body: Generated<string>;
+  data: Json<Record<string, unknown>> | null;
+  created_at: CreatedAt;
+}
+
+export interface SupportJoinAttemptsTable {
+  id: Generated<string>;
+  created_at: CreatedAt;
+  address: string;
+  ok: boolean;
+  throttled: Generated<boolean>;
+  live_codes: number;
+}
+
+export interface DB {
+  remote_policies: RemotePoliciesTable;
+  remote_sessions: RemoteSessionsTable;
+  support_sessions: SupportSessionsTable;
+  support_session_events: SupportSessionEventsTable;
+  support_join_attempts: SupportJoinAttemptsTable;
+}

@@ -1,48 +1,13 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmod, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { binary, canRun, ensureBuilt, run } from "./agent-build.ts";
 import { enrollmentSetup, type GatewayApp, startGatewayApp, waitFor } from "./test-support.ts";
 
 // The single executable that `npm run build:agent` makes, enrolled and run as a real process. CI runs the
 // build first; when the executable is missing or older than its sources this test builds linux-x64 itself.
-const agentDir = path.resolve(import.meta.dirname, "../../../agent");
-const binary = path.join(agentDir, "dist", "switchboard-agent-linux-x64");
-const canRun = process.platform === "linux" && process.arch === "x64";
-
-/** True when the executable is missing or older than any source it is built from. */
-function stale(): boolean {
-  if (!existsSync(binary)) return true;
-  const built = statSync(binary).mtimeMs;
-  const dirs = [path.join(agentDir, "src"), path.resolve(agentDir, "../../packages/shared/src")];
-  return dirs.some((dir) =>
-    readdirSync(dir, { recursive: true, withFileTypes: true }).some(
-      (e) =>
-        e.isFile() && e.name.endsWith(".ts") && statSync(path.join(e.parentPath, e.name)).mtimeMs > built,
-    ),
-  );
-}
-
-async function ensureBuilt() {
-  if (!stale()) return;
-  const built = await run(process.execPath, [
-    path.join(agentDir, "scripts", "build.ts"),
-    "--targets",
-    "linux-x64",
-  ]);
-  if (built.code !== 0) throw new Error(`npm run build:agent failed:\n${built.stdout}${built.stderr}`);
-}
-
-function run(file: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(file, args, { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe.skipIf(!canRun)("the linux-x64 agent executable", () => {
   let t: GatewayApp;

@@ -16,6 +16,7 @@ import type { ServerKey } from "../domains/agents/signing-key.ts";
 import { Batcher } from "./batcher.ts";
 import type { AgentHub } from "./hub.ts";
 import { ConnectionRateLimiter } from "./rate-limit.ts";
+import type { AgentRemoteRelay } from "./remote-relay.ts";
 import { AgentSession, type SessionContext } from "./session.ts";
 
 export interface GatewayOptions {
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   inventoryIntervalSeconds: number;
   /** An unauthenticated connection is dropped after this. */
   authTimeoutMs?: number;
+  /** Relays remote sessions' frames (domains/remote). */
+  remote?: AgentRemoteRelay;
 }
 
 /**
@@ -65,6 +68,7 @@ export class AgentGateway {
       lookup: new Batcher((ids) => devicesForHandshake(db, ids)),
       online: new Batcher((marks) => markOnlineBatch(db, marks)),
       inventory: new Batcher((items) => saveFullInventories(db, items), { maxSize: 100 }),
+      remote: opts.remote,
     };
   }
 

@@ -41,6 +41,11 @@ export class AgentHub {
     return new AgentHub(nc, log);
   }
 
+  /** The NATS connection, when there is one (remote sessions route their streams over it too). */
+  get nats(): NatsConnection | null {
+    return this.nc;
+  }
+
   get connectedCount() {
     return this.local.size;
   }

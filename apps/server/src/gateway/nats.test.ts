@@ -1,34 +1,16 @@
 import { mkdtemp } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentClient } from "../../../agent/src/client.ts";
 import { enroll } from "../../../agent/src/enroll.ts";
 import type { AgentState } from "../../../agent/src/state.ts";
-import { enrollmentSetup, type GatewayApp, startGatewayApp, waitFor } from "./test-support.ts";
+import { enrollmentSetup, type GatewayApp, natsReachable, startGatewayApp, waitFor } from "./test-support.ts";
 
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 
-async function natsReachable(): Promise<boolean> {
-  const u = new URL(NATS_URL);
-  return new Promise((resolve) => {
-    const s = net.connect(Number(u.port || 4222), u.hostname);
-    s.setTimeout(1000);
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-    s.once("timeout", () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
-
 // CI runs a NATS service on 4222; a machine without one skips this file rather than failing it.
-const hasNats = await natsReachable();
+const hasNats = await natsReachable(NATS_URL);
 if (!hasNats) console.warn(`NATS not reachable at ${NATS_URL}: skipping the two-gateway routing test`);
 
 describe.skipIf(!hasNats)("two gateway processes routed over NATS", () => {

@@ -3,6 +3,7 @@ import {
   AgentFrame,
   agentAuthMessage,
   CloseCode,
+  isRemoteFrameType,
   PROTOCOL_VERSION,
   serverAuthMessage,
 } from "@switchboard/shared";
@@ -28,6 +29,7 @@ import {
 import { importPublicKey, type ServerKey, signText, verifyText } from "../domains/agents/signing-key.ts";
 import type { Batcher } from "./batcher.ts";
 import type { AgentHub, LocalAgent } from "./hub.ts";
+import type { AgentRemoteRelay } from "./remote-relay.ts";
 
 export interface SessionContext {
   db: Database;
@@ -43,6 +45,8 @@ export interface SessionContext {
   lookup: Batcher<string, HandshakeDevice | undefined>;
   online: Batcher<OnlineMark, boolean>;
   inventory: Batcher<FullInventory, null>;
+  /** Remote sessions (shells, files): their frames are relayed, not processed here. */
+  remote?: AgentRemoteRelay;
 }
 
 let connSeq = 0;
@@ -118,10 +122,15 @@ export class AgentSession implements LocalAgent {
     if (this.closed) return;
     if (isBinary) return this.reject(CloseCode.badMessage, "binary frames are not part of the protocol");
     let json: unknown;
+    const text = data.toString("utf8");
     try {
-      json = JSON.parse(data.toString("utf8"));
+      json = JSON.parse(text);
     } catch {
       return this.reject(CloseCode.badMessage, "frame is not JSON");
+    }
+    if (this.authenticated && this.ctx.remote && isRemoteFrameType((json as { type?: unknown })?.type)) {
+      this.lastSeen = Date.now();
+      return this.ctx.remote.fromAgent(this.deviceId!, this, json, text);
     }
     const parsed = AgentFrame.safeParse(json);
     if (!parsed.success) {
@@ -221,6 +230,7 @@ export class AgentSession implements LocalAgent {
     const deviceId = this.deviceId;
     if (!deviceId) return;
     this.ctx.hub.unregister(deviceId, this);
+    this.ctx.remote?.agentGone(deviceId, this);
     this.ctx.touched.delete(deviceId);
     this.ctx.log.debug({ deviceId, code, reason }, "agent disconnected");
     // At shutdown agents are left online: they reconnect to another gateway within the offline delay,

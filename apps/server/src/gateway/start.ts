@@ -22,6 +22,7 @@ export async function startGateway(app: App, deps: Pick<AppDeps, "db" | "config"
       maxMessageBytes: config.AGENT_MAX_MESSAGE_BYTES,
       connectsPerAddressPerMinute: config.AGENT_CONNECTS_PER_ADDRESS_PER_MINUTE,
       inventoryIntervalSeconds: config.AGENT_INVENTORY_INTERVAL_SECONDS,
+      remote: app.remote.agentSide,
     },
     app.log,
   );

@@ -3,7 +3,7 @@
 // never produces.
 import { generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
 import { mkdtemp } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { AGENT_WS_PATH, agentAuthMessage, PROTOCOL_VERSION } from "@switchboard/shared";
@@ -169,4 +169,22 @@ export async function rawAgent(
     agentVersion: "test",
   });
   return agent;
+}
+
+/** Whether a NATS server answers at `url` (CI runs one on 4222; a machine without one skips those tests). */
+export async function natsReachable(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect(Number(u.port || 4222), u.hostname);
+    s.setTimeout(1000);
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+    s.once("timeout", () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
 }

@@ -5,7 +5,8 @@ import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } fro
  * The one error type. Codes (stable, documented in docs/ARCHITECTURE.md):
  * validation_failed 400, unauthenticated 401, forbidden 403, not_found 404, conflict 409,
  * invalid_transition 409, setup_complete 409, idempotency_key_reused 422, version_conflict 412,
- * payload_too_large 413, unsupported_media_type 415, rate_limited 429, internal_error 500.
+ * payload_too_large 413, unsupported_media_type 415, upgrade_required 426, rate_limited 429,
+ * internal_error 500.
  */
 export type ErrorCode =
   | "validation_failed"
@@ -19,6 +20,7 @@ export type ErrorCode =
   | "version_conflict"
   | "payload_too_large"
   | "unsupported_media_type"
+  | "upgrade_required"
   | "rate_limited"
   | "internal_error";
 

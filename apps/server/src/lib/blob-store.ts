@@ -14,6 +14,13 @@ export interface StoredBlob {
 export interface BlobStore {
   /** Stores `data`; `sha256` is its digest when the caller has already computed it (saves a pass). */
   put(data: Buffer, sha256?: string): Promise<StoredBlob>;
+  /**
+   * Takes a finished temporary file (a stream written to disk as it arrived, hashed on the way) into the
+   * store; the file is moved or removed.
+   */
+  putFile(file: string, sha256: string): Promise<StoredBlob>;
+  /** A directory for such temporary files, on the same file system as the store. */
+  tempDir(): Promise<string>;
   get(key: string): Promise<Readable>;
   size(key: string): Promise<number>;
   delete(key: string): Promise<void>;
@@ -43,13 +50,7 @@ export class LocalBlobStore implements BlobStore {
     // Same key, same bytes: a blob that is already there (a signature logo in every mail from a sender,
     // the same attachment forwarded around) is not written again. Only complete files are ever renamed
     // into place, so an existing one is whole.
-    if (
-      await access(target).then(
-        () => true,
-        () => false,
-      )
-    )
-      return stored;
+    if (await exists(target)) return stored;
     const dir = path.dirname(target);
     if (!this.dirs.has(dir)) {
       await mkdir(dir, { recursive: true });
@@ -60,6 +61,25 @@ export class LocalBlobStore implements BlobStore {
     await writeFile(tmp, data);
     await rename(tmp, target);
     return stored;
+  }
+
+  async putFile(file: string, sha256: string): Promise<StoredBlob> {
+    const target = this.pathOf(sha256);
+    const { size } = await stat(file);
+    const stored = { key: sha256, sha256, sizeBytes: size };
+    if (await exists(target)) {
+      await rm(file, { force: true });
+      return stored;
+    }
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(file, target);
+    return stored;
+  }
+
+  async tempDir(): Promise<string> {
+    const dir = path.join(this.root, "tmp");
+    await mkdir(dir, { recursive: true });
+    return dir;
   }
 
   async get(key: string): Promise<Readable> {
@@ -76,3 +96,9 @@ export class LocalBlobStore implements BlobStore {
     await rm(this.pathOf(key), { force: true });
   }
 }
+
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );

@@ -22,6 +22,7 @@ import { EnrollButton } from "../features/devices/enroll-button.tsx";
 import { InventoryGrid, SoftwareSection, UpdatesSection } from "../features/devices/inventory.tsx";
 import { RetireButton } from "../features/devices/retire-button.tsx";
 import { RunPanel } from "../features/devices/run-panel.tsx";
+import { RemotePanel } from "../features/remote/remote-panel.tsx";
 
 const STATUS_OPTIONS = [
   { value: "", label: "Any state" },
@@ -193,6 +194,9 @@ export function DevicePage() {
             )}
             <CommandHistory items={history} openId={shownId} />
           </Section>
+          <Box mt="md">
+            <RemotePanel device={d} canWrite={!!role && role !== "readonly"} />
+          </Box>
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 5 }}>
           {inv && (

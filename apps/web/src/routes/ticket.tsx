@@ -9,6 +9,7 @@ import { keys } from "../api/keys.ts";
 import type { TicketWithTimeline, TimelineEntryDto } from "../api/types.ts";
 import { PriorityBadge, StatusBadge, VipBadge } from "../components/badges.tsx";
 import { ErrorPage } from "../components/error-page.tsx";
+import { RemoteMenu } from "../features/remote/remote-menu.tsx";
 import { Composer, type ComposerMode } from "../features/tickets/composer.tsx";
 import { DevicePanel } from "../features/tickets/device-panel.tsx";
 import { MergeModal } from "../features/tickets/merge-modal.tsx";
@@ -151,6 +152,7 @@ export function TicketPage() {
                   Resolve (e)
                 </Button>
               )}
+              <RemoteMenu ticket={ticket} />
               <Menu position="bottom-end" withinPortal>
                 <Menu.Target>
                   <Button variant="default">More</Button>

@@ -2,3 +2,4 @@ export * from "./api.ts";
 export * from "./commands.ts";
 export * from "./inventory.ts";
 export * from "./protocol.ts";
+export * from "./remote.ts";
