@@ -24,7 +24,12 @@ export const ConfigSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   /** The login role requests use (row-level security applies to it); unset, `<db>_app` is created. */
   DATABASE_APP_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-  SWITCHBOARD_EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  /**
+   * Loopback port of the embedded PostgreSQL. Unset, it listens on 54329, or on the next free port when
+   * that one is taken (another instance, another program); set, that port or a clear error.
+   * @default `54329`, or the next free port
+   */
+  SWITCHBOARD_EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).optional(),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SWITCHBOARD_ROLES: roles.default(["api", "worker", "gateway"]),

@@ -49,6 +49,7 @@ export async function openDatabase(config: Config, log?: Logger) {
       dir: path.join(config.dataDir, "postgres"),
       port: config.SWITCHBOARD_EMBEDDED_PG_PORT,
       log: (line) => log?.debug({ postgres: line }),
+      info: (line) => log?.info(line),
     });
     url = embedded.url;
   }
