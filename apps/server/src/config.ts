@@ -201,6 +201,13 @@ export const ConfigSchema = z.object({
       }
     })
     .default([]),
+  // Operations.
+  /**
+   * Seconds without a heartbeat after which a running job (mail, delivery, event handler, reminder) is
+   * given to another worker: its process is taken for dead. A restart picks up a dead process's jobs at
+   * once; this is for the case where other processes live on.
+   */
+  JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(20),
 });
 
 export type Config = z.output<typeof ConfigSchema> & { dataDir: string };
