@@ -120,14 +120,6 @@ async function chownTree(dir: string, user: OsUser, budget: { left: number }) {
 export async function prepareClusterAccess(clusterDir: string, user: OsUser): Promise<string[]> {
   const changed: string[] = [];
   const dataDir = path.dirname(clusterDir);
-  const ds = await stat(dataDir);
-  if (!canTraverse(ds, user)) {
-    await chown(dataDir, ds.uid, user.gid);
-    await chmod(dataDir, (ds.mode & 0o7777) | 0o010);
-    changed.push(
-      `${dataDir}: group ${user.name} may pass through (mode ${((ds.mode & 0o7777) | 0o010).toString(8)})`,
-    );
-  }
   for (let dir = path.dirname(dataDir), i = 0; i < 64; dir = path.dirname(dir), i++) {
     const s = await stat(dir);
     if (!canTraverse(s, user)) {
@@ -136,6 +128,14 @@ export async function prepareClusterAccess(clusterDir: string, user: OsUser): Pr
       );
     }
     if (dir === path.dirname(dir)) break;
+  }
+  const ds = await stat(dataDir);
+  if (!canTraverse(ds, user)) {
+    await chown(dataDir, ds.uid, user.gid);
+    await chmod(dataDir, (ds.mode & 0o7777) | 0o010);
+    changed.push(
+      `${dataDir}: group ${user.name} may pass through (mode ${((ds.mode & 0o7777) | 0o010).toString(8)})`,
+    );
   }
   const cs = await lstat(clusterDir).catch(() => null);
   if (cs && (cs.uid !== user.uid || (cs.mode & 0o077) !== 0)) {

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { enableJobHeartbeats, type JobRecovery, startJobRecovery } from "./job-recovery.ts";
 import { type Boss, startBoss } from "./jobs.ts";
 
