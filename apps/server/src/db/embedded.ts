@@ -168,7 +168,14 @@ async function stopChild(child: ChildProcess) {
     ["SIGKILL", 5_000],
   ] as const) {
     child.kill(signal);
-    const done = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(r, ms, false))]);
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([
+      exited.then(() => true),
+      new Promise((r) => {
+        timer = setTimeout(r, ms, false);
+      }),
+    ]);
+    clearTimeout(timer);
     if (done) return;
   }
 }

@@ -93,6 +93,13 @@ export async function waitGone(pids: number[], ms: number): Promise<number[]> {
 export async function stopSpawned(s: Spawned, ms = 20_000) {
   if (s.child.exitCode !== null || s.child.signalCode !== null) return;
   s.child.kill("SIGTERM");
-  const done = await Promise.race([s.exited.then(() => true), new Promise((r) => setTimeout(r, ms, false))]);
+  let timer: NodeJS.Timeout | undefined;
+  const done = await Promise.race([
+    s.exited.then(() => true),
+    new Promise((r) => {
+      timer = setTimeout(r, ms, false);
+    }),
+  ]);
+  clearTimeout(timer);
   if (!done) s.child.kill("SIGKILL");
 }
