@@ -110,7 +110,6 @@ describe("kill -9 during an SMTP flood", () => {
         `Message ${i}: the printer on floor ${i % 7} shows error E${i}.`,
       ].join("\r\n");
     const acked = new Set<number>();
-    let next = 0;
     let killed = false;
     const send = async (indexes: number[], stopWhenKilled: boolean) => {
       const queue = [...indexes];
@@ -125,7 +124,6 @@ describe("kill -9 during an SMTP flood", () => {
           for (let guard = 0; guard < COUNT * 3 && queue.length; guard++) {
             if (stopWhenKilled && killed) break;
             const i = queue.shift() as number;
-            next++;
             try {
               await transport.sendMail({
                 envelope: { from: `user${i % 20}@${DOMAIN}`, to: [MAILBOX] },
