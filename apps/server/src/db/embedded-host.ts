@@ -48,8 +48,11 @@ export async function stopPostmaster(pid: number): Promise<void> {
   ] as const) {
     try {
       process.kill(pid, signal);
-    } catch {
-      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ESRCH") return;
+      throw new EmbeddedStartError(
+        `the embedded PostgreSQL (pid ${pid}) left running in this data dir belongs to another OS user; stop it as that user`,
+      );
     }
     if (await waitForExit(pid, ms)) return;
   }

@@ -101,9 +101,18 @@ async function clearLeftover(dir: string, log: (line: string) => void) {
   try {
     owner = JSON.parse(readFileSync(ownerFile(dir), "utf8")) as Owner;
   } catch {}
-  if (owner && owner.postmaster === running.pid && alive(owner.pid) && parentPid(running.pid) === owner.pid) {
+  // The owner is the process that started the postmaster, and stays its parent while it lives; without
+  // an owner file (a server from before this file existed), a Node parent counts as a live owner.
+  const parent = parentPid(running.pid);
+  const ownerPid =
+    owner?.postmaster === running.pid
+      ? owner.pid
+      : !owner && parent && parent > 1 && /node/.test(processCommand(parent) ?? "")
+        ? parent
+        : null;
+  if (ownerPid !== null && alive(ownerPid) && parent === ownerPid) {
     throw new EmbeddedStartError(
-      `the embedded PostgreSQL in ${dir} belongs to a running Switchboard (pid ${owner.pid}); stop that one first, or give this one another SWITCHBOARD_DATA_DIR`,
+      `the embedded PostgreSQL in ${dir} belongs to a running Switchboard (pid ${ownerPid}); stop that one first, or give this one another SWITCHBOARD_DATA_DIR`,
     );
   }
   log(

@@ -82,10 +82,13 @@ export async function startJobRecovery(
   };
 
   await connect();
+  const first = client as pg.Client | null;
   // A partial index: the sweep reads active jobs only, a handful, however many completed ones are kept.
-  await client!.query(
-    `create index if not exists sb_job_active on ${schema}.job (started_on) where state = 'active'`,
-  );
+  await first
+    ?.query(`create index if not exists sb_job_active on ${schema}.job (started_on) where state = 'active'`)
+    .catch((err: Error) =>
+      opts.log?.warn({ err: err.message }, "job recovery: no index on active jobs; sweeps scan the table"),
+    );
 
   const sweepSql = `
     with live as (
