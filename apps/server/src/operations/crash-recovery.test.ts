@@ -168,6 +168,12 @@ describe("kill -9 during an SMTP flood", () => {
       [INBOUND_QUEUE],
     );
     activeAtKill = atKill.rows[0].active;
+    // The messages whose processing the dead process held.
+    const held = (
+      await db.query("select data->>'id' as id from pgboss.job where name = $1 and state = 'active'", [
+        INBOUND_QUEUE,
+      ])
+    ).rows.map((r) => r.id as string);
     await db.end();
     // The dead process held work, and its PostgreSQL outlived it.
     expect(activeAtKill).toBeGreaterThan(0);
@@ -224,6 +230,13 @@ describe("kill -9 during an SMTP flood", () => {
       const last = Math.max(...processed.map((r) => new Date(r.last).getTime()));
       const afterRestartMs = last - readyAt.getTime();
       expect(afterRestartMs).toBeLessThan(30_000);
+      // The dead process's own jobs were picked up at once, not after their 15-minute expiry.
+      const heldDone = await db2.query(
+        "select max(processed_at) as t from email_messages where id = any($1)",
+        [held],
+      );
+      const heldAfterRestartMs = new Date(heldDone.rows[0].t).getTime() - readyAt.getTime();
+      expect(heldAfterRestartMs).toBeLessThan(10_000);
       // Acknowledgements: each sent, none lost; none failed.
       const outbound = await db2.query<{ status: string; n: number }>(
         "select status, count(*)::int as n from email_messages where direction = 'outbound' group by status",
@@ -243,6 +256,7 @@ describe("kill -9 during an SMTP flood", () => {
           inboundJobsActiveAtKill: activeAtKill,
           receivedAtKill: atKill.rows[0].received,
           restartReadyMs: readyMs,
+          heldJobsDoneAfterRestartMs: heldAfterRestartMs,
           lastProcessedAfterRestartMs: afterRestartMs,
           duplicateRowsDeduped: inbound.rows
             .filter((r) => r.status === "duplicate")
