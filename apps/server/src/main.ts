@@ -20,12 +20,11 @@ export async function main() {
   const log = createLogger(config);
   const server = await startServer(config, log).catch((err: unknown) => {
     // One line an operator can act on; the stack only for what nobody foresaw.
-    const known = err instanceof EmbeddedStartError || err instanceof RoleSetupError;
-    const code = (err as { code?: unknown })?.code;
-    const line =
-      known || !code
-        ? String((err as Error)?.message ?? err).split("\n")[0]
-        : describeConnectError(err, config);
+    const db = databaseError(err);
+    const known = err instanceof EmbeddedStartError || err instanceof RoleSetupError || db !== null;
+    const line = db
+      ? describeConnectError(db, config)
+      : String((err as Error)?.message ?? err).split("\n")[0];
     process.stderr.write(`Switchboard could not start: ${line}\n`);
     if (!known) log.fatal({ err }, `Switchboard could not start: ${line}`);
     process.exit(1);
@@ -40,6 +39,25 @@ export async function main() {
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   watchLauncher(() => shutdown("launcher ended"));
+}
+
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "28P01",
+  "28000",
+  "3D000",
+]);
+
+/** The database's refusal inside an error (a migration wraps it as its cause), or null. */
+function databaseError(err: unknown): unknown {
+  let e = err as { code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) {
+    if (typeof e.code === "string" && UNREACHABLE.has(e.code)) return e;
+  }
+  return null;
 }
 
 /**

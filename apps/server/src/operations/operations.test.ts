@@ -109,6 +109,18 @@ describe("starting and stopping like a service", () => {
       taken.close();
     }
 
+    // An external database that does not answer: the same, one line.
+    const closed = await freePort();
+    const external = start({
+      SWITCHBOARD_DATA_DIR: dirA,
+      PORT: String(await freePort()),
+      DATABASE_URL: `postgres://sb:sb@127.0.0.1:${closed}/sb`,
+    });
+    expect(await external.exited).toBe(1);
+    expect(external.output().trim()).toBe(
+      "Switchboard could not start: cannot reach the database (DATABASE_URL): connection refused",
+    );
+
     // The data dir of a running server: refused, naming that server, and the running one is untouched.
     const httpPort = await freePort();
     const running = start({ SWITCHBOARD_DATA_DIR: dirA, PORT: String(httpPort) });
