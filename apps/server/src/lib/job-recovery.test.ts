@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { enableJobHeartbeats, type JobRecovery, startJobRecovery } from "./job-recovery.ts";
+import { connectDatabase } from "../db/database.ts";
+import type { EmailDeps } from "../domains/email/deps.ts";
+import { ImapPoller } from "../domains/email/imap.ts";
+import { enableJobHeartbeats, type JobRecovery, processTag, startJobRecovery } from "./job-recovery.ts";
 import { type Boss, startBoss } from "./jobs.ts";
 
 /**
@@ -68,6 +71,36 @@ describe("jobs held by a dead process", () => {
     expect(again.map((j) => j.id)).toEqual([held]);
     expect(Date.now() - started).toBeLessThan(5000);
     await boss.complete(QUEUE, held);
+  });
+
+  it("frees an IMAP mailbox lease of a dead process at once, and keeps a live one's", async () => {
+    const me = await register(false);
+    const tag = processTag();
+    expect(tag).toMatch(new RegExp(`^sb-jobs \\d+ ${schema} [0-9a-f]{6}$`));
+    const other = new pg.Client({ connectionString: url, application_name: `sb-jobs 2 ${schema} a1b2c3` });
+    await other.connect();
+    const handle = connectDatabase(url, { max: 2 });
+    try {
+      const box = async (owner: string) => {
+        const { rows } = await admin.query(
+          `insert into email_mailboxes (address, name, imap_lease_owner, imap_lease_until)
+           values ($1, 'Lease', $2, now() + interval '90 seconds') returning id`,
+          [`lease-${randomBytes(4).toString("hex")}@crash.test`, owner],
+        );
+        return rows[0].id as string;
+      };
+      const poller = new ImapPoller({ db: handle.db } as unknown as EmailDeps);
+      // Its owner was killed (no such registration any more): free now, not in 90 s.
+      expect(await poller.claim(await box(`sb-jobs 1 ${schema} dead00`))).toBe(true);
+      // A registered, live process keeps it, and so does an owner from before registrations.
+      expect(await poller.claim(await box(`sb-jobs 2 ${schema} a1b2c3`))).toBe(false);
+      expect(await poller.claim(await box("123:4e7c0b0e-0000-4000-8000-000000000000"))).toBe(false);
+    } finally {
+      await other.end();
+      await handle.close();
+      await me.stop();
+    }
+    expect(processTag()).toBe(null);
   });
 
   it("leaves a live process's jobs alone, and another live process takes a dead one's after its heartbeat", async () => {

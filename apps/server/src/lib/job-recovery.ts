@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { Boss } from "./jobs.ts";
 
@@ -7,7 +8,7 @@ import type { Boss } from "./jobs.ts";
  * fifteen-minute expiry.
  *
  * Every process that runs jobs keeps one connection open whose `application_name` says when it started
- * (`sb-jobs <ms since epoch, database clock> <pg-boss schema>`). PostgreSQL drops that connection the
+ * (`sb-jobs <ms since epoch, database clock> <pg-boss schema> <random>`). PostgreSQL drops that connection the
  * moment the process dies (kill -9 included: the kernel closes its sockets), so `pg_stat_activity` is
  * the list of live job processes, kept by PostgreSQL itself. Two rules then find orphaned jobs:
  *
@@ -26,7 +27,20 @@ import type { Boss } from "./jobs.ts";
  */
 
 const PREFIX = "sb-jobs";
-const SCHEMA = /^[a-z_][a-z0-9_]{0,39}$/;
+// application_name holds 63 bytes: prefix, 13 digits, the schema and a 6-character suffix.
+const SCHEMA = /^[a-z_][a-z0-9_]{0,31}$/;
+
+let currentTag: string | null = null;
+
+/**
+ * This process's registration (its `application_name`), while it is registered: other leases a process
+ * holds (an IMAP mailbox's) name it as their owner, so a dead owner is seen at once.
+ */
+export const processTag = () => currentTag;
+
+/** SQL: true when the owner `column` names a registered process that is gone (not any other owner). */
+export const ownerGoneSql = (column: string) =>
+  `(${column} like '${PREFIX} %' and not exists (select 1 from pg_stat_activity a where a.application_name = ${column}))`;
 
 export interface JobRecovery {
   /** Requeues what dead processes held; returns how many jobs, by queue. */
@@ -47,6 +61,7 @@ export async function startJobRecovery(
   const schema = opts.schema ?? "pgboss";
   if (!SCHEMA.test(schema)) throw new Error(`unexpected pg-boss schema name ${schema}`);
   let startedMs: number | null = null;
+  const suffix = randomBytes(3).toString("hex");
   let client: pg.Client | null = null;
   let stopped = false;
   let reconnectTimer: NodeJS.Timeout | null = null;
@@ -69,9 +84,10 @@ export async function startJobRecovery(
     await c.query(
       `select set_config('application_name', $1, false), set_config('tcp_keepalives_idle', '10', false),
               set_config('tcp_keepalives_interval', '5', false), set_config('tcp_keepalives_count', '3', false)`,
-      [`${PREFIX} ${startedMs} ${schema}`],
+      [`${PREFIX} ${startedMs} ${schema} ${suffix}`],
     );
     client = c;
+    currentTag = `${PREFIX} ${startedMs} ${schema} ${suffix}`;
   };
   const reconnect = () => {
     reconnectTimer = null;
@@ -95,7 +111,7 @@ export async function startJobRecovery(
       select min(split_part(application_name, ' ', 2)::bigint) as since_ms
       from pg_stat_activity
       where datname = current_database()
-        and application_name like '${PREFIX} % ${schema}'
+        and application_name like '${PREFIX} % ${schema} %'
         and split_part(application_name, ' ', 3) = '${schema}'
     )
     update ${schema}.job j set
@@ -140,6 +156,7 @@ export async function startJobRecovery(
     reapNow,
     async stop() {
       stopped = true;
+      if (currentTag?.endsWith(` ${suffix}`)) currentTag = null;
       if (timer) clearInterval(timer);
       if (reconnectTimer) clearTimeout(reconnectTimer);
       await sweeping;
