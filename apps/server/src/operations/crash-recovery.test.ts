@@ -13,7 +13,7 @@ import { OUTBOUND_QUEUE } from "../domains/email/outbound.ts";
 import { alive } from "../lib/process.ts";
 import { postmasterOf, type Spawned, spawnServer, stopSpawned, waitReady } from "./test-support.ts";
 
-const COUNT = 400;
+const COUNT = 300;
 const SENDERS = 6;
 const MAILBOX = "help@desk.crash.test";
 const DOMAIN = "client.crash.test";
