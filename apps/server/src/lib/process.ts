@@ -3,14 +3,20 @@ import { existsSync, readFileSync } from "node:fs";
 
 /** Process facts from /proc (Linux) or `ps` (macOS): the embedded PostgreSQL's pid file and npm's launch. */
 
+/** True while `pid` runs. An exited process its parent has not reaped yet (a zombie) counts as gone. */
 export function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: it exists but belongs to another user (a postmaster run as `postgres`, seen by a non-root).
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return !existsSync("/proc/self");
   }
 }
 
