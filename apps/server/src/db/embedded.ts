@@ -102,12 +102,12 @@ async function clearLeftover(dir: string, log: (line: string) => void) {
     owner = JSON.parse(readFileSync(ownerFile(dir), "utf8")) as Owner;
   } catch {}
   // The owner is the process that started the postmaster, and stays its parent while it lives; without
-  // an owner file (a server from before this file existed), a Node parent counts as a live owner.
+  // an owner file naming this postmaster (a server from before the file existed), a Node parent counts.
   const parent = parentPid(running.pid);
   const ownerPid =
     owner?.postmaster === running.pid
       ? owner.pid
-      : !owner && parent && parent > 1 && /node/.test(processCommand(parent) ?? "")
+      : parent && parent > 1 && /node/.test(processCommand(parent) ?? "")
         ? parent
         : null;
   if (ownerPid !== null && alive(ownerPid) && parent === ownerPid) {
