@@ -196,6 +196,11 @@ export const ConfigSchema = z.object({
       }
     })
     .default([]),
+  /**
+   * How long the one-time code the caller gives the support agent (control and shell on request) may be
+   * used; once used, the agent lives only as long as the support session.
+   */
+  SUPPORT_AGENT_CODE_TTL_MINUTES: z.coerce.number().int().min(1).max(60).default(15),
 });
 
 export type Config = z.output<typeof ConfigSchema> & { dataDir: string };

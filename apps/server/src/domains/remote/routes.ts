@@ -1,4 +1,5 @@
 import {
+  CloseCode,
   CreateShellRequest,
   FileDownloadRequest,
   FileUploadQuery,
@@ -23,6 +24,7 @@ import { toRemoteSessionDto } from "./dto.ts";
 import { getPolicy, updatePolicy } from "./policy.ts";
 import { getSession, listSessions, sweepAbandoned, touchSessions } from "./records.ts";
 import { attachShell, liveShells, requestShell, ShellConsole } from "./shell.ts";
+import { sweepSupportDevices } from "./support/agent.ts";
 import { supportRoutes } from "./support/routes.ts";
 import { downloadFromDevice, uploadToDevice } from "./transfers.ts";
 
@@ -58,6 +60,9 @@ export async function remoteRoutes(app: App, deps: AppDeps) {
         [...liveShells].map((s) => s.sessionId),
       );
       await sweepAbandoned(deps.db, systemActor("remote"), ABANDONED_AFTER_SECONDS);
+      // Support agents outlive nothing: any whose session is over is retired and told to stop again.
+      for (const id of await sweepSupportDevices(deps.db))
+        hub.kick(id, CloseCode.retired, "the support session ended");
     }).catch((err) => app.log.error({ err }, "remote session housekeeping failed"));
   }, HEARTBEAT_MS);
   timer.unref();
