@@ -40,7 +40,9 @@ async function supportAgent(server: string, code: string, fingerprint: string) {
 const promptly = <T>(p: Promise<T>) =>
   Promise.race([
     p,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the agent did not stop within 20 s")), 20_000)),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error("the agent did not stop within 20 s")), 20_000),
+    ),
   ]);
 
 const publicKey = () =>
