@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CloseCode } from "@switchboard/shared";
@@ -118,24 +118,27 @@ function isSingleExecutable() {
 }
 
 /**
- * Deletes the running executable. Linux and macOS let a running file be unlinked; Windows does not, so a
- * detached cmd waits for this process to end and deletes it then.
+ * Deletes the running executable, and the folder holding it when that is an empty folder of the temporary
+ * directory (where the support page's command line puts it; never a folder like Downloads). Linux and
+ * macOS let a running file be unlinked; Windows does not, so a detached cmd waits for this process to end
+ * and deletes it then.
  */
 function removeExecutable(log: Log) {
   const exe = process.execPath;
+  const dir = path.dirname(exe);
+  const tempFolder = path.dirname(dir) === path.resolve(os.tmpdir());
   try {
     if (process.platform === "win32") {
-      spawn(
-        "cmd.exe",
-        ["/d", "/c", `ping -n 3 127.0.0.1 >nul & del /f /q "${exe}" & rmdir "${path.dirname(exe)}"`],
-        {
-          detached: true,
-          stdio: "ignore",
-          windowsHide: true,
-        },
-      ).unref();
+      const rmdir = tempFolder ? ` & rmdir "${dir}"` : "";
+      spawn("cmd.exe", ["/d", "/c", `ping -n 3 127.0.0.1 >nul & del /f /q "${exe}"${rmdir}`], {
+        detached: true,
+        stdio: "ignore",
+        windowsHide: true,
+      }).unref();
     } else {
       rmSync(exe, { force: true });
+      // rmdir refuses a folder that is not empty: only the command line's own folder goes.
+      if (tempFolder) rmdirSync(dir);
     }
   } catch (err) {
     log("warn", "could not delete the support agent's executable", {

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtemp, readdir } from "node:fs/promises";
+import { access, chmod, copyFile, mkdtemp, readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolatedDatabase, makeClient, makeUser, type TestUser } from "../../../../test/helpers.ts";
+import { binary, canRun, ensureBuilt } from "../../../gateway/agent-build.ts";
 import { type GatewayApp, startGatewayApp, waitFor } from "../../../gateway/test-support.ts";
 import { CALM, makeTicket, openShell } from "../test-support.ts";
 
@@ -14,17 +15,24 @@ import { CALM, makeTicket, openShell } from "../test-support.ts";
 const canPty = process.platform === "linux";
 const agentMain = path.resolve(import.meta.dirname, "../../../../../agent/src/main.ts");
 
-/** The agent in support mode: Node runs its TypeScript source (the same code the executable bundles). */
-async function supportAgent(server: string, code: string, fingerprint: string) {
+/**
+ * The agent in support mode: by default Node runs its TypeScript source (the same code the executable
+ * bundles); `exe` runs that executable instead.
+ */
+async function supportAgent(
+  server: string,
+  code: string,
+  fingerprint: string,
+  executable?: (tmp: string) => Promise<string>,
+) {
+  // The agent's temporary directory: what it leaves behind is whatever remains in here.
   const tmp = await mkdtemp(path.join(os.tmpdir(), "sb-support-agent-"));
-  const proc: ChildProcess = spawn(
-    process.execPath,
-    [agentMain, "support", "--server", server, "--code", code, "--fingerprint", fingerprint],
-    {
-      env: { ...process.env, TMPDIR: tmp, SWITCHBOARD_AGENT_SHELL: "/bin/sh" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const exe = executable ? await executable(tmp) : undefined;
+  const args = ["support", "--server", server, "--code", code, "--fingerprint", fingerprint];
+  const proc: ChildProcess = spawn(exe ?? process.execPath, exe ? args : [agentMain, ...args], {
+    env: { ...process.env, TMPDIR: tmp, SWITCHBOARD_AGENT_SHELL: "/bin/sh" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   proc.stdout?.on("data", (d: Buffer) => {
     out += d.toString();
@@ -119,7 +127,11 @@ describe.skipIf(!canPty)("control and shell on request (the support agent)", () 
     const linux = (
       s.offer.downloads as Array<{ key: string; command: string | null; available: boolean }>
     ).find((d) => d.key === "linux");
-    if (linux?.available) expect(linux.command).toContain(`support --server ${t.url} --code ${s.offer.code}`);
+    if (linux?.available) {
+      expect(linux.command).toMatch(
+        new RegExp(`mktemp -d.*support --server \\S+ --code ${s.offer.code} --fingerprint [0-9a-f]{64}'$`),
+      );
+    }
     // Stored only as a hash.
     const stored = await t.db.selectFrom("support_agent_codes").selectAll().execute();
     expect(JSON.stringify(stored)).not.toContain(s.offer.code);
@@ -218,6 +230,34 @@ describe.skipIf(!canPty)("control and shell on request (the support agent)", () 
     expect(await agent.exited).toBe(0);
     expect(await readdir(agent.tmp)).toEqual([]);
   }, 60_000);
+
+  it.skipIf(!canRun)(
+    "the executable deletes itself, its folder and its temporary state when the session ends",
+    async () => {
+      await ensureBuilt();
+      const s = await controlled();
+      let exe = "";
+      // Where the caller's terminal line puts it: a folder of its own in the temporary directory.
+      const agent = await supportAgent(t.url, s.offer.code, s.offer.serverKeyFingerprint, async (tmp) => {
+        exe = path.join(await mkdtemp(path.join(tmp, "tmp.")), "switchboard-support");
+        await copyFile(binary, exe);
+        await chmod(exe, 0o700);
+        return exe;
+      });
+      agents.push(agent);
+      await waitFor("connected", async () => agent.output().includes("Connected."), 60_000).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}: ${agent.output()}`);
+        },
+      );
+      expect((await s.call("POST", "/api/v1/join/end")).statusCode).toBe(204);
+      expect(await promptly(agent.exited)).toBe(0);
+      await expect(access(exe)).rejects.toThrow();
+      // Neither the executable's folder nor the agent's state folder is left.
+      expect(await readdir(agent.tmp)).toEqual([]);
+    },
+    120_000,
+  );
 
   it("gives no code before the caller allows control, and none after they decline", async () => {
     const s = await activeSession();
