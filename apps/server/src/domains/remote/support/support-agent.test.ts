@@ -5,9 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolatedDatabase, makeClient, makeUser, type TestUser } from "../../../../test/helpers.ts";
+import { asSystem } from "../../../db/scope.ts";
 import { binary, canRun, ensureBuilt } from "../../../gateway/agent-build.ts";
 import { type GatewayApp, startGatewayApp, waitFor } from "../../../gateway/test-support.ts";
 import { CALM, makeTicket, openShell } from "../test-support.ts";
+import { supportHousekeeping } from "./housekeeping.ts";
 
 // "Control and shell on request": the technician asks, the caller allows it, runs the support mode of the
 // real agent (from source, as a separate process) with the one-time code, the technician gets a shell on
@@ -313,5 +315,50 @@ describe.skipIf(!canPty)("control and shell on request (the support agent)", () 
       .where("id", "=", ok.json().deviceId)
       .executeTakeFirstOrThrow();
     expect(d.retired_at).not.toBeNull();
+  });
+
+  it("ends a session left open past its limit, and retires a support device a crash left behind", async () => {
+    const housekeeping = () =>
+      asSystem(() =>
+        supportHousekeeping({
+          db: t.db,
+          hub: t.app.agents.hub,
+          bus: t.app.remote.bus,
+          config: t.deps.config,
+        }),
+      );
+    const forgotten = await controlled();
+    const a = (await enrollWith(forgotten.offer.code)).json().deviceId as string;
+    await t.db
+      .updateTable("support_sessions")
+      .set({ joined_at: new Date(Date.now() - 5 * 3600_000) })
+      .where("id", "=", forgotten.id)
+      .execute();
+    const crashed = await controlled();
+    const b = (await enrollWith(crashed.offer.code)).json().deviceId as string;
+    // As if the process died between ending the session and retiring its devices.
+    await t.db
+      .updateTable("support_sessions")
+      .set({ status: "ended" })
+      .where("id", "=", crashed.id)
+      .execute();
+    const live = await controlled();
+    const c = (await enrollWith(live.offer.code)).json().deviceId as string;
+
+    // (The app's own timer may have run it first: the outcome is the same either way.)
+    await housekeeping();
+    const view = (await as(tech)("GET", `/api/v1/support-sessions/${forgotten.id}`)).json();
+    expect(view).toMatchObject({
+      status: "ended",
+      endedBy: "system",
+      endReason: "the session reached its limit of 4 hours",
+    });
+    const devices = await t.db
+      .selectFrom("devices")
+      .select(["id", "retired_at"])
+      .where("id", "in", [a, b, c])
+      .execute();
+    const retired = Object.fromEntries(devices.map((d) => [d.id, d.retired_at !== null]));
+    expect(retired).toEqual({ [a]: true, [b]: true, [c]: false });
   });
 });
