@@ -179,6 +179,13 @@ describe.skipIf(!canPty)("control and shell on request (the support agent)", () 
       expect(res.statusCode, res.body).toBe(400);
     }
 
+    // Nor can commands (scripts, reboots) go to it: the caller allowed a shell and files to one person.
+    const admin = await makeUser(t, { role: "admin" });
+    const command = await as(admin)("POST", `/api/v1/devices/${deviceId}/commands`, {
+      command: { kind: "script.run", interpreter: "sh", script: "id" },
+    });
+    expect(command.statusCode, command.body).toBe(409);
+
     // The caller clicks end: the agent is told to stop, exits, and deletes its temporary folder.
     expect((await s.call("POST", "/api/v1/join/end")).statusCode).toBe(204);
     // Told at once, not found later by the 30-second sweep.
