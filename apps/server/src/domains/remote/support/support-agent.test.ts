@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
-import { access, chmod, copyFile, mkdtemp, readdir } from "node:fs/promises";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
+import { access, chmod, copyFile, mkdtemp, readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -166,6 +166,28 @@ describe.skipIf(!canPty)("control and shell on request (the support agent)", () 
     });
     client.type("echo $((6*7))\r");
     await client.waitForScreen("42", (lines) => lines.some((l) => /(^|\s)42$/.test(l)));
+
+    // And the existing file transfer, both ways, with the same SHA-256.
+    const target = path.join(await mkdtemp(path.join(os.tmpdir(), "sb-support-files-")), "notes.txt");
+    const data = Buffer.from(`reservation service log ${randomBytes(8).toString("hex")}\n`);
+    const boundary = `----sb${randomBytes(8).toString("hex")}`;
+    const up = await t.app.inject({
+      method: "POST",
+      url: `/api/v1/devices/${deviceId}/files?path=${encodeURIComponent(target)}`,
+      headers: { ...tech.auth, "content-type": `multipart/form-data; boundary=${boundary}` },
+      payload: Buffer.concat([
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="notes.txt"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        ),
+        data,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]),
+    });
+    expect(up.statusCode, up.body).toBe(200);
+    expect(await readFile(target)).toEqual(data);
+    const down = await as(tech)("POST", `/api/v1/devices/${deviceId}/file-downloads`, { path: target });
+    expect(down.statusCode, down.body).toBe(200);
+    expect(down.json().file.sha256).toBe(createHash("sha256").update(data).digest("hex"));
 
     // Another technician, even in their own live session with the same client, cannot reach it.
     const other = await makeUser(t, { role: "technician" });
