@@ -53,8 +53,9 @@ export function SupportSessionPage() {
       (f: SupportServerFrame) => {
         if (f.t === "event") {
           setEvents((es) => (es.some((e) => e.id === f.event.id) ? es : [...es, f.event]));
-          // The support agent started or was removed: the list of the caller's machines changed.
-          if (f.event.kind === "agent") void qc.invalidateQueries({ queryKey: ["support-session", id] });
+          // The support agent started or was removed: the list of the caller's machines changed. (Not the
+          // session's own query: a new object there would reconnect the socket and drop the video.)
+          if (f.event.kind === "agent") void qc.invalidateQueries({ queryKey: ["support-devices", id] });
         } else if (f.t === "status" || f.t === "ready") setStatus(f.status);
         else if (f.t === "peer") setPeer(f.present);
         else if (f.t === "ended") {
@@ -184,14 +185,7 @@ export function SupportSessionPage() {
               fileHref={(e) => ({ href: `/api/v1/attachments/${String(e.data?.attachmentId)}` })}
             />
           </Paper>
-          {now === "active" && (
-            <CallerMachine
-              sessionId={id}
-              ticketNumber={s.ticketNumber}
-              events={events}
-              devices={s.supportDevices}
-            />
-          )}
+          {now === "active" && <CallerMachine sessionId={id} ticketNumber={s.ticketNumber} events={events} />}
           {now === "active" && (
             <Paper p="xs" mt="md">
               <Text fz="sm" fw={600} mb={4}>
@@ -261,14 +255,19 @@ function CallerMachine({
   sessionId,
   ticketNumber,
   events,
-  devices,
 }: {
   sessionId: string;
   ticketNumber: number;
   events: SupportEventDto[];
-  devices: SupportSessionDto["supportDevices"];
 }) {
   const st = controlState(events);
+  // Polled while the session is active: whether the agent is connected changes without an event.
+  const q = useQuery({
+    queryKey: ["support-devices", sessionId],
+    queryFn: () => get<SupportSessionDto>(`/support-sessions/${sessionId}`).then((s) => s.supportDevices),
+    refetchInterval: 5000,
+  });
+  const devices = q.data ?? [];
   const [problem, setProblem] = useState<string | null>(null);
   const live = devices.filter((d) => d.status !== "retired");
   const ask = () =>

@@ -1,4 +1,4 @@
-import { Alert, Anchor, Button, Code, CopyButton, Group, Stack, Tabs, Text } from "@mantine/core";
+import { Alert, Button, Code, CopyButton, Group, Stack, Tabs, Text } from "@mantine/core";
 import type { SupportAgentOfferDto, SupportEventDto } from "@switchboard/shared";
 import { useState } from "react";
 import { api, isApiError } from "../../api/client.ts";
@@ -140,9 +140,9 @@ export function SupportAgentOffer({
                     )}
                   </CopyButton>
                   {d.url && (
-                    <Anchor href={d.url} fz="sm">
+                    <Button size="xs" variant="default" component="a" href={d.url}>
                       Or download the program
-                    </Anchor>
+                    </Button>
                   )}
                 </Group>
                 {d.url && (
