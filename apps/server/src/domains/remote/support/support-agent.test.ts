@@ -262,6 +262,22 @@ describe.skipIf(!canPty)("control and shell on request (the support agent)", () 
     expect(await readdir(agent.tmp)).toEqual([]);
   }, 60_000);
 
+  it("stops the agent when the caller takes control back, and the session goes on", async () => {
+    const s = await controlled();
+    const agent = await supportAgent(t.url, s.offer.code, s.offer.serverKeyFingerprint);
+    agents.push(agent);
+    await waitFor("connected", async () => agent.output().includes("Connected."), 30_000);
+    const back = await s.call("POST", "/api/v1/join/consent", { scope: "control", granted: false });
+    expect(back.statusCode, back.body).toBe(200);
+    expect(await promptly(agent.exited)).toBe(0);
+    expect(await readdir(agent.tmp)).toEqual([]);
+    const view = (await as(tech)("GET", `/api/v1/support-sessions/${s.id}`)).json();
+    expect(view.status).toBe("active");
+    expect(view.supportDevices.map((d: { status: string }) => d.status)).toEqual(["retired"]);
+    // Chat goes on; control can be asked for again, and only a new answer gives a new code.
+    expect((await s.call("POST", "/api/v1/join/support-agent")).statusCode).toBe(409);
+  }, 60_000);
+
   it.skipIf(!canRun)(
     "the executable deletes itself, its folder and its temporary state when the session ends",
     async () => {
