@@ -284,12 +284,16 @@ export async function retireSupportDevices(
   return retired.map((d) => d.id);
 }
 
-/** Ids of the session's support devices (retired or not): the agents to tell to stop. */
+/**
+ * The session's retired support devices: the agents to tell to stop (never one enrolled since, which
+ * is not retired and must not be stopped by an older end).
+ */
 export async function supportDeviceIds(db: Db, sessionId: string) {
   const rows = await db
     .selectFrom("devices")
     .select("id")
     .where("support_session_id", "=", sessionId)
+    .where("retired_at", "is not", null)
     .execute();
   return rows.map((r) => r.id);
 }
