@@ -11,6 +11,20 @@ const guessOs = (): Os => {
   return "linux";
 };
 
+/**
+ * Windows: the same line in a .cmd file made here in the browser (nothing more is stored anywhere), so the
+ * caller can double-click it instead of opening a Command Prompt. It carries the single-use code.
+ */
+function launcher(command: string, code: string) {
+  const text = `@echo off\r\necho Starting the Switchboard support program...\r\n${command}\r\npause\r\n`;
+  const url = URL.createObjectURL(new Blob([text], { type: "application/octet-stream" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = `switchboard-support-${code}.cmd`;
+  a.click();
+  URL.revokeObjectURL(url);
+}
+
 /** The caller's latest answer to "control", or null when they have not answered since the last request. */
 export function controlState(events: SupportEventDto[]) {
   const lastRequest = [...events]
@@ -139,6 +153,11 @@ export function SupportAgentOffer({
                       </Button>
                     )}
                   </CopyButton>
+                  {os === "windows" && (
+                    <Button size="xs" variant="default" onClick={() => launcher(d.command!, offer.code)}>
+                      Download a launcher to double-click
+                    </Button>
+                  )}
                   {d.url && (
                     <Button size="xs" variant="default" component="a" href={d.url}>
                       Or download the program
