@@ -268,6 +268,16 @@ export const ConfigSchema = z.object({
       }
     })
     .default([]),
+  /**
+   * How long the one-time code the caller gives the support agent (control and shell on request) may be
+   * used; once used, the agent lives only as long as the support session.
+   */
+  SUPPORT_AGENT_CODE_TTL_MINUTES: z.coerce.number().int().min(1).max(60).default(15),
+  /**
+   * An attended support session nobody ended ends by itself this long after the caller joined (and with
+   * it any support agent on the caller's machine).
+   */
+  SUPPORT_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(4),
   // Operations.
   /**
    * Seconds without a heartbeat after which a running job (mail, delivery, event handler, reminder) is
