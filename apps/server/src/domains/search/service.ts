@@ -2,6 +2,7 @@ import { phoneSearchKey, type SearchResultDto } from "@switchboard/shared";
 import { type SqlBool, sql } from "kysely";
 import type { Database } from "../../db/database.ts";
 import type { StatusCategory } from "../../db/schema.ts";
+import { asSystem } from "../../db/scope.ts";
 import type { Actor } from "../auth/actor.ts";
 import { SEARCH_CONFIG } from "../tickets/queries.ts";
 
@@ -135,22 +136,7 @@ async function searchTickets(db: Database, actor: Actor, text: string, limit: nu
           t.last_activity_at, 1.0::float8 as rank
         from tickets t join clients c on c.id = t.client_id
         where t.number = ${Number(numberMatch[1])} and ${scope}`.execute(db)
-    : await sql<TicketHit>`
-        with candidates as (
-          select t.id, t.search_vector from tickets t
-          where t.search_vector @@ ${query} and t.merged_into_id is null and ${scope}
-          order by t.last_activity_at desc
-          limit ${RANK_WINDOW}
-        ),
-        ranked as (
-          select c.id, ts_rank_cd(c.search_vector, ${query}, 1) as rank from candidates c
-          order by rank desc
-          limit ${limit}
-        )
-        select t.id, t.number, t.subject, t.client_id, cl.name as client_name, t.status_category, t.priority,
-          t.last_activity_at, r.rank::float8 as rank
-        from ranked r join tickets t on t.id = r.id join clients cl on cl.id = t.client_id
-        order by r.rank desc, t.last_activity_at desc`.execute(db);
+    : await rankedTickets(db, actor, query, scope, limit);
   return rows.map((r) => ({
     id: r.id,
     number: r.number,
@@ -161,6 +147,49 @@ async function searchTickets(db: Database, actor: Actor, text: string, limit: nu
     lastActivityAt: r.last_activity_at.toISOString(),
     rank: Number(r.rank),
   }));
+}
+
+/**
+ * The word search over tickets, in two steps. The matches are found and ranked by ids alone, filtered to
+ * the actor's clients by the `scope` condition; for a client-limited actor this step runs as the system,
+ * because under row-level security PostgreSQL may not use the full-text index (`@@` is not leakproof, so
+ * it cannot run before the policy) and would read every ticket of the actor's clients instead (1.6 s
+ * against 0.7 s at a million tickets, bench:rls). The rows themselves are then read in the actor's own
+ * scope, so row-level security still decides what comes back.
+ */
+async function rankedTickets(
+  db: Database,
+  actor: Actor,
+  query: ReturnType<typeof ticketQuery>,
+  scope: ReturnType<typeof clientFilter>,
+  limit: number,
+) {
+  const rank = () =>
+    sql<{ id: string; rank: number }>`
+      with candidates as (
+        select t.id, t.search_vector from tickets t
+        where t.search_vector @@ ${query} and t.merged_into_id is null and ${scope}
+        order by t.last_activity_at desc
+        limit ${RANK_WINDOW}
+      )
+      select c.id, ts_rank_cd(c.search_vector, ${query}, 1)::float8 as rank from candidates c
+      order by rank desc
+      limit ${limit}`.execute(db);
+  const { rows: ranked } = actor.clientIds === null ? await rank() : await asSystem(rank);
+  if (ranked.length === 0) return { rows: [] as TicketHit[] };
+  const { rows } = await sql<Omit<TicketHit, "rank">>`
+    select t.id, t.number, t.subject, t.client_id, cl.name as client_name, t.status_category, t.priority,
+      t.last_activity_at
+    from tickets t join clients cl on cl.id = t.client_id
+    where t.id = any(${ranked.map((r) => r.id)}::uuid[])`.execute(db);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const hits: TicketHit[] = [];
+  for (const r of ranked) {
+    const row = byId.get(r.id);
+    if (row) hits.push({ ...row, rank: Number(r.rank) });
+  }
+  hits.sort((x, y) => y.rank - x.rank || y.last_activity_at.getTime() - x.last_activity_at.getTime());
+  return { rows: hits };
 }
 
 /**
