@@ -53,7 +53,13 @@ const mod = (a: number, n: number) => ((a % n) + n) % n;
 export function scheduledAt(r: Rota, at: Date): Shift & { index: number } {
   const k = shiftIndexAt(r, at);
   const userId = r.members.length && k >= 0 ? r.members[mod(k, r.members.length)]! : null;
-  return { index: k, userId, start: new Date(shiftStart(r, k)), end: new Date(shiftStart(r, k + 1)), overrideId: null };
+  return {
+    index: k,
+    userId,
+    start: new Date(shiftStart(r, k)),
+    end: new Date(shiftStart(r, k + 1)),
+    overrideId: null,
+  };
 }
 
 const coveringOverride = (overrides: Override[], t: number) =>

@@ -131,7 +131,9 @@ describe("the SLA clock", () => {
   it("waiting on the client for two days does not breach; the customer's reply restarts it", () => {
     // Monday 08:00 CDT opened; waiting on client from 08:40 (40 min used); customer writes Wednesday 10:00.
     const h = history("2026-03-09T13:00:00Z", {
-      statusChanges: [{ at: at("2026-03-09T13:40:00Z"), category: "waiting_client", name: "Waiting on client" }],
+      statusChanges: [
+        { at: at("2026-03-09T13:40:00Z"), category: "waiting_client", name: "Waiting on client" },
+      ],
     });
     const paused = computeClock(h, p2, chicago, at("2026-03-11T14:00:00Z"));
     expect(paused.paused).toBe(true);

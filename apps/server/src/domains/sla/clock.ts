@@ -68,7 +68,9 @@ const STOPPED: readonly StatusCategory[] = ["resolved", "closed"];
 
 /** The ticket's history as running / paused / stopped intervals, up to `now`. */
 export function segmentsOf(history: ClockHistory, policy: Pick<ClockPolicy, "pauseCategories">, now: Date) {
-  type Ev = { at: number; kind: "status"; category: StatusCategory; name: string } | { at: number; kind: "reply" };
+  type Ev =
+    | { at: number; kind: "status"; category: StatusCategory; name: string }
+    | { at: number; kind: "reply" };
   const events: Ev[] = [
     ...history.statusChanges.map((s) => ({
       at: s.at.getTime(),

@@ -28,6 +28,12 @@ const SORTS = {
     keys: [sql`coalesce(t.follow_up_at, 'infinity'::timestamptz)`, sql`t.id`],
     types: ["timestamptz", "uuid"],
   },
+  // The SLA clock's next due time (domains/sla): breached first, paused and no-SLA tickets last.
+  sla_due: {
+    dir: "asc",
+    keys: [sql`coalesce(t.sla_due_at, 'infinity'::timestamptz)`, sql`t.id`],
+    types: ["timestamptz", "uuid"],
+  },
 } as const satisfies Record<string, { dir: "asc" | "desc"; keys: RawBuilder<unknown>[]; types: string[] }>;
 
 /** End of today in the viewer's time zone, as an instant. */

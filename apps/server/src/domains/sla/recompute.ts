@@ -1,0 +1,150 @@
+import { sql, type Transaction } from "kysely";
+import type { Config } from "../../config.ts";
+import type { Database } from "../../db/database.ts";
+import type { DB } from "../../db/schema.ts";
+import { asSystem } from "../../db/scope.ts";
+import type { BlobStore } from "../../lib/blob-store.ts";
+import { type Boss, bossDb } from "../../lib/jobs.ts";
+import type { SmsProvider } from "../../lib/sms.ts";
+import { systemActor } from "../auth/actor.ts";
+import { emitEvent } from "../events/outbox.ts";
+import { computeClock, type SlaClock, type TargetClock } from "./clock.ts";
+import { notifySla, type SlaNotice } from "./notify.ts";
+import { clockPolicy, loadCalendar, policyForClient, ticketForSla, ticketHistory } from "./queries.ts";
+
+export interface SlaDeps {
+  db: Database;
+  config: Config;
+  blobs: BlobStore;
+  boss: Boss | null;
+  sms?: SmsProvider | null;
+}
+
+export const TIMER_QUEUE = "sla.timer";
+const TIMER_POLICY = { retryLimit: 10, retryDelay: 10, retryBackoff: true };
+const actor = systemActor("sla");
+
+const KINDS = ["first_response", "resolution"] as const;
+
+/** What the queue shows and sorts on: the open target nearest to its due time, or the outcome. */
+export function queueState(
+  clock: SlaClock,
+  open: boolean,
+): { state: "running" | "paused" | "breached" | "met"; dueAt: Date | null } {
+  const targets = [clock.firstResponse, clock.resolution].filter((t) => t.status !== "none");
+  const unmet = targets.filter((t) => !t.metAt);
+  const breached = unmet.filter((t) => t.breachedAt).map((t) => t.breachedAt!.getTime());
+  if (open && breached.length) return { state: "breached", dueAt: new Date(Math.min(...breached)) };
+  if (open && clock.paused && unmet.length) return { state: "paused", dueAt: null };
+  const running = unmet.filter((t) => t.status === "running" && t.dueAt).map((t) => t.dueAt!.getTime());
+  if (open && running.length) return { state: "running", dueAt: new Date(Math.min(...running)) };
+  return { state: targets.some((t) => t.breachedAt) ? "breached" : "met", dueAt: null };
+}
+
+const same = (a: Date | null | undefined, b: Date | null | undefined) =>
+  (a?.getTime() ?? null) === (b?.getTime() ?? null);
+
+/**
+ * Recomputes one ticket's clock from its history at `now`, stores it (ticket_slas, the ticket's
+ * sla_due_at/sla_state), schedules a durable timer for each future warning and due instant that moved,
+ * and announces warnings and breaches whose time has come: each claimed once (its *_notified_at column)
+ * under a per-ticket advisory lock, so concurrent runs, retries and stale timers announce nothing twice.
+ */
+export async function recomputeTicketSla(deps: SlaDeps, ticketId: string, now = new Date()) {
+  return asSystem(() =>
+    deps.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`sla:${ticketId}`}))`.execute(trx);
+      const t = await ticketForSla(trx, ticketId);
+      if (!t) return null;
+      const policy = t.merged_into_id ? null : await policyForClient(trx, t.client_id);
+      const calendar = policy ? await loadCalendar(trx, policy.calendarId) : null;
+      const prev = await trx
+        .selectFrom("ticket_slas")
+        .selectAll()
+        .where("ticket_id", "=", t.id)
+        .executeTakeFirst();
+      if (!policy || !calendar) {
+        if (prev) await trx.deleteFrom("ticket_slas").where("ticket_id", "=", t.id).execute();
+        await trx
+          .updateTable("tickets")
+          .set({ sla_due_at: null, sla_state: null })
+          .where("id", "=", t.id)
+          .where("sla_state", "is not", null)
+          .execute();
+        return null;
+      }
+      const history = await ticketHistory(trx, t);
+      const clock = computeClock(history, clockPolicy(policy, t.priority), calendar, now);
+      const open = !["resolved", "closed"].includes(t.status_category);
+      const notices: SlaNotice[] = [];
+      const values: Record<string, unknown> = {
+        ticket_id: t.id,
+        client_id: t.client_id,
+        policy_id: policy.id,
+        priority: t.priority,
+        paused: clock.paused,
+        computed_at: now,
+      };
+      for (const kind of KINDS) {
+        const c: TargetClock = kind === "first_response" ? clock.firstResponse : clock.resolution;
+        values[`${kind}_status`] = c.status;
+        values[`${kind}_due_at`] = c.dueAt;
+        values[`${kind}_warn_at`] = c.warnAt;
+        values[`${kind}_met_at`] = c.metAt;
+        values[`${kind}_breached_at`] = c.breachedAt;
+        const warned = prev?.[`${kind}_warned_at`] ?? null;
+        const notified = prev?.[`${kind}_breach_notified_at`] ?? null;
+        // A warning re-arms when its instant moves into the future again (a lower priority, a pause).
+        if (c.status === "running" && c.warnAt && c.warnAt <= now && !warned) {
+          values[`${kind}_warned_at`] = now;
+          notices.push({ kind: "warning", target: kind, dueAt: c.dueAt });
+        } else values[`${kind}_warned_at`] = c.warnAt && c.warnAt > now ? null : warned;
+        if (c.breachedAt && !notified) {
+          values[`${kind}_breach_notified_at`] = now;
+          // Met late (the reply came after the due time, before a timer fired): recorded, nobody chased.
+          notices.push({ kind: c.metAt ? "missed" : "breach", target: kind, dueAt: c.breachedAt });
+        } else values[`${kind}_breach_notified_at`] = c.breachedAt ? notified : null;
+        if (deps.boss) {
+          for (const [at, was] of [
+            [c.warnAt, prev?.[`${kind}_warn_at`]],
+            [c.dueAt, prev?.[`${kind}_due_at`]],
+          ] as const) {
+            if (at && at > now && !same(at, was)) {
+              await deps.boss.send(
+                TIMER_QUEUE,
+                { ticketId: t.id },
+                { ...TIMER_POLICY, startAfter: at, db: bossDb(trx) },
+              );
+            }
+          }
+        }
+      }
+      await trx
+        .insertInto("ticket_slas")
+        .values(values as never)
+        .onConflict((oc) => oc.column("ticket_id").doUpdateSet(values as never))
+        .execute();
+      const q = queueState(clock, open);
+      const tk = await trx
+        .selectFrom("tickets")
+        .select(["sla_due_at", "sla_state"])
+        .where("id", "=", t.id)
+        .executeTakeFirstOrThrow();
+      if (!same(tk.sla_due_at, q.dueAt) || tk.sla_state !== q.state) {
+        await trx
+          .updateTable("tickets")
+          .set({ sla_due_at: q.dueAt, sla_state: q.state })
+          .where("id", "=", t.id)
+          .execute();
+        await emitEvent(trx, actor, {
+          type: "sla.updated",
+          clientId: t.client_id,
+          ticketId: t.id,
+          payload: { number: t.number, state: q.state, dueAt: q.dueAt?.toISOString() ?? null },
+        });
+      }
+      for (const n of notices) await notifySla(deps, trx as Transaction<DB>, t, calendar, n, now);
+      return clock;
+    }),
+  );
+}
