@@ -33,7 +33,12 @@ let fast: string;
 
 const at = (iso: string) => new Date(iso);
 const call = async (method: string, url: string, payload?: unknown, user: TestUser = admin) => {
-  const res = await t.app.inject({ method: method as "GET", url, headers: user.auth, payload: payload as object });
+  const res = await t.app.inject({
+    method: method as "GET",
+    url,
+    headers: user.auth,
+    payload: payload as object,
+  });
   return { status: res.statusCode, body: res.statusCode === 204 ? null : res.json() };
 };
 
@@ -60,7 +65,9 @@ async function ticketAt(c: { clientId: string; contactId: string }, createdAt: s
 /** Moves the newest timeline entry of a kind (the change just made) to the instant it is supposed to have happened. */
 async function backdateLast(ticketId: string, when: string) {
   await sql`update timeline_entries set created_at = ${at(when)}
-    where id = (select id from timeline_entries where ticket_id = ${ticketId} order by seq desc limit 1)`.execute(t.db);
+    where id = (select id from timeline_entries where ticket_id = ${ticketId} order by seq desc limit 1)`.execute(
+    t.db,
+  );
 }
 
 const stored = (ticketId: string) =>
@@ -96,12 +103,24 @@ beforeAll(async () => {
     "4": { firstResponse: null, resolution: null },
   });
   gold = (
-    await call("POST", "/api/v1/sla/policies", { name: "Gold", calendarId: chicagoId, targets: targets([60, 480], [15, 240]) })
+    await call("POST", "/api/v1/sla/policies", {
+      name: "Gold",
+      calendarId: chicagoId,
+      targets: targets([60, 480], [15, 240]),
+    })
   ).body.id;
   silver = (
-    await call("POST", "/api/v1/sla/policies", { name: "Silver", calendarId: chicagoId, targets: targets([120, 960], [30, 480]) })
+    await call("POST", "/api/v1/sla/policies", {
+      name: "Silver",
+      calendarId: chicagoId,
+      targets: targets([120, 960], [30, 480]),
+    })
   ).body.id;
-  const always = await call("POST", "/api/v1/sla/calendars", { name: "Round the clock", timeZone: "UTC", alwaysOpen: true });
+  const always = await call("POST", "/api/v1/sla/calendars", {
+    name: "Round the clock",
+    timeZone: "UTC",
+    alwaysOpen: true,
+  });
   fast = (
     await call("POST", "/api/v1/sla/policies", {
       name: "Fast",
@@ -114,7 +133,11 @@ afterAll(() => t?.close());
 
 describe("SLA calendars and policies", () => {
   it("refuses calendars that make no sense, naming the field", async () => {
-    const zone = await call("POST", "/api/v1/sla/calendars", { name: "Mars", timeZone: "Mars/Olympus", hours: [] });
+    const zone = await call("POST", "/api/v1/sla/calendars", {
+      name: "Mars",
+      timeZone: "Mars/Olympus",
+      hours: [],
+    });
     expect(zone.status).toBe(400);
     expect(zone.body.error.details.issues[0].path).toBe("body.timeZone");
     const overlap = await call("POST", "/api/v1/sla/calendars", {
@@ -130,7 +153,10 @@ describe("SLA calendars and policies", () => {
     const none = await call("POST", "/api/v1/sla/calendars", { name: "Never", timeZone: "UTC", hours: [] });
     expect(none.body.error.details.issues[0].path).toBe("body.hours");
     const tech = await makeUser(t, { role: "technician" });
-    expect((await call("POST", "/api/v1/sla/calendars", { name: "X", timeZone: "UTC", alwaysOpen: true }, tech)).status).toBe(403);
+    expect(
+      (await call("POST", "/api/v1/sla/calendars", { name: "X", timeZone: "UTC", alwaysOpen: true }, tech))
+        .status,
+    ).toBe(403);
   });
 });
 
@@ -165,13 +191,26 @@ describe("the stored clock", () => {
     // The customer writes back by mail (Wednesday 10:00 CDT): the status still says waiting, the clock runs.
     await t.db
       .insertInto("timeline_entries")
-      .values({ ticket_id: id, kind: "email", visibility: "public", author_contact_id: c.contactId, body: "Done" })
+      .values({
+        ticket_id: id,
+        kind: "email",
+        visibility: "public",
+        author_contact_id: c.contactId,
+        body: "Done",
+      })
       .execute();
     await backdateLast(id, "2026-03-11T15:00:00Z");
     await recomputeTicketSla(deps, id, at("2026-03-11T15:05:00Z"));
-    expect(await stored(id)).toMatchObject({ sla_state: "running", first_response_due_at: at("2026-03-11T15:20:00Z") });
+    expect(await stored(id)).toMatchObject({
+      sla_state: "running",
+      first_response_due_at: at("2026-03-11T15:20:00Z"),
+    });
     const view = await call("GET", `/api/v1/tickets/${id}/sla`);
-    expect(view.body.segments.map((s: { state: string }) => s.state)).toEqual(["running", "paused", "running"]);
+    expect(view.body.segments.map((s: { state: string }) => s.state)).toEqual([
+      "running",
+      "paused",
+      "running",
+    ]);
     expect(view.body.segments[2].reason).toBe("the customer replied");
   });
 
@@ -263,7 +302,9 @@ describe("warnings and breaches", () => {
       // wait for their own minutes), and nothing was announced twice.
       await waitFor(async () => {
         const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.raw(schema)}.job
-          where name = ${TIMER_QUEUE} and data->>'ticketId' = ${id} and start_after <= now() and state <> 'completed'`.execute(t.db);
+          where name = ${TIMER_QUEUE} and data->>'ticketId' = ${id} and start_after <= now() and state <> 'completed'`.execute(
+          t.db,
+        );
         return rows[0]!.n === 0;
       }, 20_000);
       expect(await timelineEvents(id, "sla_breached")).toBe(1);
