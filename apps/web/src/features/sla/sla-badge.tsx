@@ -30,6 +30,13 @@ export function slaColour(state: string, dueMs: number | null, now: number) {
   return left <= 30 ? "red" : left <= 120 ? "orange" : "blue";
 }
 
+/** Text in that colour that keeps 4.5:1 on the page (the plain shades are too light for small text). */
+export const SLA_TEXT: Record<string, string | undefined> = {
+  red: "red.9",
+  orange: "#a84300",
+  teal: "teal.9",
+};
+
 /** The SLA countdown of a queue row: time left, "Paused", or how long ago it breached. */
 export function SlaBadge({ sla, now }: { sla: TicketSummaryDto["sla"]; now: number }) {
   if (!sla || sla.state === "met")
@@ -58,8 +65,10 @@ export function SlaBadge({ sla, now }: { sla: TicketSummaryDto["sla"]; now: numb
     <Tooltip label={label}>
       <Badge
         size="sm"
-        variant={colour === "blue" || colour === "gray" ? "light" : "filled"}
-        color={colour}
+        // Filled only in the darkest red; orange as dark text on its light tint: both keep 4.5:1.
+        variant={colour === "red" ? "filled" : "light"}
+        color={colour === "red" ? "red.9" : colour}
+        c={colour === "orange" ? SLA_TEXT.orange : undefined}
         aria-label={label}
         data-testid="sla-badge"
       >

@@ -1,11 +1,11 @@
-import { Badge, Group, Stack, Text, UnstyledButton } from "@mantine/core";
+import { Anchor, Badge, Group, Stack, Text } from "@mantine/core";
 import type { TicketSlaDto } from "@switchboard/shared";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { get } from "../../api/client.ts";
 import type { TicketDto } from "../../api/types.ts";
 import { Empty, Section, SectionRow } from "../../components/section.tsx";
-import { slaColour, span, useNow } from "./sla-badge.tsx";
+import { SLA_TEXT, slaColour, span, useNow } from "./sla-badge.tsx";
 
 type Target = TicketSlaDto["firstResponse"];
 
@@ -31,9 +31,15 @@ export function TicketSlaPanel({ ticket }: { ticket: TicketDto }) {
               <Text fz="xs" c="dimmed">
                 {d.policy.calendarName} ({d.policy.timeZone}){d.paused ? " · clock paused" : ""}
               </Text>
-              <UnstyledButton fz="xs" c="blue" onClick={() => setAudit((a) => !a)} aria-expanded={audit}>
+              <Anchor
+                component="button"
+                type="button"
+                fz="xs"
+                onClick={() => setAudit((a) => !a)}
+                aria-expanded={audit}
+              >
                 {audit ? "Hide the clock's history" : "Why this time?"}
-              </UnstyledButton>
+              </Anchor>
             </SectionRow>
             {audit && (
               <Stack
@@ -85,7 +91,7 @@ function TargetRow({ name, t, now }: { name: string; t: Target; now: number }) {
       </Group>
       <Text
         fz="xs"
-        c={colour === "blue" || colour === "gray" ? undefined : colour}
+        c={SLA_TEXT[colour]}
         fw={colour === "red" ? 600 : undefined}
         data-testid={`sla-${name === "Resolution" ? "resolution" : "first-response"}`}
       >
