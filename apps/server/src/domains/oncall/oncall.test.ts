@@ -228,7 +228,10 @@ describe("on-call", () => {
       calendarId: null,
       memberIds: [ben.id, ana.id],
     });
-    const workers = await startSlaWorkers(deps, { pollingIntervalSeconds: 0.5 });
+    const workers = await startSlaWorkers(
+      { ...deps, boss: stack.deps.boss },
+      { pollingIntervalSeconds: 0.5 },
+    );
     try {
       const before = sms.messages.length;
       const ticket = await newTicket("Email down for everyone");
