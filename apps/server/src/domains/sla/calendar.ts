@@ -42,6 +42,21 @@ export const isoWeekday = (date: string) => {
  * counts from its first occurrence, so no business minute is counted twice or lost.
  */
 export function instantAtMinute(date: string, minute: number, timeZone: string): number {
+  // Every clock walks the same few hundred days: Intl's zone lookups are the cost, so answers are kept.
+  const key = `${timeZone}|${date}|${minute}`;
+  let at = instants.get(key);
+  if (at === undefined) {
+    at = computeInstantAtMinute(date, minute, timeZone);
+    if (instants.size >= MAX_CACHED) instants.clear();
+    instants.set(key, at);
+  }
+  return at;
+}
+
+const instants = new Map<string, number>();
+const MAX_CACHED = 100_000;
+
+function computeInstantAtMinute(date: string, minute: number, timeZone: string): number {
   if (minute >= 1440) return instantAtMinute(addDays(date, 1), minute - 1440, timeZone);
   const [y, mo, d] = date.split("-").map(Number) as [number, number, number];
   for (let m = minute; m < minute + 180; m++) {

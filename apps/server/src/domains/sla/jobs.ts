@@ -10,7 +10,7 @@ import {
   PAGE_QUEUE,
   pageIfOutOfHours,
 } from "../oncall/pages.ts";
-import { recomputeTicketSla, type SlaDeps, TIMER_QUEUE } from "./recompute.ts";
+import { recomputeMany, recomputeTicketSla, type SlaDeps, SlaLookups, TIMER_QUEUE } from "./recompute.ts";
 
 /** Recomputes the clocks of many tickets after a policy, calendar or assignment change. */
 export const RECOMPUTE_QUEUE = "sla.recompute";
@@ -55,9 +55,22 @@ export async function onTicketEvent(deps: SlaDeps, event: LiveEvent) {
   );
 }
 
+const chunks = <T>(items: T[], size: number) =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+/** Runs `fn` over `items`, at most `limit` at a time; the first failure fails the whole (pg-boss retries). */
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
 /** Every open ticket's clock (of one client, or all), in batches: after a policy or calendar change. */
 export async function recomputeOpenTickets(deps: SlaDeps, clientId: string | null) {
   let after = "00000000-0000-0000-0000-000000000000";
+  const lookups = new SlaLookups();
   let total = 0;
   for (;;) {
     const ids = await asSystem(() => {
@@ -72,7 +85,15 @@ export async function recomputeOpenTickets(deps: SlaDeps, clientId: string | nul
       if (clientId) q = q.where("client_id", "=", clientId);
       return q.execute();
     });
-    for (const { id } of ids) await recomputeTicketSla(deps, id);
+    // A few at a time: each is its own short transaction, so ticket writes are never blocked for long.
+    await inParallel(
+      chunks(
+        ids.map((r) => r.id),
+        25,
+      ),
+      4,
+      (part) => recomputeMany(deps, part, new Date(), lookups),
+    );
     total += ids.length;
     if (ids.length < BATCH) return total;
     after = ids.at(-1)!.id;
@@ -96,9 +117,17 @@ export async function startSlaWorkers(
   const ids: Array<[string, string]> = [
     [
       TIMER_QUEUE,
-      await deps.boss.work<{ ticketId: string }>(TIMER_QUEUE, options, async (jobs) => {
-        for (const job of jobs) await recomputeTicketSla(deps, job.data.ticketId);
-      }),
+      // Many timers fall due in the same minute (a calendar's opening hour): fetched 50 at a time, run
+      // four at a time (each is one short transaction), fetched again at once while a backlog lasts.
+      await deps.boss.work<{ ticketId: string }>(
+        TIMER_QUEUE,
+        { ...options, batchSize: 50, burstWhenBatchFull: true },
+        async (jobs) => {
+          const ids = [...new Set(jobs.map((j) => j.data.ticketId))].sort();
+          const lookups = new SlaLookups();
+          await inParallel(chunks(ids, 10), 4, (part) => recomputeMany(deps, part, new Date(), lookups));
+        },
+      ),
     ],
     [
       RECOMPUTE_QUEUE,

@@ -81,6 +81,8 @@ export interface TicketForSla {
   merged_into_id: string | null;
   assignee_id: string | null;
   team_id: string | null;
+  sla_due_at: Date | null;
+  sla_state: string | null;
 }
 
 export async function ticketForSla(db: Q, ticketId: string): Promise<TicketForSla | undefined> {
@@ -97,6 +99,8 @@ export async function ticketForSla(db: Q, ticketId: string): Promise<TicketForSl
       "merged_into_id",
       "assignee_id",
       "team_id",
+      "sla_due_at",
+      "sla_state",
     ])
     .where("id", "=", ticketId)
     .executeTakeFirst();
