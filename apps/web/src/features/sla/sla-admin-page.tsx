@@ -11,6 +11,7 @@ import {
   Text,
   Textarea,
   TextInput,
+  VisuallyHidden,
 } from "@mantine/core";
 import type { SlaCalendarDto, SlaPolicyDto } from "@switchboard/shared";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -49,28 +50,14 @@ export function SlaAdminPage() {
                 <Table.Th key={p}>P{p} response / resolution</Table.Th>
               ))}
               <Table.Th>Clients</Table.Th>
+              <Table.Th>
+                <VisuallyHidden>Actions</VisuallyHidden>
+              </Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
             {(policies.data ?? []).map((p) => (
-              <Table.Tr key={p.id}>
-                <Table.Td>
-                  {p.name}
-                  {p.isDefault && (
-                    <Text span c="dimmed" fz="xs">
-                      {" "}
-                      (default)
-                    </Text>
-                  )}
-                </Table.Td>
-                <Table.Td>{p.calendar.name}</Table.Td>
-                {PRIORITIES.map((k) => {
-                  const t = p.targets[k];
-                  const f = (m: number | null | undefined) => (m ? span(m) : "—");
-                  return <Table.Td key={k}>{`${f(t?.firstResponse)} / ${f(t?.resolution)}`}</Table.Td>;
-                })}
-                <Table.Td>{p.clients.map((c) => c.name).join(", ") || "—"}</Table.Td>
-              </Table.Tr>
+              <PolicyRow key={p.id} policy={p} calendars={calendars.data ?? []} />
             ))}
           </Table.Tbody>
         </Table>
@@ -84,16 +71,7 @@ export function SlaAdminPage() {
         <Table fz="sm">
           <Table.Tbody>
             {(calendars.data ?? []).map((c) => (
-              <Table.Tr key={c.id}>
-                <Table.Td>{c.name}</Table.Td>
-                <Table.Td>{c.timeZone}</Table.Td>
-                <Table.Td>
-                  {c.alwaysOpen
-                    ? "24/7"
-                    : c.hours.map((h) => `${DAYS[h.day - 1]} ${h.start}-${h.end}`).join(", ")}
-                </Table.Td>
-                <Table.Td>{c.holidays.length} holidays</Table.Td>
-              </Table.Tr>
+              <CalendarRow key={c.id} calendar={c} />
             ))}
           </Table.Tbody>
         </Table>
@@ -104,18 +82,102 @@ export function SlaAdminPage() {
   );
 }
 
-function CalendarForm() {
+/** A new calendar, or an existing one edited (one opening interval for the chosen days). */
+function PolicyRow({ policy: p, calendars }: { policy: SlaPolicyDto; calendars: SlaCalendarDto[] }) {
+  const [editing, setEditing] = useState(false);
+  const f = (m: number | null | undefined) => (m ? span(m) : "—");
+  return (
+    <>
+      <Table.Tr>
+        <Table.Td>
+          {p.name}
+          {p.isDefault && (
+            <Text span c="dimmed" fz="xs">
+              {" "}
+              (default)
+            </Text>
+          )}
+        </Table.Td>
+        <Table.Td>{p.calendar.name}</Table.Td>
+        {PRIORITIES.map((k) => (
+          <Table.Td key={k}>{`${f(p.targets[k]?.firstResponse)} / ${f(p.targets[k]?.resolution)}`}</Table.Td>
+        ))}
+        <Table.Td>{p.clients.map((c) => c.name).join(", ") || "—"}</Table.Td>
+        <Table.Td>
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            onClick={() => setEditing((e) => !e)}
+            aria-label={`Edit ${p.name}`}
+          >
+            {editing ? "Close" : "Edit"}
+          </Button>
+        </Table.Td>
+      </Table.Tr>
+      {editing && (
+        <Table.Tr>
+          <Table.Td colSpan={8}>
+            <PolicyForm calendars={calendars} policy={p} onDone={() => setEditing(false)} />
+          </Table.Td>
+        </Table.Tr>
+      )}
+    </>
+  );
+}
+
+function CalendarRow({ calendar: c }: { calendar: SlaCalendarDto }) {
+  const [editing, setEditing] = useState(false);
+  return (
+    <>
+      <Table.Tr>
+        <Table.Td>{c.name}</Table.Td>
+        <Table.Td>{c.timeZone}</Table.Td>
+        <Table.Td>
+          {c.alwaysOpen ? "24/7" : c.hours.map((h) => `${DAYS[h.day - 1]} ${h.start}-${h.end}`).join(", ")}
+        </Table.Td>
+        <Table.Td>{c.holidays.length} holidays</Table.Td>
+        <Table.Td>
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            onClick={() => setEditing((e) => !e)}
+            aria-label={`Edit ${c.name}`}
+          >
+            {editing ? "Close" : "Edit"}
+          </Button>
+        </Table.Td>
+      </Table.Tr>
+      {editing && (
+        <Table.Tr>
+          <Table.Td colSpan={5}>
+            <CalendarForm calendar={c} onDone={() => setEditing(false)} />
+          </Table.Td>
+        </Table.Tr>
+      )}
+    </>
+  );
+}
+
+function CalendarForm({ calendar, onDone }: { calendar?: SlaCalendarDto; onDone?: () => void }) {
   const qc = useQueryClient();
-  const [name, setName] = useState("");
-  const [timeZone, setTimeZone] = useState(Intl.DateTimeFormat().resolvedOptions().timeZone);
-  const [alwaysOpen, setAlwaysOpen] = useState(false);
-  const [days, setDays] = useState(["1", "2", "3", "4", "5"]);
-  const [start, setStart] = useState("08:00");
-  const [end, setEnd] = useState("17:00");
-  const [holidays, setHolidays] = useState("");
+  const [name, setName] = useState(calendar?.name ?? "");
+  const [timeZone, setTimeZone] = useState(
+    calendar?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+  );
+  const [alwaysOpen, setAlwaysOpen] = useState(calendar?.alwaysOpen ?? false);
+  const [days, setDays] = useState(
+    calendar?.hours.length ? calendar.hours.map((h) => String(h.day)) : ["1", "2", "3", "4", "5"],
+  );
+  const [start, setStart] = useState(calendar?.hours[0]?.start ?? "08:00");
+  const [end, setEnd] = useState(
+    calendar?.hours[0]?.end === "24:00" ? "00:00" : (calendar?.hours[0]?.end ?? "17:00"),
+  );
+  const [holidays, setHolidays] = useState(
+    calendar?.holidays.map((h) => `${h.date} ${h.name}`).join("\n") ?? "",
+  );
   const save = useMutation({
     mutationFn: () =>
-      api("POST", "/sla/calendars", {
+      api(calendar ? "PUT" : "POST", calendar ? `/sla/calendars/${calendar.id}` : "/sla/calendars", {
         body: {
           name,
           timeZone,
@@ -132,9 +194,12 @@ function CalendarForm() {
         },
       }),
     onSuccess: () => {
-      setName("");
-      setHolidays("");
+      if (!calendar) {
+        setName("");
+        setHolidays("");
+      }
       qc.invalidateQueries({ queryKey: ["sla"] });
+      onDone?.();
     },
   });
   const errs = fieldErrors(save.error);
@@ -143,8 +208,8 @@ function CalendarForm() {
     save.mutate();
   };
   return (
-    <Paper p="sm">
-      <form onSubmit={submit} aria-label="New calendar">
+    <Paper p="sm" withBorder={!!calendar}>
+      <form onSubmit={submit} aria-label={calendar ? `Edit ${calendar.name}` : "New calendar"}>
         <Stack gap="xs">
           <Group align="flex-end" gap="xs">
             <TextInput
@@ -206,7 +271,7 @@ function CalendarForm() {
           />
           <Group>
             <Button size="xs" type="submit" loading={save.isPending}>
-              Add calendar
+              {calendar ? "Save calendar" : "Add calendar"}
             </Button>
           </Group>
           <FormError error={save.error} />
@@ -224,16 +289,36 @@ const DEFAULT_TARGETS: Targets = {
   "4": { firstResponse: 480, resolution: 2880 },
 };
 
-function PolicyForm({ calendars }: { calendars: SlaCalendarDto[] }) {
+function PolicyForm({
+  calendars,
+  policy,
+  onDone,
+}: {
+  calendars: SlaCalendarDto[];
+  policy?: SlaPolicyDto;
+  onDone?: () => void;
+}) {
   const qc = useQueryClient();
-  const [name, setName] = useState("");
-  const [calendarId, setCalendarId] = useState<string | null>(null);
-  const [targets, setTargets] = useState<Targets>(DEFAULT_TARGETS);
-  const [warn, setWarn] = useState<number | string>(75);
-  const [isDefault, setIsDefault] = useState(false);
+  const [name, setName] = useState(policy?.name ?? "");
+  const [calendarId, setCalendarId] = useState<string | null>(policy?.calendar.id ?? null);
+  const [targets, setTargets] = useState<Targets>(
+    policy
+      ? Object.fromEntries(
+          PRIORITIES.map((p) => [
+            p,
+            {
+              firstResponse: policy.targets[p]?.firstResponse ?? "",
+              resolution: policy.targets[p]?.resolution ?? "",
+            },
+          ]),
+        )
+      : DEFAULT_TARGETS,
+  );
+  const [warn, setWarn] = useState<number | string>(policy?.warnPercent ?? 75);
+  const [isDefault, setIsDefault] = useState(policy?.isDefault ?? false);
   const save = useMutation({
     mutationFn: () =>
-      api("POST", "/sla/policies", {
+      api(policy ? "PUT" : "POST", policy ? `/sla/policies/${policy.id}` : "/sla/policies", {
         body: {
           name,
           calendarId,
@@ -251,8 +336,9 @@ function PolicyForm({ calendars }: { calendars: SlaCalendarDto[] }) {
         },
       }),
     onSuccess: () => {
-      setName("");
+      if (!policy) setName("");
       qc.invalidateQueries({ queryKey: ["sla"] });
+      onDone?.();
     },
   });
   const errs = fieldErrors(save.error);
@@ -263,8 +349,8 @@ function PolicyForm({ calendars }: { calendars: SlaCalendarDto[] }) {
     save.mutate();
   };
   return (
-    <Paper p="sm">
-      <form onSubmit={submit} aria-label="New policy">
+    <Paper p="sm" withBorder={!!policy}>
+      <form onSubmit={submit} aria-label={policy ? `Edit ${policy.name}` : "New policy"}>
         <Stack gap="xs">
           <Group align="flex-end" gap="xs">
             <TextInput
@@ -312,7 +398,7 @@ function PolicyForm({ calendars }: { calendars: SlaCalendarDto[] }) {
           </Group>
           <Group>
             <Button size="xs" type="submit" loading={save.isPending}>
-              Add policy
+              {policy ? "Save policy" : "Add policy"}
             </Button>
           </Group>
           <FormError error={save.error} />
