@@ -29,6 +29,7 @@ import {
 import { ticketForSla, ticketHistory } from "../../apps/server/src/domains/sla/queries.ts";
 import { recomputeTicketSla, type SlaDeps } from "../../apps/server/src/domains/sla/recompute.ts";
 import { listTickets } from "../../apps/server/src/domains/tickets/list.ts";
+import { summarySelect } from "../../apps/server/src/domains/tickets/read.ts";
 import { LocalBlobStore } from "../../apps/server/src/lib/blob-store.ts";
 import { startBoss } from "../../apps/server/src/lib/jobs.ts";
 import { summarize } from "../lib/stats.ts";
@@ -124,15 +125,14 @@ async function queueBench(db: Db, bare: pg.Client, clientIds: string[]) {
   });
   const slaDue = await timed(() => runInScope(scope, () => listTickets(db, actor, q("sla_due"))));
   const priority = await timed(() => runInScope(scope, () => listTickets(db, actor, q("priority"))));
-  const bareSql = await timed(() =>
-    bare.query(
-      `select t.id, t.number, t.subject, t.priority, t.sla_due_at, t.sla_state, c.name
-       from tickets t join clients c on c.id = t.client_id
-       where t.merged_into_id is null and t.is_open and t.client_id = any($1)
-       order by coalesce(t.sla_due_at, 'infinity'::timestamptz), t.id limit 51`,
-      [clientIds],
-    ),
-  );
+  // The same statement listTickets sends (its joins and key columns), bare over pg as the table's owner.
+  const compiled = summarySelect(db)
+    .select(sql<string>`(coalesce(t.sla_due_at, 'infinity'::timestamptz))::text`.as("k0"))
+    .where(sql<boolean>`t.merged_into_id is null and t.is_open and t.client_id = any(${clientIds}::uuid[])`)
+    .orderBy(sql`coalesce(t.sla_due_at, 'infinity'::timestamptz) asc, t.id asc`)
+    .limit(51)
+    .compile();
+  const bareSql = await timed(() => bare.query(compiled.sql, compiled.parameters as unknown[]));
   return { slaDue, priority, bareSql, ratio: Math.round((slaDue.p95 / bareSql.p95) * 100) / 100 };
 }
 

@@ -200,6 +200,8 @@ export const TicketListQuery = PageQuery.extend({
   /** For follow_ups: follow-ups due before this instant (default: end of the viewer's today). */
   dueBefore: Timestamp.optional(),
   sort: TicketSort.default("priority"),
+  /** Tickets whose SLA clock is due (or breached) before this instant: what will breach overnight. */
+  slaDueBefore: Timestamp.optional(),
 });
 export type TicketListQuery = z.input<typeof TicketListQuery>;
 

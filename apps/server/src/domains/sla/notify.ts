@@ -14,6 +14,8 @@ export interface SlaNotice {
   kind: "warning" | "breach" | "missed";
   target: "first_response" | "resolution";
   dueAt: Date | null;
+  /** Recorded (timeline, live event) but nobody mailed or paged: it happened long before it was found. */
+  quiet: boolean;
 }
 
 const TARGET_NAME = { first_response: "first response", resolution: "resolution" } as const;
@@ -49,11 +51,12 @@ export async function notifySla(
       target: n.target,
       dueAt,
       late: n.kind === "missed",
+      quiet: n.quiet,
       assigneeId: t.assignee_id,
       teamId: t.team_id,
     },
   });
-  if (n.kind === "missed") return;
+  if (n.kind === "missed" || n.quiet) return;
   if (deps.boss) {
     const recipients = await recipientsOf(trx, t);
     const what = TARGET_NAME[n.target];

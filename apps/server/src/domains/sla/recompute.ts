@@ -29,6 +29,9 @@ export interface SlaDeps {
 }
 
 export const TIMER_QUEUE = "sla.timer";
+/** How late a warning or breach may be announced and still chase people (a timer late by a restart). */
+const ANNOUNCE_WITHIN_MS = 60 * 60_000;
+const fresh = (at: Date, now: Date) => now.getTime() - at.getTime() <= ANNOUNCE_WITHIN_MS;
 const TIMER_POLICY = { retryLimit: 10, retryDelay: 10, retryBackoff: true };
 const actor = systemActor("sla");
 
@@ -167,12 +170,19 @@ async function recomputeInTx(
     // A warning re-arms when its instant moves into the future again (a lower priority, a pause).
     if (c.status === "running" && c.warnAt && c.warnAt <= now && !warned) {
       values[`${kind}_warned_at`] = now;
-      notices.push({ kind: "warning", target: kind, dueAt: c.dueAt });
+      if (fresh(c.warnAt, now)) notices.push({ kind: "warning", target: kind, dueAt: c.dueAt, quiet: false });
     } else values[`${kind}_warned_at`] = c.warnAt && c.warnAt > now ? null : warned;
     if (c.breachedAt && !notified) {
       values[`${kind}_breach_notified_at`] = now;
-      // Met late (the reply came after the due time, before a timer fired): recorded, nobody chased.
-      notices.push({ kind: c.metAt ? "missed" : "breach", target: kind, dueAt: c.breachedAt });
+      // Met late (the reply came after the due time, before a timer fired): recorded, nobody chased. A
+      // breach found long after its time (a policy given to a client with old tickets, a backfill) is
+      // recorded too, but pages and mails nobody: only a breach happening now is an emergency.
+      notices.push({
+        kind: c.metAt ? "missed" : "breach",
+        target: kind,
+        dueAt: c.breachedAt,
+        quiet: !fresh(c.breachedAt, now),
+      });
     } else values[`${kind}_breach_notified_at`] = c.breachedAt ? notified : null;
     if (deps.boss) {
       for (const [at, was] of [

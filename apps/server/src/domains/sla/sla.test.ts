@@ -176,6 +176,12 @@ describe("the stored clock", () => {
     const list = await call("GET", `/api/v1/tickets?clientId=${c.clientId}&sort=sla_due`);
     expect(list.body.items.map((x: { id: string }) => x.id)).toEqual([id, later]);
     expect(list.body.items[0].sla).toEqual({ state: "running", dueAt: "2026-03-09T13:30:00.000Z" });
+    // The end of the day's "due before the morning": only what falls due before the instant given.
+    const overnight = await call(
+      "GET",
+      `/api/v1/tickets?clientId=${c.clientId}&sort=sla_due&slaDueBefore=2026-03-09T14:30:00Z`,
+    );
+    expect(overnight.body.items.map((x: { id: string }) => x.id)).toEqual([id]);
   });
 
   it("waiting on the client two days does not breach; the customer's mail restarts the clock", async () => {
@@ -269,6 +275,23 @@ describe("warnings and breaches", () => {
       where ticket_id = ${id} and type = 'sla.breached'`.execute(t.db);
     expect(events.rows[0]!.n).toBe(1);
     expect(await stored(id)).toMatchObject({ sla_state: "breached", sla_due_at: at("2026-03-10T13:01:00Z") });
+  });
+
+  it("a breach found long after its time is recorded, but mails and pages nobody", async () => {
+    // A policy given to a client with old open tickets: their breaches are history, not emergencies.
+    const c = await clientOn(fast);
+    const id = await ticketAt(c, "2026-03-10T13:00:00Z");
+    await recomputeTicketSla(deps, id, at("2026-03-12T13:00:00Z"));
+    expect(await timelineEvents(id, "sla_breached")).toBe(1);
+    expect(await timelineEvents(id, "sla_warning")).toBe(0);
+    const events = await t.db
+      .selectFrom("domain_events")
+      .select(["type", "payload"])
+      .where("ticket_id", "=", id)
+      .where("type", "like", "sla.%")
+      .execute();
+    expect(events.find((e) => e.type === "sla.breached")?.payload).toMatchObject({ quiet: true });
+    expect(events.some((e) => e.type === "sla.warning")).toBe(false);
   });
 
   it("a durable timer fires at the due time in one of two processes, once, even when scheduled twice", async () => {

@@ -109,6 +109,7 @@ export async function listTickets(db: Database, actor: Actor, q: ListQuery) {
   if (q.type) conds.push(sql<SqlBool>`t.type = any(${q.type}::text[])`);
   if (q.tag) conds.push(sql<SqlBool>`t.tags && ${q.tag.map((t) => t.toLowerCase())}::text[]`);
   if (q.resolvedSince) conds.push(sql<SqlBool>`t.resolved_at >= ${new Date(q.resolvedSince)}`);
+  if (q.slaDueBefore) conds.push(sql<SqlBool>`t.sla_due_at < ${new Date(q.slaDueBefore)}`);
 
   if (q.cursor) {
     const values = decodeCursor(q.cursor, sort.types);
