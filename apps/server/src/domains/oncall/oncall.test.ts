@@ -15,7 +15,7 @@ import { runInScope } from "../../db/scope.ts";
 import { smsProviderFromConfig } from "../../lib/sms.ts";
 import { startEmailStack, startReceiver, waitFor } from "../email/test-support.ts";
 import { createSlaQueues, onTicketEvent, startSlaWorkers } from "../sla/jobs.ts";
-import type { SlaDeps } from "../sla/recompute.ts";
+import { recomputeTicketSla, type SlaDeps } from "../sla/recompute.ts";
 import { deliverPage, ESCALATE_QUEUE, escalatePage, pageIfOutOfHours } from "./pages.ts";
 
 // The on-call night: a P1 outside business hours pages the on-call technician by SMS (a loopback
@@ -257,6 +257,45 @@ describe("on-call", () => {
     } finally {
       await workers.stop();
     }
+  });
+
+  it("an SLA breach happening now pages the on-call technician; the same breach found a day late does not", async () => {
+    const always = (await call("GET", "/api/v1/sla/calendars")).body.find(
+      (c: { name: string }) => c.name === "24/7",
+    );
+    const policy = await call("POST", "/api/v1/sla/policies", {
+      name: "Minute",
+      calendarId: always.id,
+      targets: {
+        "1": { firstResponse: 1, resolution: 600 },
+        "2": { firstResponse: 1, resolution: 600 },
+        "3": { firstResponse: 1, resolution: 600 },
+        "4": { firstResponse: 1, resolution: 600 },
+      },
+    });
+    const other = await makeClient(t);
+    const otherContact = await makeContact(t, other.id);
+    await call("PUT", `/api/v1/clients/${other.id}/sla-policy`, { policyId: policy.body.id });
+    const ticketAt = async (createdAt: string) => {
+      const res = await call("POST", "/api/v1/tickets", {
+        subject: "Backups failing",
+        clientId: other.id,
+        contactId: otherContact.id,
+        priority: 3,
+      });
+      await sql`update tickets set created_at = ${createdAt} where id = ${res.body.id}`.execute(t.db);
+      return res.body.id as string;
+    };
+    const fresh = await ticketAt("2026-12-04T04:00:00Z");
+    await recomputeTicketSla(deps, fresh, new Date("2026-12-04T04:01:30Z"));
+    const stale = await ticketAt("2026-12-03T04:00:00Z");
+    await recomputeTicketSla(deps, stale, new Date("2026-12-04T04:01:30Z"));
+    const pages = await t.db
+      .selectFrom("pages")
+      .select(["ticket_id", "reason"])
+      .where("client_id", "=", other.id)
+      .execute();
+    expect(pages).toEqual([{ ticket_id: fresh, reason: "first_response_breach" }]);
   });
 
   it("a rota with nobody on it makes a page that shows as undeliverable, not a silence", async () => {

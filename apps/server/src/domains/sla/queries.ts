@@ -106,15 +106,55 @@ export async function ticketForSla(db: Q, ticketId: string): Promise<TicketForSl
     .executeTakeFirst();
 }
 
-/**
- * The ticket's history as the clock reads it, from the timeline: status changes (with the category they
- * had then), the customer's words (mail or portal without a technician as author; an inbound call), and
- * the first public reply by a technician or an outbound call.
- */
+export async function ticketsForSla(db: Q, ids: string[]): Promise<TicketForSla[]> {
+  if (!ids.length) return [];
+  return db
+    .selectFrom("tickets")
+    .select([
+      "id",
+      "number",
+      "subject",
+      "client_id",
+      "priority",
+      "status_category",
+      "created_at",
+      "merged_into_id",
+      "assignee_id",
+      "team_id",
+      "sla_due_at",
+      "sla_state",
+    ])
+    .where("id", "in", ids)
+    .execute();
+}
+
+/** The ticket's history as the clock reads it (see ticketHistories). */
 export async function ticketHistory(db: Q, t: TicketForSla): Promise<ClockHistory> {
+  return (await ticketHistories(db, [t])).get(t.id)!;
+}
+
+/**
+ * Tickets' histories as the clock reads them, from the timeline, in one query: status changes (with the
+ * category they had then), the customer's words (mail or portal without a technician as author; an
+ * inbound call), and the first public reply by a technician or an outbound call.
+ */
+export async function ticketHistories(db: Q, tickets: TicketForSla[]): Promise<Map<string, ClockHistory>> {
+  const out = new Map<string, ClockHistory & { initial: StatusCategory | null }>();
+  for (const t of tickets) {
+    out.set(t.id, {
+      createdAt: t.created_at,
+      initialCategory: t.status_category,
+      initial: null,
+      statusChanges: [],
+      customerReplies: [],
+      firstResponseAt: null,
+    });
+  }
+  if (!tickets.length) return out;
   const rows = await db
     .selectFrom("timeline_entries")
     .select([
+      "ticket_id",
       "kind",
       "visibility",
       "author_user_id",
@@ -123,17 +163,19 @@ export async function ticketHistory(db: Q, t: TicketForSla): Promise<ClockHistor
       "event",
       "created_at",
     ])
-    .where("ticket_id", "=", t.id)
+    .where(
+      "ticket_id",
+      "in",
+      tickets.map((t) => t.id),
+    )
     .where(
       sql<SqlBool>`(kind in ('reply', 'email', 'call') or (kind = 'event' and event->>'type' = 'status_changed'))`,
     )
+    .orderBy("ticket_id")
     .orderBy("seq")
     .execute();
-  const statusChanges: ClockHistory["statusChanges"] = [];
-  const customerReplies: Date[] = [];
-  let firstResponseAt: Date | null = null;
-  let initialCategory: StatusCategory | null = null;
   for (const r of rows) {
+    const h = out.get(r.ticket_id)!;
     if (r.kind === "event") {
       const e = r.event as {
         type?: string;
@@ -141,31 +183,28 @@ export async function ticketHistory(db: Q, t: TicketForSla): Promise<ClockHistor
         to?: { category?: StatusCategory; name?: string };
       };
       if (e.type !== "status_changed" || !e.to?.category) continue;
-      initialCategory ??= e.from?.category ?? null;
-      statusChanges.push({ at: r.created_at, category: e.to.category, name: e.to.name ?? e.to.category });
+      if (!h.statusChanges.length) h.initial = e.from?.category ?? null;
+      h.statusChanges.push({ at: r.created_at, category: e.to.category, name: e.to.name ?? e.to.category });
       continue;
     }
     const byStaff = r.author_user_id !== null;
     if (
-      !firstResponseAt &&
+      !h.firstResponseAt &&
       byStaff &&
       ((r.kind === "reply" && r.visibility === "public") ||
         (r.kind === "call" && r.call_direction === "outbound"))
     ) {
-      firstResponseAt = r.created_at;
+      h.firstResponseAt = r.created_at;
     }
     if (
       (!byStaff && r.author_contact_id !== null && (r.kind === "email" || r.kind === "reply")) ||
       (r.kind === "call" && r.call_direction === "inbound")
     ) {
-      customerReplies.push(r.created_at);
+      h.customerReplies.push(r.created_at);
     }
   }
-  return {
-    createdAt: t.created_at,
-    initialCategory: initialCategory ?? t.status_category,
-    statusChanges,
-    customerReplies,
-    firstResponseAt,
-  };
+  for (const h of out.values()) {
+    if (h.initial) h.initialCategory = h.initial;
+  }
+  return out;
 }

@@ -1,13 +1,11 @@
-import { sql, type Transaction } from "kysely";
+import { type Selectable, sql, type Transaction } from "kysely";
 import type { Config } from "../../config.ts";
 import type { Database } from "../../db/database.ts";
-import type { DB } from "../../db/schema.ts";
+import type { DB, TicketSlasTable } from "../../db/schema.ts";
 import { asSystem } from "../../db/scope.ts";
 import type { BlobStore } from "../../lib/blob-store.ts";
 import { type Boss, bossDb } from "../../lib/jobs.ts";
 import type { SmsProvider } from "../../lib/sms.ts";
-import { systemActor } from "../auth/actor.ts";
-import { emitEvent } from "../events/outbox.ts";
 import type { BusinessCalendar } from "./calendar.ts";
 import { computeClock, type SlaClock, type TargetClock } from "./clock.ts";
 import { notifySla, type SlaNotice } from "./notify.ts";
@@ -16,8 +14,9 @@ import {
   type LoadedPolicy,
   loadCalendar,
   policyForClient,
-  ticketForSla,
-  ticketHistory,
+  type TicketForSla,
+  ticketHistories,
+  ticketsForSla,
 } from "./queries.ts";
 
 export interface SlaDeps {
@@ -33,7 +32,6 @@ export const TIMER_QUEUE = "sla.timer";
 const ANNOUNCE_WITHIN_MS = 60 * 60_000;
 const fresh = (at: Date, now: Date) => now.getTime() - at.getTime() <= ANNOUNCE_WITHIN_MS;
 const TIMER_POLICY = { retryLimit: 10, retryDelay: 10, retryBackoff: true };
-const actor = systemActor("sla");
 
 const KINDS = ["first_response", "resolution"] as const;
 
@@ -92,68 +90,156 @@ export async function recomputeTicketSla(
   now = new Date(),
   lookups: SlaLookups | null = null,
 ) {
-  return asSystem(() =>
-    deps.db.transaction().execute((trx) => recomputeInTx(deps, trx, ticketId, now, lookups)),
-  );
+  const clocks = await recomputeMany(deps, [ticketId], now, lookups ?? new SlaLookups());
+  return clocks.get(ticketId) ?? null;
 }
 
 /**
- * Many tickets' clocks, several per transaction: a recompute-all or a burst of timers pays one commit
- * (one WAL flush) per chunk instead of one per ticket. Ids are locked in order: no deadlock between runs.
+ * Many tickets' clocks in one transaction with set-based reads and writes (a recompute-all chunk, a burst
+ * of timers): a handful of statements and one commit per chunk instead of per ticket. The tickets'
+ * advisory locks are taken in id order, so two runs over overlapping chunks cannot deadlock.
  */
 export async function recomputeMany(
   deps: SlaDeps,
   ticketIds: string[],
   now = new Date(),
   lookups = new SlaLookups(),
-) {
+): Promise<Map<string, SlaClock | null>> {
   const ids = [...new Set(ticketIds)].sort();
-  await asSystem(() =>
-    deps.db.transaction().execute(async (trx) => {
-      for (const id of ids) await recomputeInTx(deps, trx, id, now, lookups);
-    }),
-  );
+  if (!ids.length) return new Map();
+  return asSystem(() => deps.db.transaction().execute((trx) => recomputeBatch(deps, trx, ids, now, lookups)));
 }
 
-async function recomputeInTx(
+interface Computed {
+  t: TicketForSla;
+  clock: SlaClock;
+  calendar: BusinessCalendar;
+  notices: SlaNotice[];
+}
+
+async function recomputeBatch(
   deps: SlaDeps,
   trx: Transaction<DB>,
-  ticketId: string,
+  ids: string[],
   now: Date,
-  lookups: SlaLookups | null,
+  lookups: SlaLookups,
 ) {
-  await sql`select pg_advisory_xact_lock(hashtext(${`sla:${ticketId}`}))`.execute(trx);
-  const t = await ticketForSla(trx, ticketId);
-  if (!t) return null;
-  const policy = t.merged_into_id
-    ? null
-    : await (lookups ? lookups.policy(deps.db, t.client_id) : policyForClient(trx, t.client_id));
-  const calendar = policy
-    ? await (lookups ? lookups.calendar(deps.db, policy.calendarId) : loadCalendar(trx, policy.calendarId))
-    : null;
-  const prev = await trx
-    .selectFrom("ticket_slas")
-    .selectAll()
-    .where("ticket_id", "=", t.id)
-    .executeTakeFirst();
-  if (!policy || !calendar) {
-    if (prev) await trx.deleteFrom("ticket_slas").where("ticket_id", "=", t.id).execute();
+  // Locks first, reads after: each later statement sees what the previous holder of a lock committed.
+  await sql`select count(pg_advisory_xact_lock(hashtext('sla:' || id::text)))
+    from (select id from unnest(${ids}::uuid[]) as id order by id) s`.execute(trx);
+  const tickets = await ticketsForSla(trx, ids);
+  const prevs = new Map(
+    (await trx.selectFrom("ticket_slas").selectAll().where("ticket_id", "in", ids).execute()).map((r) => [
+      r.ticket_id,
+      r,
+    ]),
+  );
+  const out = new Map<string, SlaClock | null>();
+  const withPolicy: Array<{ t: TicketForSla; policy: LoadedPolicy; calendar: BusinessCalendar }> = [];
+  const without: TicketForSla[] = [];
+  for (const t of tickets) {
+    const policy = t.merged_into_id ? null : await lookups.policy(deps.db, t.client_id);
+    const calendar = policy ? await lookups.calendar(deps.db, policy.calendarId) : null;
+    if (policy && calendar) withPolicy.push({ t, policy, calendar });
+    else {
+      without.push(t);
+      out.set(t.id, null);
+    }
+  }
+  if (without.length) {
+    const gone = without.map((t) => t.id);
+    await trx.deleteFrom("ticket_slas").where("ticket_id", "in", gone).execute();
     await trx
       .updateTable("tickets")
       .set({ sla_due_at: null, sla_state: null })
-      .where("id", "=", t.id)
+      .where("id", "in", gone)
       .where("sla_state", "is not", null)
       .execute();
-    return null;
   }
-  const history = await ticketHistory(trx, t);
-  const clock = computeClock(history, clockPolicy(policy, t.priority), calendar, now);
-  const open = !["resolved", "closed"].includes(t.status_category);
+  if (!withPolicy.length) return out;
+
+  const histories = await ticketHistories(
+    trx,
+    withPolicy.map((x) => x.t),
+  );
+  const rows: Array<Record<string, unknown>> = [];
+  const timers: Array<{ ticketId: string; at: Date }> = [];
+  const moved: Array<{ t: TicketForSla; state: string; dueAt: Date | null }> = [];
+  const computed: Computed[] = [];
+  for (const { t, policy, calendar } of withPolicy) {
+    const clock = computeClock(histories.get(t.id)!, clockPolicy(policy, t.priority), calendar, now);
+    out.set(t.id, clock);
+    const { values, notices } = rowOf(t, policy.id, clock, prevs.get(t.id), now, timers);
+    rows.push(values);
+    computed.push({ t, clock, calendar, notices });
+    const q = queueState(clock, !["resolved", "closed"].includes(t.status_category));
+    if (!same(t.sla_due_at, q.dueAt) || t.sla_state !== q.state) moved.push({ t, ...q });
+  }
+  await trx
+    .insertInto("ticket_slas")
+    .values(rows as never)
+    .onConflict((oc) =>
+      oc.column("ticket_id").doUpdateSet(
+        Object.fromEntries(
+          Object.keys(rows[0]!)
+            .filter((k) => k !== "ticket_id")
+            .map((k) => [k, sql.ref(`excluded.${k}`)]),
+        ) as never,
+      ),
+    )
+    .execute();
+  if (moved.length) {
+    await sql`update tickets t set sla_due_at = v.due, sla_state = v.state
+      from (select unnest(${moved.map((m) => m.t.id)}::uuid[]) as id,
+                   unnest(${moved.map((m) => m.dueAt?.toISOString() ?? null)}::timestamptz[]) as due,
+                   unnest(${moved.map((m) => m.state)}::text[]) as state) v
+      where t.id = v.id`.execute(trx);
+    await trx
+      .insertInto("domain_events")
+      .values(
+        moved.map((m) => ({
+          type: "sla.updated",
+          client_id: m.t.client_id,
+          ticket_id: m.t.id,
+          actor_user_id: null,
+          payload: JSON.stringify({
+            number: m.t.number,
+            state: m.state,
+            dueAt: m.dueAt?.toISOString() ?? null,
+          }),
+        })),
+      )
+      .execute();
+  }
+  if (deps.boss && timers.length) {
+    await deps.boss.insert(
+      TIMER_QUEUE,
+      timers.map((x) => ({ data: { ticketId: x.ticketId }, startAfter: x.at, ...TIMER_POLICY })),
+      { db: bossDb(trx) },
+    );
+  }
+  for (const c of computed) {
+    for (const n of c.notices) await notifySla(deps, trx, c.t, c.calendar, n, now);
+  }
+  return out;
+}
+
+type PrevRow = Selectable<TicketSlasTable>;
+
+/** The stored row of one clock, the notices it claims, and the timers it needs (pushed onto `timers`). */
+function rowOf(
+  t: TicketForSla,
+  policyId: string,
+  clock: SlaClock,
+  prev: PrevRow | undefined,
+  now: Date,
+  timers: Array<{ ticketId: string; at: Date }>,
+) {
   const notices: SlaNotice[] = [];
   const values: Record<string, unknown> = {
     ticket_id: t.id,
     client_id: t.client_id,
-    policy_id: policy.id,
+    policy_id: policyId,
     priority: t.priority,
     paused: clock.paused,
     computed_at: now,
@@ -184,40 +270,12 @@ async function recomputeInTx(
         quiet: !fresh(c.breachedAt, now),
       });
     } else values[`${kind}_breach_notified_at`] = c.breachedAt ? notified : null;
-    if (deps.boss) {
-      for (const [at, was] of [
-        [c.warnAt, prev?.[`${kind}_warn_at`]],
-        [c.dueAt, prev?.[`${kind}_due_at`]],
-      ] as const) {
-        if (at && at > now && !same(at, was)) {
-          await deps.boss.send(
-            TIMER_QUEUE,
-            { ticketId: t.id },
-            { ...TIMER_POLICY, startAfter: at, db: bossDb(trx) },
-          );
-        }
-      }
+    for (const [at, was] of [
+      [c.warnAt, prev?.[`${kind}_warn_at`]],
+      [c.dueAt, prev?.[`${kind}_due_at`]],
+    ] as const) {
+      if (at && at > now && !same(at, was)) timers.push({ ticketId: t.id, at });
     }
   }
-  await trx
-    .insertInto("ticket_slas")
-    .values(values as never)
-    .onConflict((oc) => oc.column("ticket_id").doUpdateSet(values as never))
-    .execute();
-  const q = queueState(clock, open);
-  if (!same(t.sla_due_at, q.dueAt) || t.sla_state !== q.state) {
-    await trx
-      .updateTable("tickets")
-      .set({ sla_due_at: q.dueAt, sla_state: q.state })
-      .where("id", "=", t.id)
-      .execute();
-    await emitEvent(trx, actor, {
-      type: "sla.updated",
-      clientId: t.client_id,
-      ticketId: t.id,
-      payload: { number: t.number, state: q.state, dueAt: q.dueAt?.toISOString() ?? null },
-    });
-  }
-  for (const n of notices) await notifySla(deps, trx, t, calendar, n, now);
-  return clock;
+  return { values, notices };
 }
