@@ -125,7 +125,7 @@ export async function startSlaWorkers(
         async (jobs) => {
           const ids = [...new Set(jobs.map((j) => j.data.ticketId))].sort();
           const lookups = new SlaLookups();
-          await inParallel(chunks(ids, 10), 4, (part) => recomputeMany(deps, part, new Date(), lookups));
+          await inParallel(chunks(ids, 25), 4, (part) => recomputeMany(deps, part, new Date(), lookups));
         },
       ),
     ],
