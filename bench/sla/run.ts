@@ -26,7 +26,7 @@ import {
   recomputeOpenTickets,
   startSlaWorkers,
 } from "../../apps/server/src/domains/sla/jobs.ts";
-import { ticketForSla, ticketHistory } from "../../apps/server/src/domains/sla/queries.ts";
+import { ticketHistories, ticketsForSla } from "../../apps/server/src/domains/sla/queries.ts";
 import { recomputeTicketSla, type SlaDeps } from "../../apps/server/src/domains/sla/recompute.ts";
 import { listTickets } from "../../apps/server/src/domains/tickets/list.ts";
 import { summarySelect } from "../../apps/server/src/domains/tickets/read.ts";
@@ -157,12 +157,13 @@ async function main() {
 
     // 2. Recompute after a calendar change, beside reading the same histories.
     const ids = (await app.db.selectFrom("tickets").select("id").execute()).map((r) => r.id);
+    // Baseline: the same reads, set-based in chunks of 25 four at a time, without computing or writing.
     let t0 = performance.now();
-    for (let i = 0; i < ids.length; i += 4) {
+    for (let i = 0; i < ids.length; i += 100) {
       await Promise.all(
-        ids.slice(i, i + 4).map(async (id) => {
-          const t = await ticketForSla(app.db, id);
-          if (t) await ticketHistory(app.db, t);
+        [0, 25, 50, 75].map(async (o) => {
+          const part = ids.slice(i + o, i + o + 25);
+          if (part.length) await ticketHistories(app.db, await ticketsForSla(app.db, part));
         }),
       );
     }

@@ -138,8 +138,8 @@ async function recomputeBatch(
   const withPolicy: Array<{ t: TicketForSla; policy: LoadedPolicy; calendar: BusinessCalendar }> = [];
   const without: TicketForSla[] = [];
   for (const t of tickets) {
-    const policy = t.merged_into_id ? null : await lookups.policy(deps.db, t.client_id);
-    const calendar = policy ? await lookups.calendar(deps.db, policy.calendarId) : null;
+    const policy = t.merged_into_id ? null : await lookups.policy(trx, t.client_id);
+    const calendar = policy ? await lookups.calendar(trx, policy.calendarId) : null;
     if (policy && calendar) withPolicy.push({ t, policy, calendar });
     else {
       without.push(t);
@@ -149,6 +149,8 @@ async function recomputeBatch(
   if (without.length) {
     const gone = without.map((t) => t.id);
     await trx.deleteFrom("ticket_slas").where("ticket_id", "in", gone).execute();
+    await sql`select 1 from tickets where id = any(${gone}::uuid[]) and sla_state is not null order by id
+      for no key update`.execute(trx);
     await trx
       .updateTable("tickets")
       .set({ sla_due_at: null, sla_state: null })
@@ -189,6 +191,9 @@ async function recomputeBatch(
     )
     .execute();
   if (moved.length) {
+    // Row locks in id order, as bulk ticket edits take them: the two can wait on each other, never deadlock.
+    await sql`select 1 from tickets where id = any(${moved.map((m) => m.t.id)}::uuid[]) order by id
+      for no key update`.execute(trx);
     await sql`update tickets t set sla_due_at = v.due, sla_state = v.state
       from (select unnest(${moved.map((m) => m.t.id)}::uuid[]) as id,
                    unnest(${moved.map((m) => m.dueAt?.toISOString() ?? null)}::timestamptz[]) as due,

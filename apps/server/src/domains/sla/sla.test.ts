@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  connectAppDatabase,
   createTestApp,
   isolatedDatabase,
   makeClient,
@@ -13,7 +14,7 @@ import {
 import { runInScope } from "../../db/scope.ts";
 import { type Boss, startBoss } from "../../lib/jobs.ts";
 import { waitFor } from "../email/test-support.ts";
-import { startSlaWorkers } from "./jobs.ts";
+import { recomputeOpenTickets, startSlaWorkers } from "./jobs.ts";
 import { recomputeTicketSla, type SlaDeps, TIMER_QUEUE } from "./recompute.ts";
 
 // The SLA clock on a real PostgreSQL with a controlled clock: business hours in Chicago, a pause while
@@ -259,6 +260,32 @@ describe("the stored clock", () => {
     const view = await call("GET", `/api/v1/tickets/${id}/sla`);
     expect(view.body.firstResponse).toMatchObject({ status: "met", metAt: "2026-03-10T13:20:00.000Z" });
     expect(await stored(id)).toMatchObject({ sla_due_at: at("2026-03-10T21:00:00Z"), sla_state: "running" });
+  });
+});
+
+describe("recompute all", () => {
+  it("recomputes every open ticket of a client in parallel chunks, even on a pool smaller than the chunks", async () => {
+    const c = await clientOn(gold);
+    await sql`insert into tickets (subject, client_id, type, source, priority, status_id, status_category,
+        created_at, updated_at, last_activity_at, status_changed_at, search_vector)
+      select 'Bulk ' || i, ${c.clientId}, 'incident', 'email', 2, ${OPEN}, 'open',
+        ${at("2026-03-10T13:00:00Z")}, now(), now(), now(), ''
+      from generate_series(1, 80) i`.execute(t.db);
+    // Two connections for four chunks in flight: every read of a chunk must use its own transaction.
+    const small = await connectAppDatabase(t.url, { max: 2 });
+    try {
+      const n = await recomputeOpenTickets({ ...deps, db: small.db }, c.clientId);
+      expect(n).toBe(80);
+    } finally {
+      await small.close();
+    }
+    const rows = await sql<{
+      n: number;
+      due: Date;
+    }>`select count(*)::int as n, min(s.first_response_due_at) as due
+      from ticket_slas s join tickets tk on tk.id = s.ticket_id
+      where tk.client_id = ${c.clientId} and s.policy_id = ${gold}`.execute(t.db);
+    expect(rows.rows[0]).toEqual({ n: 80, due: at("2026-03-10T14:00:00Z") });
   });
 });
 
