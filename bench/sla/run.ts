@@ -169,12 +169,21 @@ async function main() {
     }
     const readMs = performance.now() - t0;
     log(`read ${ids.length} histories in ${Math.round(readMs)} ms`);
+    // The first computation also records every old breach on its ticket's timeline (a one-off).
+    t0 = performance.now();
+    const first = await recomputeOpenTickets(deps, null);
+    const firstMs = performance.now() - t0;
+    log(`first computation of ${first} clocks in ${Math.round(firstMs)} ms`);
+    // Then what an admin's change starts: the calendar opens an hour later.
+    await sql`update sla_calendars set hours = '[{"day":1,"start":540,"end":1020},{"day":2,"start":540,"end":1020},{"day":3,"start":540,"end":1020},{"day":4,"start":540,"end":1020},{"day":5,"start":540,"end":1020}]'
+      where name = 'Business hours'`.execute(app.db);
     t0 = performance.now();
     const done = await recomputeOpenTickets(deps, null);
     const recomputeMs = performance.now() - t0;
-    log(`recomputed ${done} clocks in ${Math.round(recomputeMs)} ms`);
+    log(`recomputed ${done} clocks after a calendar change in ${Math.round(recomputeMs)} ms`);
     const recompute = {
       tickets: done,
+      firstComputationMs: Math.round(firstMs),
       recomputeMs: Math.round(recomputeMs),
       perSecond: Math.round((done / recomputeMs) * 1000),
       readHistoriesMs: Math.round(readMs),
