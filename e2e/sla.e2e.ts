@@ -138,6 +138,9 @@ describe("SLA and on-call", () => {
     await page.getByTestId("on-call-now").getByText("Dana Whitfield").waitFor();
     await page.getByTestId("shift").first().waitFor();
     await expectAccessible(page, "on-call page");
+    await page.goto(`${server.baseUrl}/end-of-day`);
+    await page.getByRole("heading", { name: "SLA due before the morning" }).waitFor();
+    await expectAccessible(page, "end of day with what falls due overnight");
     await page.goto(`${server.baseUrl}/admin/sla`);
     await page.getByRole("cell", { name: "Gold (default)" }).waitFor();
     await expectAccessible(page, "SLA admin");
