@@ -1132,7 +1132,8 @@ export type SupportEventKind =
   | "chat"
   | "file"
   | "screen"
-  | "ended";
+  | "ended"
+  | "agent";
 
 export interface SupportSessionEventsTable {
   id: Generated<string>;
@@ -1160,6 +1161,29 @@ export interface DB {
   support_sessions: SupportSessionsTable;
   support_session_events: SupportSessionEventsTable;
   support_join_attempts: SupportJoinAttemptsTable;
+}
+
+// ---- support agents (migration 202612051410_support_agents) ----
+
+/** A device enrolled by the one-time support agent: it lives only as long as this support session. */
+export interface DevicesTable {
+  support_session_id: Generated<string | null>;
+}
+
+export interface SupportAgentCodesTable {
+  id: Generated<string>;
+  session_id: string;
+  client_id: string;
+  code_hash: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  used_from: string | null;
+  device_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  support_agent_codes: SupportAgentCodesTable;
 }
 
 // --- SLA and on-call (migration 202612051500_sla_and_oncall) ---
