@@ -140,6 +140,51 @@ describe("on-call", () => {
     ]);
   });
 
+  it("a technician takes a shift for themselves, not for someone else; the calendar shows the override", async () => {
+    const body = { startsAt: "2026-11-20T00:00:00Z", endsAt: "2026-11-21T00:00:00Z" };
+    const forBen = await call(
+      "POST",
+      `/api/v1/oncall/rotations/${rotaId}/overrides`,
+      { ...body, userId: ben.id },
+      ana,
+    );
+    expect(forBen.status).toBe(403);
+    // Ana holds that week; Ben takes the Friday himself.
+    const mine = await call(
+      "POST",
+      `/api/v1/oncall/rotations/${rotaId}/overrides`,
+      { ...body, userId: ben.id },
+      ben,
+    );
+    expect(mine.status).toBe(201);
+    const shifts = await call(
+      "GET",
+      `/api/v1/oncall/rotations/${rotaId}/shifts?from=2026-11-19T00:00:00Z&to=2026-11-22T00:00:00Z`,
+    );
+    expect(
+      shifts.body.shifts.map((s: { user: { name: string }; start: string; override: boolean }) => [
+        s.user.name,
+        s.start,
+        s.override,
+      ]),
+    ).toEqual([
+      ["Ana Night", "2026-11-19T00:00:00.000Z", false],
+      ["Ben Backup", "2026-11-20T00:00:00.000Z", true],
+      ["Ana Night", "2026-11-21T00:00:00.000Z", false],
+    ]);
+    const bad = await call(
+      "POST",
+      `/api/v1/oncall/rotations/${rotaId}/overrides`,
+      { ...body, endsAt: body.startsAt, userId: ana.id },
+      ana,
+    );
+    expect(bad.status).toBe(400);
+    const remove = (who: TestUser) =>
+      call("DELETE", `/api/v1/oncall/rotations/${rotaId}/overrides/${mine.body.id}`, undefined, who);
+    expect((await remove(ana)).status).toBe(403); // Ben's shift is Ben's to give back
+    expect((await remove(ben)).status).toBe(204);
+  });
+
   it("a P1 at 22:00 pages the on-call technician; unacknowledged it pages the backup; the link stops it", async () => {
     const ticket = await newTicket("Server room on fire");
     // Thursday 3 Dec 10:00 CST: business hours, nobody is paged.

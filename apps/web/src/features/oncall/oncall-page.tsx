@@ -112,7 +112,7 @@ function PageRow({ page }: { page: PageDto }) {
           )}
         </Group>
         <Group gap={6} wrap="nowrap">
-          {page.status === "paging" && failed.length > 0 && (
+          {page.status === "paging" && failed.some((d) => d.status === "failed") && (
             <Button
               size="compact-xs"
               variant="default"
