@@ -101,7 +101,7 @@ export type TicketSlaDto = z.infer<typeof TicketSlaDto>;
 
 export const SlaReportQuery = z.object({
   /** Month as YYYY-MM (tickets created in it, in the MSP's time zone). */
-  month: z.string().regex(/^\d{4}-\d{2}$/, { error: "use YYYY-MM" }),
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, { error: "use YYYY-MM" }),
 });
 
 export const SlaReportDto = z.object({

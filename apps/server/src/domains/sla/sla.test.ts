@@ -367,6 +367,31 @@ describe("warnings and breaches", () => {
   });
 });
 
+describe("the SLA report", () => {
+  it("counts met and breached per client and priority for the month; a month that does not exist is a 400", async () => {
+    const c = await clientOn(gold);
+    const met = await ticketAt(c, "2026-03-10T13:00:00Z");
+    await call("POST", `/api/v1/tickets/${met}/timeline`, { kind: "reply", body: "On it" });
+    await backdateLast(met, "2026-03-10T13:20:00Z");
+    await recomputeTicketSla(deps, met, at("2026-03-10T13:30:00Z"));
+    const late = await ticketAt(c, "2026-03-10T13:00:00Z");
+    await recomputeTicketSla(deps, late, at("2026-03-10T15:00:00Z"));
+    const report = await call("GET", "/api/v1/reports/sla?month=2026-03");
+    expect(report.status).toBe(200);
+    const row = report.body.rows.find((r: { client: { id: string } }) => r.client.id === c.clientId);
+    expect(row).toMatchObject({
+      priority: 2,
+      tickets: 2,
+      firstResponseMet: 1,
+      firstResponseBreached: 1,
+      medianFirstResponseMinutes: 20,
+    });
+    const bad = await call("GET", "/api/v1/reports/sla?month=2026-13");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.issues[0].path).toBe("query.month");
+  });
+});
+
 describe("row-level security", () => {
   it("a client-limited scope sees only its clients' clocks and contract levels", async () => {
     const a = await clientOn(gold);
