@@ -29,11 +29,13 @@ import { emailRoutes } from "./domains/email/routes.ts";
 import type { LiveHub } from "./domains/events/live.ts";
 import { eventRoutes } from "./domains/events/routes.ts";
 import { kbRoutes } from "./domains/kb/routes.ts";
+import { oncallRoutes } from "./domains/oncall/routes.ts";
 import { portalRoutes } from "./domains/portal/routes.ts";
 import { remoteRoutes } from "./domains/remote/routes.ts";
 import { schedulingRoutes } from "./domains/scheduling/routes.ts";
 import { searchRoutes } from "./domains/search/routes.ts";
 import { setupRoutes } from "./domains/setup/routes.ts";
+import { slaRoutes } from "./domains/sla/routes.ts";
 import { snippetRoutes } from "./domains/snippets/routes.ts";
 import { teamRoutes } from "./domains/teams/routes.ts";
 import { ticketRoutes } from "./domains/tickets/routes.ts";
@@ -131,6 +133,8 @@ export async function buildApp(deps: AppDeps) {
   await remoteRoutes(api, deps);
   await consoleRoutes(api, deps);
   await snippetRoutes(api, deps);
+  await slaRoutes(api, deps);
+  await oncallRoutes(api, deps);
   // WebSockets of the console (remote shells, support sessions) go through the router and its policies.
   routeUpgrades(app, app.server);
   app.get("/api/openapi.json", { config: publicRoute, schema: { hide: true } }, async () => app.swagger());

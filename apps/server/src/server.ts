@@ -15,10 +15,12 @@ import {
   startSchedulingWorkers,
 } from "./domains/scheduling/jobs.ts";
 import { ensureAdminFromEnv } from "./domains/setup/service.ts";
+import { createSlaQueues, registerSlaHandlers, startSlaWorkers } from "./domains/sla/jobs.ts";
 import { startGateway } from "./gateway/start.ts";
 import { LocalBlobStore } from "./lib/blob-store.ts";
 import { enableJobHeartbeats, startJobRecovery } from "./lib/job-recovery.ts";
 import { startBoss } from "./lib/jobs.ts";
+import { smsProviderFromConfig } from "./lib/sms.ts";
 
 export type Logger = pino.Logger;
 
@@ -124,11 +126,15 @@ export async function startServer(config: Config, log = createLogger(config)) {
     const deps = { db: database.db, config, live, blobs, boss, logger: log };
 
     await createSchedulingQueues(boss);
+    await createSlaQueues(boss);
     if (roles.has("worker")) {
       const dispatcher = new EventDispatcher(database.db, boss);
       registerEmailHandlers(dispatcher, { ...deps, log });
       registerSchedulingHandlers(dispatcher, { ...deps, log });
       closers.push((await startSchedulingWorkers({ ...deps, log })).stop);
+      const slaDeps = { ...deps, sms: smsProviderFromConfig(config) };
+      registerSlaHandlers(dispatcher, slaDeps);
+      closers.push((await startSlaWorkers(slaDeps)).stop);
       await dispatcher.start(live);
       closers.push(() => dispatcher.stop());
     }

@@ -62,6 +62,10 @@ const QuotePage = lazyPage(() => import("./routes/public-links.tsx"), "QuotePage
 const ShellPage = lazyPage(() => import("./routes/shell.tsx"), "ShellPage");
 const SupportSessionPage = lazyPage(() => import("./routes/support-session.tsx"), "SupportSessionPage");
 const JoinPage = lazyPage(() => import("./routes/join.tsx"), "JoinPage");
+// SLA and on-call; the page link's acknowledgement page needs no session.
+const OnCallPage = lazyPage(() => import("./routes/sla.tsx"), "OnCallPage");
+const SlaAdminPage = lazyPage(() => import("./routes/sla.tsx"), "SlaAdminPage");
+const PageAckPage = lazyPage(() => import("./routes/sla.tsx"), "PageAckPage");
 
 const Loading = () => (
   <Center h="100vh">
@@ -70,7 +74,7 @@ const Loading = () => (
 );
 
 /** Pages opened from a link in an email: they need neither setup nor a session. */
-const LINK_PAGES = ["/invite/", "/book/", "/quote/"];
+const LINK_PAGES = ["/invite/", "/book/", "/quote/", "/page-ack"];
 
 /** First run shows setup; no session shows login; otherwise the console. Links from email need neither. */
 export function App() {
@@ -82,6 +86,7 @@ export function App() {
           <Route path="/invite/:token" component={AcceptInvitePage} />
           <Route path="/book/:token" component={BookingPage} />
           <Route path="/quote/:token" component={QuotePage} />
+          <Route path="/page-ack" component={PageAckPage} />
         </Switch>
       </Suspense>
     );
@@ -170,6 +175,8 @@ function Console() {
           <Route path="/admin/email" component={EmailAdminPage} />
           <Route path="/admin/statuses" component={StatusesPage} />
           <Route path="/admin/audit" component={AuditPage} />
+          <Route path="/oncall" component={OnCallPage} />
+          <Route path="/admin/sla" component={SlaAdminPage} />
           <Route>
             <ErrorPage status={404} />
           </Route>

@@ -14,6 +14,7 @@ export * from "./api/portal.ts";
 export * from "./api/remote.ts";
 export * from "./api/scheduling.ts";
 export * from "./api/search.ts";
+export * from "./api/sla.ts";
 export * from "./api/snippets.ts";
 export * from "./api/support.ts";
 export * from "./api/tickets.ts";

@@ -160,6 +160,9 @@ export interface TicketsTable {
   closed_at: Timestamp | null;
   version: Generated<number>;
   search_vector: ColumnType<string, string | undefined, string>;
+  /** The SLA clock's next due instant and state (domains/sla), written by the SLA worker only. */
+  sla_due_at: Generated<Date | null>;
+  sla_state: Generated<"running" | "paused" | "breached" | "met" | null>;
 }
 
 export interface TicketContactsTable {
@@ -1181,4 +1184,145 @@ export interface SupportAgentCodesTable {
 
 export interface DB {
   support_agent_codes: SupportAgentCodesTable;
+}
+
+// --- SLA and on-call (migration 202612051500_sla_and_oncall) ---
+export interface SlaCalendarsTable {
+  id: Generated<string>;
+  name: string;
+  time_zone: string;
+  always_open: Generated<boolean>;
+  hours: Json<Array<{ day: number; start: number; end: number }>>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface SlaHolidaysTable {
+  calendar_id: string;
+  date: ColumnType<string, string, string>;
+  name: string;
+}
+
+export type SlaTargets = Record<string, { firstResponse: number | null; resolution: number | null }>;
+
+export interface SlaPoliciesTable {
+  id: Generated<string>;
+  name: string;
+  calendar_id: string;
+  targets: Json<SlaTargets>;
+  warn_percent: Generated<number>;
+  pause_categories: ColumnType<StatusCategory[], StatusCategory[] | undefined, StatusCategory[]>;
+  is_default: Generated<boolean>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ClientSlaPoliciesTable {
+  client_id: string;
+  policy_id: string;
+  created_at: CreatedAt;
+}
+
+export interface TicketSlasTable {
+  ticket_id: string;
+  client_id: string;
+  policy_id: string | null;
+  priority: number;
+  paused: Generated<boolean>;
+  first_response_status: string;
+  first_response_due_at: Timestamp | null;
+  first_response_warn_at: Timestamp | null;
+  first_response_met_at: Timestamp | null;
+  first_response_breached_at: Timestamp | null;
+  first_response_warned_at: Timestamp | null;
+  first_response_breach_notified_at: Timestamp | null;
+  resolution_status: string;
+  resolution_due_at: Timestamp | null;
+  resolution_warn_at: Timestamp | null;
+  resolution_met_at: Timestamp | null;
+  resolution_breached_at: Timestamp | null;
+  resolution_warned_at: Timestamp | null;
+  resolution_breach_notified_at: Timestamp | null;
+  computed_at: Timestamp;
+}
+
+export interface OncallRotationsTable {
+  id: Generated<string>;
+  name: string;
+  time_zone: string;
+  period: "daily" | "weekly";
+  handover_minute: number;
+  anchor_date: ColumnType<string, string, string>;
+  escalate_after_minutes: Generated<number>;
+  max_rounds: Generated<number>;
+  pages: Generated<boolean>;
+  calendar_id: string | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface OncallMembersTable {
+  rotation_id: string;
+  user_id: string;
+  position: number;
+}
+
+export interface OncallOverridesTable {
+  id: Generated<string>;
+  rotation_id: string;
+  user_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  note: Generated<string>;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export type PageStatus = "paging" | "acknowledged" | "exhausted";
+
+export interface PagesTable {
+  id: Generated<string>;
+  client_id: string;
+  ticket_id: string | null;
+  rotation_id: string | null;
+  reason: string;
+  summary: string;
+  status: ColumnType<PageStatus, PageStatus | undefined, PageStatus>;
+  chain: string[];
+  level: Generated<number>;
+  max_levels: number;
+  escalate_after_minutes: number;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by_user_id: string | null;
+  acknowledged_via: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface PageDeliveriesTable {
+  id: Generated<string>;
+  page_id: string;
+  user_id: string | null;
+  level: number;
+  channel: "sms" | "email";
+  status: "sent" | "failed" | "skipped";
+  error: string | null;
+  provider_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  sla_calendars: SlaCalendarsTable;
+  sla_holidays: SlaHolidaysTable;
+  sla_policies: SlaPoliciesTable;
+  client_sla_policies: ClientSlaPoliciesTable;
+  ticket_slas: TicketSlasTable;
+  oncall_rotations: OncallRotationsTable;
+  oncall_members: OncallMembersTable;
+  oncall_overrides: OncallOverridesTable;
+  pages: PagesTable;
+  page_deliveries: PageDeliveriesTable;
 }

@@ -84,11 +84,32 @@ class LiveStream {
       this.es = null;
       this.qc?.invalidateQueries({ queryKey: keys.me });
     });
-    for (const type of ["ticket.created", "ticket.updated", "ticket.timeline_added", "ticket.merged"]) {
+    for (const type of [
+      "ticket.created",
+      "ticket.updated",
+      "ticket.timeline_added",
+      "ticket.merged",
+      // The SLA clock moved, warned or breached (domains/sla): queues and the ticket show it.
+      "sla.updated",
+      "sla.warning",
+      "sla.breached",
+    ]) {
       es.addEventListener(type, (m) => this.onEvent(JSON.parse((m as MessageEvent).data)));
     }
     // A reply's delivery moving on (sent, failed, bounced, queued again): its ticket's timeline shows it.
-    for (const type of ["email.queued", "email.sent", "email.failed", "email.bounced"]) {
+    for (const type of [
+      "email.queued",
+      "email.sent",
+      "email.failed",
+      "email.bounced",
+      // Pages (domains/oncall): the on-call page and the ticket's timeline show them.
+      "page.started",
+      "page.delivered",
+      "page.failed",
+      "page.escalated",
+      "page.exhausted",
+      "page.acknowledged",
+    ]) {
       es.addEventListener(type, (m) => this.onDelivery(JSON.parse((m as MessageEvent).data)));
     }
     es.onerror = () => {
@@ -125,6 +146,7 @@ class LiveStream {
   private staleTicketIds = new Set<string>();
   private onDelivery(e: LiveEvent) {
     this.lastId = Math.max(this.lastId, e.id);
+    if (e.type.startsWith("page.")) this.qc?.invalidateQueries({ queryKey: ["oncall"] });
     if (!e.ticketId) return;
     this.staleTicketIds.add(e.ticketId);
     this.flushTimer ??= setTimeout(() => this.flush(), 400);

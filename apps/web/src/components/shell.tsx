@@ -51,6 +51,7 @@ const NAV: Array<{ href: string; label: string; section?: string; roles?: string
   { href: "/projects", label: "Projects" },
   { href: "/billing", label: "Billing", roles: ["admin", "dispatcher"] },
   { href: "/end-of-day", label: "End of day", section: "Wrap-up" },
+  { href: "/oncall", label: "On call" },
 ];
 
 const initials = (name: string) =>
@@ -72,6 +73,7 @@ const adminNav = (me: MeDto): Array<{ href: string; label: string; section?: str
           { href: "/admin/import", label: "Import" },
           { href: "/admin/email", label: "Email" },
           { href: "/admin/statuses", label: "Statuses" },
+          { href: "/admin/sla", label: "SLA" },
           { href: "/admin/audit", label: "Audit log" },
         ]
       : [{ href: "/admin/audit", label: "Audit log", section: "Admin" }];

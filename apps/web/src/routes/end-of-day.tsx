@@ -52,6 +52,13 @@ function Panel({
 export function EndOfDayPage() {
   const me = useMe();
   const since = useMemo(() => startOfToday(), []);
+  // What will breach before the desk opens again: due before 09:00 tomorrow (Monday after a Friday).
+  const morning = useMemo(() => {
+    const d = new Date();
+    d.setDate(d.getDate() + (d.getDay() === 5 ? 3 : d.getDay() === 6 ? 2 : 1));
+    d.setHours(9, 0, 0, 0);
+    return d.toISOString();
+  }, []);
   if (!me.data) return null;
   return (
     <Stack p="md" gap="md">
@@ -89,6 +96,14 @@ export function EndOfDayPage() {
               time="age"
               href="/queues/mine"
               empty="You hold nothing open. Well done."
+            />
+            <Panel
+              id="breach-overnight"
+              title="SLA due before the morning"
+              query={{ queue: "all", sort: "sla_due", slaDueBefore: morning, limit: 200 }}
+              time="sla"
+              href="/queues/all?sort=sla_due"
+              empty="Nothing will breach before the morning."
             />
             <Panel
               id="unassigned-eod"

@@ -73,7 +73,13 @@ export function QueuePage() {
   };
   const canWrite = me.data?.role !== "readonly";
   const timeColumn =
-    filters.sort === "activity" ? "activity" : filters.state === "closed" ? "resolved" : meta.time;
+    filters.sort === "activity"
+      ? "activity"
+      : filters.sort === "sla_due"
+        ? "sla"
+        : filters.state === "closed"
+          ? "resolved"
+          : meta.time;
 
   return (
     <Box style={{ display: "flex", flexDirection: "column", height: "calc(100dvh - 48px)" }}>

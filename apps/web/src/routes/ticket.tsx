@@ -10,6 +10,7 @@ import type { TicketWithTimeline, TimelineEntryDto } from "../api/types.ts";
 import { PriorityBadge, StatusBadge, VipBadge } from "../components/badges.tsx";
 import { ErrorPage } from "../components/error-page.tsx";
 import { RemoteMenu } from "../features/remote/remote-menu.tsx";
+import { TicketSlaPanel } from "../features/sla/ticket-sla-panel.tsx";
 import { Composer, type ComposerMode } from "../features/tickets/composer.tsx";
 import { DevicePanel } from "../features/tickets/device-panel.tsx";
 import { MergeModal } from "../features/tickets/merge-modal.tsx";
@@ -257,6 +258,7 @@ export function TicketPage() {
         <Grid.Col span={{ base: 12, md: 4, xl: 3 }} p="sm">
           <Stack gap="sm">
             <Properties ticket={ticket} update={upd.update} readOnly={readOnly} />
+            <TicketSlaPanel ticket={ticket} />
             <DevicePanel ticket={ticket} />
             <TicketWork ticket={ticket} readOnly={readOnly} />
           </Stack>

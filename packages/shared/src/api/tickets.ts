@@ -86,6 +86,10 @@ export const TicketSummaryDto = z.object({
   statusChangedAt: Timestamp,
   resolvedAt: Timestamp.nullable(),
   version: z.number().int(),
+  /** The SLA clock: the nearest unmet target's due time (past when breached); null without a policy. */
+  sla: z
+    .object({ state: z.enum(["running", "paused", "breached", "met"]), dueAt: Timestamp.nullable() })
+    .nullable(),
 });
 export type TicketSummaryDto = z.infer<typeof TicketSummaryDto>;
 
@@ -173,7 +177,7 @@ export const BulkUpdateRequest = z.object({
 });
 
 export const Queue = z.enum(["mine", "unassigned", "team", "waiting", "follow_ups", "all"]);
-export const TicketSort = z.enum(["priority", "age", "newest", "follow_up", "activity"]);
+export const TicketSort = z.enum(["priority", "age", "newest", "follow_up", "activity", "sla_due"]);
 const csv = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (typeof v === "string" ? v.split(",").filter(Boolean) : v), z.array(item).max(50));
 
@@ -196,6 +200,8 @@ export const TicketListQuery = PageQuery.extend({
   /** For follow_ups: follow-ups due before this instant (default: end of the viewer's today). */
   dueBefore: Timestamp.optional(),
   sort: TicketSort.default("priority"),
+  /** Tickets whose SLA clock is due (or breached) before this instant: what will breach overnight. */
+  slaDueBefore: Timestamp.optional(),
 });
 export type TicketListQuery = z.input<typeof TicketListQuery>;
 

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Database } from "../../db/database.ts";
 import { AppError } from "../../http/errors.ts";
+import { seedDemoSla } from "../sla/demo.ts";
 import { DEMO_MSP, DEMO_TECHS } from "./data.ts";
 import { directorySteps, seedDirectory } from "./seed-directory.ts";
 import { TicketSeeder } from "./seed-tickets.ts";
@@ -92,6 +93,11 @@ export async function seedDemo(db: Database, opts: SeedDemoOptions = {}): Promis
   const clock = storyClock(now);
 
   const dir = await seedDirectory(db, password, tick);
+  await seedDemoSla(db, {
+    timeZone: DEMO_MSP.timezone,
+    goldClient: "Riverbend Family Dentistry",
+    rotaEmails: [DEMO_TECHS.martin.email, DEMO_TECHS.jamal.email, DEMO_TECHS.raj.email],
+  });
   await db.transaction().execute(async (trx) => {
     const seeder = new TicketSeeder(trx, dir, clock, now);
     for (const t of ALL_DEMO_TICKETS) {

@@ -28,6 +28,12 @@ const SORTS = {
     keys: [sql`coalesce(t.follow_up_at, 'infinity'::timestamptz)`, sql`t.id`],
     types: ["timestamptz", "uuid"],
   },
+  // The SLA clock's next due time (domains/sla): breached first, paused and no-SLA tickets last.
+  sla_due: {
+    dir: "asc",
+    keys: [sql`coalesce(t.sla_due_at, 'infinity'::timestamptz)`, sql`t.id`],
+    types: ["timestamptz", "uuid"],
+  },
 } as const satisfies Record<string, { dir: "asc" | "desc"; keys: RawBuilder<unknown>[]; types: string[] }>;
 
 /** End of today in the viewer's time zone, as an instant. */
@@ -103,6 +109,7 @@ export async function listTickets(db: Database, actor: Actor, q: ListQuery) {
   if (q.type) conds.push(sql<SqlBool>`t.type = any(${q.type}::text[])`);
   if (q.tag) conds.push(sql<SqlBool>`t.tags && ${q.tag.map((t) => t.toLowerCase())}::text[]`);
   if (q.resolvedSince) conds.push(sql<SqlBool>`t.resolved_at >= ${new Date(q.resolvedSince)}`);
+  if (q.slaDueBefore) conds.push(sql<SqlBool>`t.sla_due_at < ${new Date(q.slaDueBefore)}`);
 
   if (q.cursor) {
     const values = decodeCursor(q.cursor, sort.types);

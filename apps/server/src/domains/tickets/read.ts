@@ -44,6 +44,8 @@ export function summarySelect(db: Db) {
       "t.status_changed_at",
       "t.resolved_at",
       "t.version",
+      "t.sla_due_at",
+      "t.sla_state",
     ]);
 }
 
@@ -75,6 +77,9 @@ export interface SummaryRow {
   status_changed_at: Date;
   resolved_at: Date | null;
   version: number;
+  /** The SLA clock (domains/sla): absent where a row is built without it (a ticket just created). */
+  sla_due_at?: Date | null;
+  sla_state?: "running" | "paused" | "breached" | "met" | null;
 }
 
 const fullName = (first: string | null, last: string | null) => `${first ?? ""} ${last ?? ""}`.trim();
@@ -102,6 +107,7 @@ export function toSummaryDto(r: SummaryRow): TicketSummaryDto {
     statusChangedAt: r.status_changed_at.toISOString(),
     resolvedAt: iso(r.resolved_at),
     version: r.version,
+    sla: r.sla_state ? { state: r.sla_state, dueAt: iso(r.sla_due_at ?? null) } : null,
   };
 }
 

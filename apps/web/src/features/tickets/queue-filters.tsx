@@ -24,6 +24,7 @@ const SORTS = [
   { value: "newest", label: "Newest first" },
   { value: "follow_up", label: "Follow-up date" },
   { value: "activity", label: "Recent activity" },
+  { value: "sla_due", label: "SLA due soonest" },
 ];
 
 const split = (v: string | undefined) => (v ? v.split(",").filter(Boolean) : []);

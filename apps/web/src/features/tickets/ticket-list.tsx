@@ -5,19 +5,23 @@ import { Link, useLocation } from "wouter";
 import type { TicketSummaryDto } from "../../api/types.ts";
 import { PriorityBadge, StatusBadge, VipBadge } from "../../components/badges.tsx";
 import { age, dateOnly } from "../../components/format.ts";
+import { SlaBadge, useNow } from "../sla/sla-badge.tsx";
 
 const ROW_H = 34;
-export type TimeColumn = "age" | "waiting" | "follow_up" | "activity" | "resolved";
+export type TimeColumn = "age" | "waiting" | "follow_up" | "activity" | "resolved" | "sla";
 const TIME_LABEL: Record<TimeColumn, string> = {
   age: "Age",
   waiting: "Waiting",
   follow_up: "Follow-up",
   activity: "Activity",
   resolved: "Resolved",
+  sla: "SLA",
 };
 
-function timeCell(t: TicketSummaryDto, col: TimeColumn): ReactNode {
+function timeCell(t: TicketSummaryDto, col: TimeColumn, now: number): ReactNode {
   switch (col) {
+    case "sla":
+      return <SlaBadge sla={t.sla} now={now} />;
     case "waiting":
       return age(t.statusChangedAt);
     case "follow_up":
@@ -81,6 +85,7 @@ export function TicketList({
 }: Props) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
+  const now = useNow();
   const [, navigate] = useLocation();
   const v = useVirtualizer({
     count: items.length,
@@ -258,6 +263,9 @@ export function TicketList({
                       {t.subject}
                     </Link>
                     {t.contact?.vip && <VipBadge />}
+                    {timeColumn !== "sla" && t.sla?.state === "breached" && (
+                      <SlaBadge sla={t.sla} now={now} />
+                    )}
                     {t.tags.length > 0 && (
                       // Tags get only the room the whole subject leaves (basis 0): they give way first.
                       <Text
@@ -300,7 +308,7 @@ export function TicketList({
                 )}
                 <td style={{ textAlign: "right" }}>
                   <Text fz="xs" c="dimmed">
-                    {timeCell(t, timeColumn)}
+                    {timeCell(t, timeColumn, now)}
                   </Text>
                 </td>
               </tr>

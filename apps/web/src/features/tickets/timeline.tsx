@@ -51,6 +51,33 @@ function show(v: unknown, field: string): string {
   return String(v);
 }
 
+const TARGETS: Record<string, string> = { first_response: "first response", resolution: "resolution" };
+
+/** The SLA clock's and on-call's entries (domains/sla, domains/oncall). */
+function describeSlaEvent(t: string, e: Record<string, unknown>): string | null {
+  const target = TARGETS[String(e.target)] ?? "target";
+  const due = typeof e.dueAt === "string" ? dateTime(e.dueAt) : "";
+  const who = (v: unknown) => (v as { name?: string } | null)?.name ?? "nobody";
+  switch (t) {
+    case "sla_warning":
+      return `SLA warning: ${target} due ${due}`;
+    case "sla_breached":
+      return `SLA breached: ${target} was due ${due}`;
+    case "sla_missed":
+      return `SLA missed: ${target} came after ${due}`;
+    case "page_started":
+      return e.to ? `paged ${who(e.to)} (on call)` : "could not page: nobody is on call";
+    case "page_escalated":
+      return `page escalated to ${who(e.to)}`;
+    case "page_acknowledged":
+      return `page acknowledged by ${who(e.by)}`;
+    case "page_exhausted":
+      return "nobody acknowledged the page";
+    default:
+      return null;
+  }
+}
+
 /** System events in words: "changed status from Open to Waiting on client". */
 export function describeEvent(e: Record<string, unknown> | null, body: string): string {
   if (!e) return body || "Changed the ticket";
@@ -62,6 +89,8 @@ export function describeEvent(e: Record<string, unknown> | null, body: string): 
       .join("; ");
   }
   const t = typeof e.type === "string" ? e.type : "";
+  const sla = describeSlaEvent(t, e);
+  if (sla) return sla;
   const verb = VERBS[t] ?? (t ? t.replace(/[._]/g, " ") : "changed the ticket");
   if (t === "child_added") return `${verb} ${show(e.child, "")}`;
   if ("from" in e || "to" in e) {
