@@ -144,6 +144,12 @@ export const ConfigSchema = z.object({
     )
     .pipe(z.array(key32))
     .default([]),
+  /**
+   * Caller verification (32 bytes, base64): the HMAC key codes are stored under and the key contacts'
+   * TOTP seeds are sealed with. Unset, a key file is generated in the data dir (identity.key); several
+   * processes must share it: set the variable.
+   */
+  SWITCHBOARD_IDENTITY_KEY: key32.optional(),
   /** Minutes a re-entered password lets a technician reveal vault secrets. */
   VAULT_STEP_UP_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
   /** How long a portal sign-in lasts (1-2160 hours). */
