@@ -132,7 +132,11 @@ async function samba(cmd: DirectoryCommand, password: string | null, timeoutMs: 
     onOutput: search.onOutput,
   });
   if (found.exitCode !== 0)
-    return { ...found, ...search.out, error: found.error ?? lastLine(search.out.stderr) ?? "ldbsearch failed" };
+    return {
+      ...found,
+      ...search.out,
+      error: found.error ?? lastLine(search.out.stderr) ?? "ldbsearch failed",
+    };
   const records = parseLdif(search.out.stdout);
   const accounts = records.map((r) => ({
     samAccountName: r.samaccountname?.[0] ?? null,
@@ -143,7 +147,13 @@ async function samba(cmd: DirectoryCommand, password: string | null, timeoutMs: 
     return { ...found, stdout: `${RESULT_MARKER}${JSON.stringify({ accounts })}\n`, stderr: "" };
   if (accounts.length !== 1) {
     const why = accounts.length ? `${accounts.length} accounts match` : "no such account";
-    return { exitCode: 1, timedOut: false, stdout: "", stderr: "", error: `${cmd.account}: ${why} in the directory` };
+    return {
+      exitCode: 1,
+      timedOut: false,
+      stdout: "",
+      stderr: "",
+      error: `${cmd.account}: ${why} in the directory`,
+    };
   }
   const modify = collect();
   const r = await runProcess("ldbmodify", ["-H", samLdb()], {
@@ -204,11 +214,23 @@ export async function runDirectory(
   let password: string | null = null;
   if (cmd.action === "reset_password") {
     if (!cmd.sealedPassword || !key)
-      return { exitCode: null, timedOut: false, stdout: "", stderr: "", error: "the new password did not arrive" };
+      return {
+        exitCode: null,
+        timedOut: false,
+        stdout: "",
+        stderr: "",
+        error: "the new password did not arrive",
+      };
     try {
       password = openSealed(key, cmd.sealedPassword, commandId);
     } catch {
-      return { exitCode: null, timedOut: false, stdout: "", stderr: "", error: "the new password could not be opened" };
+      return {
+        exitCode: null,
+        timedOut: false,
+        stdout: "",
+        stderr: "",
+        error: "the new password could not be opened",
+      };
     }
   }
   const timeoutMs = cmd.timeoutSeconds * 1000;

@@ -9,7 +9,9 @@ export const IdentityMethod = z.enum(["sms", "email", "totp", "manager", "revers
 export type IdentityMethod = z.infer<typeof IdentityMethod>;
 export const FactorMethod = z.enum(["sms", "email", "totp", "manager"]);
 
-const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, { error: "must be a phone number in E.164 form (+15175550123)" });
+const E164 = z
+  .string()
+  .regex(/^\+[1-9]\d{6,14}$/, { error: "must be a phone number in E.164 form (+15175550123)" });
 
 export const IdentityPolicyDto = z.object({
   clientId: Id,
@@ -68,7 +70,9 @@ export const UpdateContactIdentityRequest = z.object({
 });
 /** TOTP enrollment: the seed is shown once (URI for a QR code, and the secret to type). */
 export const TotpEnrollmentDto = z.object({ otpauthUri: z.string(), secret: z.string() });
-export const ConfirmTotpRequest = z.object({ code: z.string().regex(/^\d{6}$/, { error: "must be 6 digits" }) });
+export const ConfirmTotpRequest = z.object({
+  code: z.string().regex(/^\d{6}$/, { error: "must be 6 digits" }),
+});
 
 export const ChallengeStatus = z.enum(["sent", "passed", "failed", "expired", "send_failed", "denied"]);
 export const ChallengeDto = z.object({
@@ -155,7 +159,11 @@ export const IdentityActionDto = z.object({
   /** discover: the accounts the directory holds for the contact's address. */
   accounts: z
     .array(
-      z.object({ samAccountName: z.string().nullable(), userPrincipalName: z.string().nullable(), dn: z.string() }),
+      z.object({
+        samAccountName: z.string().nullable(),
+        userPrincipalName: z.string().nullable(),
+        dn: z.string(),
+      }),
     )
     .nullable(),
 });

@@ -7,9 +7,9 @@ import type { DB, IdentityActionKind } from "../../db/schema.ts";
 import type { AgentHub } from "../../gateway/hub.ts";
 import { AppError, notFound } from "../../http/errors.ts";
 import { seal } from "../../lib/server-keys.ts";
+import { type ServerKey, signCommandPayload } from "../agents/signing-key.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireWriter } from "../auth/actor.ts";
-import { type ServerKey, signCommandPayload } from "../agents/signing-key.ts";
 import { insertEntry } from "../tickets/timeline.ts";
 import { type ActionRow, toActionDto } from "./dto.ts";
 import { newPassphrase } from "./passphrase.ts";
@@ -318,8 +318,7 @@ export async function runDirectoryAction(
 ) {
   requireWriter(actor);
   const key = await deps.serverKey();
-  const password =
-    input.action === "reset_password" ? (input.password ?? newPassphrase()) : null;
+  const password = input.action === "reset_password" ? (input.password ?? newPassphrase()) : null;
   const prepared = await deps.db.transaction().execute(async (trx) => {
     const c = await loadContactIdentity(trx, input.contactId);
     if (!c) throw notFound("Contact");
@@ -329,7 +328,11 @@ export async function runDirectoryAction(
       throw new AppError("invalid_transition", 409, `Link ${c.name} to a directory account first`);
     const ticketId = input.ticketId ?? v.ticket_id;
     if (input.ticketId) {
-      const t = await trx.selectFrom("tickets").select("client_id").where("id", "=", input.ticketId).executeTakeFirst();
+      const t = await trx
+        .selectFrom("tickets")
+        .select("client_id")
+        .where("id", "=", input.ticketId)
+        .executeTakeFirst();
       if (!t || t.client_id !== c.clientId) throw notFound("Ticket");
     }
     return prepare(trx, actor, key, {

@@ -1,6 +1,10 @@
 import type { ChallengeDto, IdentityActionDto, IdentityMethod, VerificationDto } from "@switchboard/shared";
 import type { Selectable } from "kysely";
-import type { IdentityActionsTable, IdentityChallengesTable, IdentityVerificationsTable } from "../../db/schema.ts";
+import type {
+  IdentityActionsTable,
+  IdentityChallengesTable,
+  IdentityVerificationsTable,
+} from "../../db/schema.ts";
 
 export type VerificationRow = Selectable<IdentityVerificationsTable>;
 export type ChallengeRow = Selectable<IdentityChallengesTable> & {
@@ -65,7 +69,10 @@ export function toVerificationDto(
 }
 
 export function toActionDto(a: ActionRow): IdentityActionDto {
-  const accounts = a.result && Array.isArray(a.result.accounts) ? (a.result.accounts as IdentityActionDto["accounts"]) : null;
+  const accounts =
+    a.result && Array.isArray(a.result.accounts)
+      ? (a.result.accounts as IdentityActionDto["accounts"])
+      : null;
   return {
     id: a.id,
     contactId: a.contact_id,

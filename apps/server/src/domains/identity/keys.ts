@@ -14,7 +14,8 @@ export interface IdentityKeys {
 type KeyConfig = Pick<Config, "SWITCHBOARD_IDENTITY_KEY" | "dataDir">;
 const cache = new Map<string, Promise<IdentityKeys>>();
 
-const derive = (root: Buffer, info: string) => Buffer.from(hkdfSync("sha256", root, Buffer.alloc(0), info, 32));
+const derive = (root: Buffer, info: string) =>
+  Buffer.from(hkdfSync("sha256", root, Buffer.alloc(0), info, 32));
 
 /** SWITCHBOARD_IDENTITY_KEY, or `<data dir>/identity.key` generated once (mode 0600). */
 export function identityKeys(config: KeyConfig): Promise<IdentityKeys> {

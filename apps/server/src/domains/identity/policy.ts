@@ -194,7 +194,8 @@ export async function availableMethods(
   if (allowed.has("sms") && smsReady && c.smsNumber) out.push("sms");
   if (allowed.has("email") && c.email) out.push("email");
   if (allowed.has("totp") && c.totpConfirmed) out.push("totp");
-  if (allowed.has("manager") && (await otherApprovers(db, c.clientId, c.contactId)).length) out.push("manager");
+  if (allowed.has("manager") && (await otherApprovers(db, c.clientId, c.contactId)).length)
+    out.push("manager");
   if ((smsReady && c.smsNumber) || c.email) out.push("reverse");
   return out;
 }
@@ -254,9 +255,7 @@ export async function updateContactIdentity(
     await trx
       .insertInto("identity_contacts")
       .values({ contact_id: contactId, client_id: before.clientId, ...values, version: 1 })
-      .onConflict((oc) =>
-        oc.column("contact_id").doUpdateSet({ ...values, version: current.version + 1 }),
-      )
+      .onConflict((oc) => oc.column("contact_id").doUpdateSet({ ...values, version: current.version + 1 }))
       .execute();
     const after = (await loadContactIdentity(trx, contactId))!;
     const visible = ({ totpSealed: _, ...rest }: ContactIdentity) => rest;

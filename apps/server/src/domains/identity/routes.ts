@@ -64,7 +64,12 @@ export async function identityRoutes(app: App, deps: AppDeps) {
     "/api/v1/clients/:id/identity-policy",
     {
       config: signedIn,
-      schema: { tags, summary: "The client's caller verification policy", params: IdParams, response: { 200: IdentityPolicyDto } },
+      schema: {
+        tags,
+        summary: "The client's caller verification policy",
+        params: IdParams,
+        response: { 200: IdentityPolicyDto },
+      },
     },
     async (req) => getPolicy(deps.db, actorOf(req), req.params.id),
   );
@@ -87,9 +92,15 @@ export async function identityRoutes(app: App, deps: AppDeps) {
     "/api/v1/contacts/:id/identity",
     {
       config: signedIn,
-      schema: { tags, summary: "A contact's verification methods and directory account", params: IdParams, response: { 200: ContactIdentityDto } },
+      schema: {
+        tags,
+        summary: "A contact's verification methods and directory account",
+        params: IdParams,
+        response: { 200: ContactIdentityDto },
+      },
     },
-    async (req) => contactIdentityDto(deps.db, await visibleContact(deps.db, actorOf(req), req.params.id), !!id.sms),
+    async (req) =>
+      contactIdentityDto(deps.db, await visibleContact(deps.db, actorOf(req), req.params.id), !!id.sms),
   );
   app.put(
     "/api/v1/contacts/:id/identity",
@@ -104,7 +115,11 @@ export async function identityRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req) =>
-      contactIdentityDto(deps.db, await updateContactIdentity(deps.db, actorOf(req), req.params.id, req.body), !!id.sms),
+      contactIdentityDto(
+        deps.db,
+        await updateContactIdentity(deps.db, actorOf(req), req.params.id, req.body),
+        !!id.sms,
+      ),
   );
   app.post(
     "/api/v1/contacts/:id/directory-lookup",
@@ -112,7 +127,8 @@ export async function identityRoutes(app: App, deps: AppDeps) {
       config: writers,
       schema: {
         tags,
-        summary: "Find the contact's directory account by their email, through the agent on the domain controller",
+        summary:
+          "Find the contact's directory account by their email, through the agent on the domain controller",
         params: IdParams,
         response: { 200: IdentityActionDto },
       },
@@ -123,7 +139,12 @@ export async function identityRoutes(app: App, deps: AppDeps) {
     "/api/v1/contacts/:id/directory-actions",
     {
       config: signedIn,
-      schema: { tags, summary: "The contact's recent resets and lookups", params: IdParams, response: { 200: z.array(IdentityActionDto) } },
+      schema: {
+        tags,
+        summary: "The contact's recent resets and lookups",
+        params: IdParams,
+        response: { 200: z.array(IdentityActionDto) },
+      },
     },
     async (req) => listActions(deps.db, actorOf(req), req.params.id),
   );
@@ -147,7 +168,15 @@ export async function identityRoutes(app: App, deps: AppDeps) {
   );
   app.get(
     "/api/v1/identity/verifications/:id",
-    { config: signedIn, schema: { tags, summary: "A verification and its challenges", params: IdParams, response: { 200: VerificationDto } } },
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary: "A verification and its challenges",
+        params: IdParams,
+        response: { 200: VerificationDto },
+      },
+    },
     async (req) => getVerification(id, actorOf(req), req.params.id),
   );
   app.post(
@@ -194,7 +223,15 @@ export async function identityRoutes(app: App, deps: AppDeps) {
   );
   app.post(
     "/api/v1/identity/verifications/:id/cancel",
-    { config: writers, schema: { tags, summary: "Cancel a pending verification", params: IdParams, response: { 200: VerificationDto } } },
+    {
+      config: writers,
+      schema: {
+        tags,
+        summary: "Cancel a pending verification",
+        params: IdParams,
+        response: { 200: VerificationDto },
+      },
+    },
     async (req) => cancelVerification(id, actorOf(req), req.params.id),
   );
 
@@ -214,7 +251,15 @@ export async function identityRoutes(app: App, deps: AppDeps) {
   );
   app.get(
     "/api/v1/identity/directory-actions/:id",
-    { config: signedIn, schema: { tags, summary: "A reset or lookup and its result", params: IdParams, response: { 200: IdentityActionDto } } },
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary: "A reset or lookup and its result",
+        params: IdParams,
+        response: { 200: IdentityActionDto },
+      },
+    },
     async (req) => getAction(dir(), actorOf(req), req.params.id),
   );
 
@@ -223,7 +268,12 @@ export async function identityRoutes(app: App, deps: AppDeps) {
     "/api/v1/identity/approval",
     {
       config: publicRoute,
-      schema: { tags, summary: "What an approval link asks", body: ApprovalLookupRequest, response: { 200: ApprovalDto } },
+      schema: {
+        tags,
+        summary: "What an approval link asks",
+        body: ApprovalLookupRequest,
+        response: { 200: ApprovalDto },
+      },
     },
     async (req) => describeApproval(id, req.body.token),
   );
@@ -231,7 +281,12 @@ export async function identityRoutes(app: App, deps: AppDeps) {
     "/api/v1/identity/approval/decision",
     {
       config: publicRoute,
-      schema: { tags, summary: "Approve or deny a caller's verification", body: ApprovalDecisionRequest, response: { 200: ApprovalDto } },
+      schema: {
+        tags,
+        summary: "Approve or deny a caller's verification",
+        body: ApprovalDecisionRequest,
+        response: { 200: ApprovalDto },
+      },
     },
     async (req) => decideApproval(id, req.body.token, req.body.approve, req.ip),
   );
@@ -240,13 +295,20 @@ export async function identityRoutes(app: App, deps: AppDeps) {
     "/api/v1/portal/identity/totp",
     {
       config: contactOnly,
-      schema: { tags, summary: "Enroll an authenticator app for verifying your calls", response: { 200: TotpEnrollmentDto } },
+      schema: {
+        tags,
+        summary: "Enroll an authenticator app for verifying your calls",
+        response: { 200: TotpEnrollmentDto },
+      },
     },
     async (req) => enrollTotp(id, actorOf(req)),
   );
   app.post(
     "/api/v1/portal/identity/totp/confirm",
-    { config: contactOnly, schema: { tags, summary: "Confirm the authenticator with its first code", body: ConfirmTotpRequest } },
+    {
+      config: contactOnly,
+      schema: { tags, summary: "Confirm the authenticator with its first code", body: ConfirmTotpRequest },
+    },
     async (req) => confirmTotp(id, actorOf(req), req.body.code),
   );
 }

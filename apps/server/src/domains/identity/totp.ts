@@ -8,7 +8,8 @@ import { loadContactIdentity } from "./policy.ts";
 import type { IdentityDeps } from "./verify.ts";
 
 function contactOf(actor: Actor) {
-  if (actor.kind !== "contact" || !actor.contact) throw new AppError("forbidden", 403, "Only the contact enrolls");
+  if (actor.kind !== "contact" || !actor.contact)
+    throw new AppError("forbidden", 403, "Only the contact enrolls");
   return actor.contact;
 }
 
@@ -62,7 +63,8 @@ async function confirm(
 ) {
   return db.transaction().execute(async (trx) => {
     const c = await loadContactIdentity(trx, me.id);
-    if (!c?.totpSealed) throw new AppError("invalid_transition", 409, "Start the authenticator enrollment first");
+    if (!c?.totpSealed)
+      throw new AppError("invalid_transition", 409, "Start the authenticator enrollment first");
     const seed = parseTotpSeed(openTotp(me.id, c.totpSealed));
     if (!seed || !verifyTotp(seed, code))
       throw new AppError("code_rejected", 422, "That code does not match; check the time on your phone", {

@@ -9,8 +9,8 @@ import { sql, type Transaction } from "kysely";
 import type { z } from "zod";
 import type { AppDeps } from "../../app.ts";
 import type { Database } from "../../db/database.ts";
-import { asSystem } from "../../db/scope.ts";
 import type { DB } from "../../db/schema.ts";
+import { asSystem } from "../../db/scope.ts";
 import { AppError, invalid, notFound } from "../../http/errors.ts";
 import { serverKeys, signToken, verifyToken } from "../../lib/server-keys.ts";
 import { SmsError, type SmsProvider } from "../../lib/sms.ts";
@@ -49,7 +49,8 @@ const METHOD_LABEL: Record<IdentityMethod, string> = {
   reverse: "reverse check",
 };
 
-export const maskPhone = (n: string) => `${n.slice(0, 2)}${"•".repeat(Math.max(0, n.length - 6))}${n.slice(-4)}`;
+export const maskPhone = (n: string) =>
+  `${n.slice(0, 2)}${"•".repeat(Math.max(0, n.length - 6))}${n.slice(-4)}`;
 export const maskEmail = (e: string) => {
   const [local = "", domain = ""] = e.split("@");
   return `${local.slice(0, 1)}•••@${domain}`;
@@ -108,7 +109,13 @@ async function expireStale(db: Database, id: string) {
     .execute();
 }
 
-async function note(trx: Trx, actor: Actor, ticketId: string | null, body: string, event: Record<string, unknown>) {
+async function note(
+  trx: Trx,
+  actor: Actor,
+  ticketId: string | null,
+  body: string,
+  event: Record<string, unknown>,
+) {
   if (!ticketId) return;
   await insertEntry(trx, actor, { id: ticketId }, { kind: "event", visibility: "internal", body, event });
 }
@@ -159,7 +166,12 @@ export async function startVerification(
         entityType: "contact",
         entityId: c.contactId,
         clientId: c.clientId,
-        after: { verificationId: v.id, ticketId: input.ticketId ?? null, privileged, factors: v.factors_required },
+        after: {
+          verificationId: v.id,
+          ticketId: input.ticketId ?? null,
+          privileged,
+          factors: v.factors_required,
+        },
       },
       {
         type: "identity.verification_updated",
@@ -271,13 +283,18 @@ export async function sendChallenge(
     if (channel === "email") {
       const mailId = await queueSystemMail(deps, trx, {
         to: c.email!,
-        subject: input.method === "reverse" ? `${msp}: your technician's code` : `${msp}: your verification code`,
+        subject:
+          input.method === "reverse" ? `${msp}: your technician's code` : `${msp}: your verification code`,
         text: text("[code: sent, not stored]"),
         secretText: text(code),
         template: "identity_code",
         ticketId: v.ticket_id ?? undefined,
       });
-      await trx.updateTable("identity_challenges").set({ provider_id: mailId }).where("id", "=", ch.id).execute();
+      await trx
+        .updateTable("identity_challenges")
+        .set({ provider_id: mailId })
+        .where("id", "=", ch.id)
+        .execute();
     }
     if (approver) {
       const token = signToken(await serverKeys(deps.config), "identity.approval", { c: ch.id }, ttl / 1000);
@@ -292,7 +309,11 @@ export async function sendChallenge(
         template: "identity_approval",
         ticketId: v.ticket_id ?? undefined,
       });
-      await trx.updateTable("identity_challenges").set({ provider_id: mailId }).where("id", "=", ch.id).execute();
+      await trx
+        .updateTable("identity_challenges")
+        .set({ provider_id: mailId })
+        .where("id", "=", ch.id)
+        .execute();
     }
     await recordChange(
       trx,
@@ -342,7 +363,11 @@ async function deliverSms(deps: IdentityDeps, m: { to: string; body: string; cha
   }
 }
 
-type Rejection = { reason: "wrong" | "expired" | "used" | "locked" | "closed"; attemptsLeft: number; message: string };
+type Rejection = {
+  reason: "wrong" | "expired" | "used" | "locked" | "closed";
+  attemptsLeft: number;
+  message: string;
+};
 
 /**
  * Checks a code read back by the caller. Every try is counted (wrong, expired or already used) and
@@ -384,7 +409,11 @@ export async function checkCode(
     if (ch.status === "failed" || ch.attempts >= ch.max_attempts)
       return { reason: "locked", attemptsLeft: 0, message: "Too many wrong codes; this verification failed" };
     if (ch.status !== "sent" || v.status !== "pending")
-      return { reason: "closed", attemptsLeft: left, message: `This code can no longer be used (${ch.status})` };
+      return {
+        reason: "closed",
+        attemptsLeft: left,
+        message: `This code can no longer be used (${ch.status})`,
+      };
     if (ch.expires_at <= new Date()) {
       await count("expired");
       await settle(trx, actor, v, null);
@@ -393,7 +422,8 @@ export async function checkCode(
     let ok = false;
     if (ch.method === "totp") {
       const c = await loadContactIdentity(trx, v.contact_id);
-      const seed = c?.totpSealed && c.totpConfirmed ? parseTotpSeed(keys.openTotp(c.contactId, c.totpSealed)) : null;
+      const seed =
+        c?.totpSealed && c.totpConfirmed ? parseTotpSeed(keys.openTotp(c.contactId, c.totpSealed)) : null;
       ok = !!seed && verifyTotp(seed, code);
     } else {
       ok = !!ch.code_hmac && keys.codeMatches(ch.id, code, ch.code_hmac);
@@ -484,8 +514,7 @@ async function settle(trx: Trx, actor: Actor, v: VerificationRow, passed: Identi
     .where("method", "<>", "reverse")
     .execute();
   const methods = rows.map((r) => r.method);
-  const done =
-    methods.length >= v.factors_required || (v.manager_satisfies && methods.includes("manager"));
+  const done = methods.length >= v.factors_required || (v.manager_satisfies && methods.includes("manager"));
   const validUntil = new Date(Date.now() + v.validity_minutes * 60_000);
   if (done) {
     await trx
@@ -579,7 +608,11 @@ export async function cancelVerification(deps: IdentityDeps, actor: Actor, verif
   await deps.db.transaction().execute(async (trx) => {
     const v = await lockVerification(trx, actor, verificationId);
     pendingOrThrow(v);
-    await trx.updateTable("identity_verifications").set({ status: "cancelled" }).where("id", "=", v.id).execute();
+    await trx
+      .updateTable("identity_verifications")
+      .set({ status: "cancelled" })
+      .where("id", "=", v.id)
+      .execute();
     await recordChange(
       trx,
       actor,
@@ -665,7 +698,11 @@ export async function decideApproval(deps: IdentityDeps, token: string, approve:
       if (ch.status !== "sent" || v.status !== "pending")
         throw new AppError("invalid_transition", 409, "This request was already answered or closed");
       if (ch.expires_at <= new Date())
-        throw new AppError("invalid_transition", 409, "This request expired; the technician can send a new one");
+        throw new AppError(
+          "invalid_transition",
+          409,
+          "This request expired; the technician can send a new one",
+        );
       const approver = await trx
         .selectFrom("contacts")
         .select(["first_name", "last_name"])
