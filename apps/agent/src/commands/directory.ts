@@ -87,7 +87,9 @@ export function parseLdif(text: string): Array<Record<string, string[]>> {
       if (!m) continue;
       const value = m[2] === "::" ? Buffer.from(m[3]!, "base64").toString("utf8") : m[3]!;
       const key = m[1]!.toLowerCase();
-      (rec[key] ??= []).push(value);
+      const list = rec[key] ?? [];
+      list.push(value);
+      rec[key] = list;
     }
     if (rec.dn) records.push(rec);
   }

@@ -195,7 +195,7 @@ export async function settle(db: Database, actor: Actor, actionId: string) {
       .where("id", "=", actionId)
       .forUpdate()
       .executeTakeFirst();
-    if (!a || a.status !== "running" || !a.command_id) return a ?? null;
+    if (a?.status !== "running" || !a.command_id) return a ?? null;
     const cmd = await trx
       .selectFrom("device_commands")
       .select(["status", "error", "stdout", "stderr", "exit_code"])
@@ -301,7 +301,7 @@ async function waitForResult(deps: DirectoryDeps, actor: Actor, actionId: string
   const deadline = Date.now() + (deps.waitMs ?? 20_000);
   for (let i = 0; i < 1000; i++) {
     const a = await settle(deps.db, actor, actionId);
-    if (!a || a.status !== "running" || Date.now() >= deadline) return a;
+    if (a?.status !== "running" || Date.now() >= deadline) return a;
     await new Promise((r) => setTimeout(r, 100));
   }
   return settle(deps.db, actor, actionId);
