@@ -246,7 +246,7 @@ describe("policy and factors", () => {
       .select(["body_text", "sealed_body"])
       .where(sql<boolean>`${email} = any(to_addresses)`)
       .execute();
-    expect(stored.every((m) => !m.body_text.includes(code!))).toBe(true);
+    expect(stored.every((m) => !(m.body_text ?? "").includes(code!))).toBe(true);
     const done = await check(v.id, mailed.body.verification.challenges.at(-1).id, code!);
     expect(done.body).toMatchObject({ status: "verified", factorsPassed: ["sms", "email"] });
   });
