@@ -13,6 +13,7 @@ import { sambaAvailable, startTestDirectory, type TestDirectory } from "./test-d
 const useSamba = process.env.SWITCHBOARD_TEST_DIRECTORY !== "fake" && (await sambaAvailable());
 if (!useSamba) console.warn("Samba AD is not available here: the reset tests run against fake-ldb.mjs");
 
+// biome-ignore lint/suspicious/noExplicitAny: replies are read loosely, the assertions say what matters
 type Json = Record<string, any>;
 
 // The real agent executable on this machine is the client's domain controller: it runs ldbsearch and

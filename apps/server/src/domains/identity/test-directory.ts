@@ -39,6 +39,17 @@ export const sambaAvailable = async () =>
   (await portFree(636)) &&
   (await portFree(389));
 
+interface FakeUser {
+  dn: string;
+  sAMAccountName: string;
+  userPrincipalName: string;
+  mail: string;
+  pwHash: string;
+  history: string[];
+  pwdLastSet: number;
+  lockoutTime: number;
+}
+
 export interface TestDirectory {
   kind: "samba" | "fake";
   /** PATH entries and variables the agent process needs. */
@@ -80,8 +91,7 @@ async function fake(
   await wrapper("ldbsearch", "ldbsearch", "");
   await wrapper("ldbmodify", "ldbmodify", "");
   const sha = (s: string) => createHash("sha256").update(s).digest("hex");
-  const load = async () =>
-    JSON.parse(await readFile(file, "utf8")) as { users: Array<Record<string, any>>; policy: unknown };
+  const load = async () => JSON.parse(await readFile(file, "utf8")) as { users: FakeUser[]; policy: unknown };
   const save = (db: unknown) => writeFile(file, JSON.stringify(db));
   return {
     kind: "fake",
