@@ -4,6 +4,7 @@ import { Link, Route, Router, Switch, useLocation } from "wouter";
 import { AccountPage } from "./account.tsx";
 import { call, type Me, PortalError } from "./api.ts";
 import { ArticlePage } from "./article.tsx";
+import { ApprovePage } from "./identity.tsx";
 import { RatePage } from "./rate.tsx";
 import { SharedPage } from "./shared.tsx";
 import { SignInPage } from "./sign-in.tsx";
@@ -17,6 +18,7 @@ export function PortalApp() {
         <Route path="/sign-in" component={SignInPage} />
         <Route path="/rate" component={RatePage} />
         <Route path="/shared" component={SharedPage} />
+        <Route path="/approve" component={ApprovePage} />
         <Route>
           <SignedIn />
         </Route>

@@ -68,6 +68,7 @@ export const UpdateContactIdentityRequest = z.object({
   directoryAccount: DirectoryAccountName.nullable(),
   version: z.number().int().min(0),
 });
+export const PortalIdentityDto = z.object({ totp: z.enum(["none", "pending", "enrolled"]) });
 /** TOTP enrollment: the seed is shown once (URI for a QR code, and the secret to type). */
 export const TotpEnrollmentDto = z.object({ otpauthUri: z.string(), secret: z.string() });
 export const ConfirmTotpRequest = z.object({

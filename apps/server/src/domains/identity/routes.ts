@@ -11,6 +11,7 @@ import {
   IdentityActionDto,
   IdentityPolicyDto,
   IdParams,
+  PortalIdentityDto,
   SendChallengeRequest,
   SendChallengeResponse,
   StartVerificationRequest,
@@ -32,7 +33,7 @@ import {
   updatePolicy,
   visibleContact,
 } from "./policy.ts";
-import { confirmTotp, enrollTotp } from "./totp.ts";
+import { confirmTotp, enrollTotp, portalIdentity } from "./totp.ts";
 import {
   cancelVerification,
   checkCode,
@@ -291,6 +292,14 @@ export async function identityRoutes(app: App, deps: AppDeps) {
     async (req) => decideApproval(id, req.body.token, req.body.approve, req.ip),
   );
 
+  app.get(
+    "/api/v1/portal/identity",
+    {
+      config: contactOnly,
+      schema: { tags, summary: "Your call-verification authenticator", response: { 200: PortalIdentityDto } },
+    },
+    async (req) => portalIdentity(deps.db, actorOf(req)),
+  );
   app.post(
     "/api/v1/portal/identity/totp",
     {
