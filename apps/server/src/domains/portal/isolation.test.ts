@@ -205,6 +205,21 @@ const MATRIX: Row[] = [
     url: (o) => `/api/v1/portal/kb/files/${o.fileId}`,
     expect: 404,
   },
+  // Call verification (domains/identity): the contact's own authenticator, nothing of another company.
+  { method: "GET", route: "/api/v1/portal/identity", url: () => "/api/v1/portal/identity", expect: 200 },
+  {
+    method: "POST",
+    route: "/api/v1/portal/identity/totp",
+    url: () => "/api/v1/portal/identity/totp",
+    expect: 200,
+  },
+  {
+    method: "POST",
+    route: "/api/v1/portal/identity/totp/confirm",
+    url: () => "/api/v1/portal/identity/totp/confirm",
+    body: () => ({ code: "000000" }),
+    expect: 422,
+  },
 ];
 
 describe("portal isolation matrix", () => {
