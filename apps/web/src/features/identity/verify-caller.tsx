@@ -50,14 +50,27 @@ interface TicketLike {
 
 /** On a ticket with a contact: verify the caller, then reset their directory account. */
 export function VerifyCallerButton({ ticket }: { ticket: TicketLike }) {
-  const [opened, { open, close }] = useDisclosure(false);
   if (!ticket.contact) return null;
+  return <VerifyContactButton contactId={ticket.contact.id} ticketId={ticket.id} />;
+}
+
+/** Phone intake (no ticket yet) or a ticket: the same dialog. */
+export function VerifyContactButton({
+  contactId,
+  ticketId,
+  variant = "default",
+}: {
+  contactId: string;
+  ticketId?: string;
+  variant?: "default" | "light";
+}) {
+  const [opened, { open, close }] = useDisclosure(false);
   return (
     <>
-      <Button variant="default" onClick={open}>
+      <Button variant={variant} onClick={open}>
         Verify caller
       </Button>
-      {opened && <VerifyCallerModal ticketId={ticket.id} contactId={ticket.contact.id} onClose={close} />}
+      {opened && <VerifyCallerModal ticketId={ticketId} contactId={contactId} onClose={close} />}
     </>
   );
 }
