@@ -101,6 +101,9 @@ function PolicyModal({
       <form
         onSubmit={(e) => {
           e.preventDefault();
+          // The dialog is rendered in a portal, but React bubbles its submit to forms around the button
+          // that opened it (phone intake's): keep it here.
+          e.stopPropagation();
           save.mutate();
         }}
       >

@@ -294,6 +294,9 @@ function ChallengeRow({ v, ch, readOut }: { v: VerificationDto; ch: ChallengeDto
         <form
           onSubmit={(e) => {
             e.preventDefault();
+            // The dialog is rendered in a portal, but React bubbles its submit to forms around the button
+            // that opened it (phone intake's): keep it here.
+            e.stopPropagation();
             check.mutate();
           }}
         >
