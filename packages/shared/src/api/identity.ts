@@ -68,7 +68,25 @@ export const UpdateContactIdentityRequest = z.object({
   directoryAccount: DirectoryAccountName.nullable(),
   version: z.number().int().min(0),
 });
-export const PortalIdentityDto = z.object({ totp: z.enum(["none", "pending", "enrolled"]) });
+export const PortalIdentityDto = z.object({
+  totp: z.enum(["none", "pending", "enrolled"]),
+  /** Resetting one's own account from the portal: the linked account and the methods the policy allows. */
+  selfService: z.object({
+    account: z.string().nullable(),
+    available: z.boolean(),
+    methods: z.array(z.enum(["sms", "email", "totp"])),
+  }),
+});
+export const SelfChallengeRequest = z.object({ method: z.enum(["sms", "email", "totp"]) });
+export const SelfServiceResetRequest = z.discriminatedUnion("action", [
+  z.object({
+    action: z.literal("reset_password"),
+    verificationId: Id,
+    /** The contact's new password (the directory's own rules apply and its refusal is shown). */
+    password: z.string().min(8).max(256),
+  }),
+  z.object({ action: z.literal("unlock"), verificationId: Id }),
+]);
 /** TOTP enrollment: the seed is shown once (URI for a QR code, and the secret to type). */
 export const TotpEnrollmentDto = z.object({ otpauthUri: z.string(), secret: z.string() });
 export const ConfirmTotpRequest = z.object({
@@ -187,3 +205,8 @@ export const DirectoryActionResponse = z.object({
   password: z.string().nullable(),
 });
 export const DiscoverAccountRequest = z.object({ contactId: Id });
+export const SelfServiceResetResponse = z.object({
+  action: IdentityActionDto,
+  /** The resolved ticket that records it. */
+  ticketNumber: z.number().int().nullable(),
+});

@@ -8,6 +8,7 @@ import { makeContact, makeUser, rand, type TestUser } from "../../../test/helper
 import { startSmsStub } from "../../../test/sms-stub.ts";
 import { binary, canRun, ensureBuilt, run } from "../../gateway/agent-build.ts";
 import { enrollmentSetup, type GatewayApp, startGatewayApp, waitFor } from "../../gateway/test-support.ts";
+import { asContact, makePortalContact } from "../portal/test-support.ts";
 import { sambaAvailable, startTestDirectory, type TestDirectory } from "./test-directory.ts";
 
 const useSamba = process.env.SWITCHBOARD_TEST_DIRECTORY !== "fake" && (await sambaAvailable());
@@ -274,6 +275,87 @@ describe.skipIf(!canRun)(
       } finally {
         await setDirectory("samba");
       }
+    }, 60_000);
+
+    it("self-service: a contact verifies in the portal and resets their own password; a resolved ticket records it", async () => {
+      const pc = await makePortalContact(t, clientId);
+      const sam = rand("s");
+      await directory.addUser(sam, pc.email, "Old-Passw0rd-5");
+      const phone = `+1517555${String(Math.floor(Math.random() * 10000)).padStart(4, "0")}`;
+      const me = await call(tech, "GET", `/api/v1/contacts/${pc.id}/identity`);
+      await call(tech, "PUT", `/api/v1/contacts/${pc.id}/identity`, {
+        smsNumber: phone,
+        email: pc.email,
+        approver: false,
+        adminAccount: false,
+        directoryAccount: sam,
+        version: me.body.version,
+      });
+      const offer = (await asContact(t, pc, "GET", "/api/v1/portal/identity")).json();
+      expect(offer.selfService).toEqual({ account: sam, available: true, methods: ["sms", "email"] });
+      const v = (await asContact(t, pc, "POST", "/api/v1/portal/identity/verifications")).json();
+      // Without passing it, no reset.
+      const early = await asContact(t, pc, "POST", "/api/v1/portal/identity/reset", {
+        action: "reset_password",
+        verificationId: v.id,
+        password: "Mine-Passw0rd-55",
+      });
+      expect(early.statusCode).toBe(403);
+      // A manager's approval needs a technician: not offered to the contact.
+      const manager = await asContact(
+        t,
+        pc,
+        "POST",
+        `/api/v1/portal/identity/verifications/${v.id}/challenges`,
+        {
+          method: "manager",
+        },
+      );
+      expect(manager.statusCode).toBe(400);
+      const before = sms.messages.length;
+      const sent = (
+        await asContact(t, pc, "POST", `/api/v1/portal/identity/verifications/${v.id}/challenges`, {
+          method: "sms",
+        })
+      ).json();
+      const code = /code is (\d{6})/.exec(
+        sms.messages.slice(before).find((m) => m.to === phone)?.body ?? "",
+      )?.[1];
+      const ok = await asContact(t, pc, "POST", `/api/v1/portal/identity/verifications/${v.id}/check`, {
+        challengeId: sent.challenges[0].id,
+        code,
+      });
+      expect(ok.json().status).toBe("verified");
+      const weak = await asContact(t, pc, "POST", "/api/v1/portal/identity/reset", {
+        action: "reset_password",
+        verificationId: v.id,
+        password: "password",
+      });
+      expect(weak.json()).toMatchObject({
+        ticketNumber: null,
+        action: { status: "failed", error: expect.stringMatching(/complexity/) },
+      });
+      const done = await asContact(t, pc, "POST", "/api/v1/portal/identity/reset", {
+        action: "reset_password",
+        verificationId: v.id,
+        password: "Mine-Passw0rd-55",
+      });
+      expect(done.statusCode).toBe(200);
+      expect(done.json().action.status).toBe("succeeded");
+      expect(await directory.bind(sam, "Mine-Passw0rd-55")).toBe(true);
+      expect(await directory.bind(sam, "Old-Passw0rd-5")).toBe(false);
+      const ticket = await t.db
+        .selectFrom("tickets")
+        .select(["status_category", "contact_id", "source", "subject"])
+        .where("number", "=", done.json().ticketNumber)
+        .executeTakeFirstOrThrow();
+      expect(ticket).toMatchObject({
+        status_category: "resolved",
+        contact_id: pc.id,
+        source: "portal",
+        subject: "Password reset (self-service)",
+      });
+      await nowhere("Mine-Passw0rd-55");
     }, 60_000);
   },
 );

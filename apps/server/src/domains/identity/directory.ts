@@ -14,7 +14,7 @@ import { insertEntry } from "../tickets/timeline.ts";
 import { type ActionRow, toActionDto } from "./dto.ts";
 import { newPassphrase } from "./passphrase.ts";
 import { loadContactIdentity, loadPolicy } from "./policy.ts";
-import { freshVerification } from "./verify.ts";
+import { assertSelf, freshVerification } from "./verify.ts";
 
 export interface DirectoryDeps {
   db: Database;
@@ -323,6 +323,7 @@ export async function runDirectoryAction(
     const c = await loadContactIdentity(trx, input.contactId);
     if (!c) throw notFound("Contact");
     assertClientVisible(actor, c.clientId, "Contact");
+    assertSelf(actor, c.contactId, "Contact");
     const v = await freshVerification(trx, input.verificationId, c.contactId);
     if (!c.directoryAccount)
       throw new AppError("invalid_transition", 409, `Link ${c.name} to a directory account first`);

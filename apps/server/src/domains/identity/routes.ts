@@ -12,6 +12,9 @@ import {
   IdentityPolicyDto,
   IdParams,
   PortalIdentityDto,
+  SelfChallengeRequest,
+  SelfServiceResetRequest,
+  SelfServiceResetResponse,
   SendChallengeRequest,
   SendChallengeResponse,
   StartVerificationRequest,
@@ -20,9 +23,11 @@ import {
   UpdateIdentityPolicyRequest,
   VerificationDto,
 } from "@switchboard/shared";
+import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
+import { forbidden } from "../../http/errors.ts";
 import { contactOnly, publicRoute, rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { smsProviderFromConfig } from "../../lib/sms.ts";
 import { discoverAccount, getAction, listActions, runDirectoryAction } from "./directory.ts";
@@ -33,7 +38,8 @@ import {
   updatePolicy,
   visibleContact,
 } from "./policy.ts";
-import { confirmTotp, enrollTotp, portalIdentity } from "./totp.ts";
+import { portalIdentity, selfServiceReset } from "./self-service.ts";
+import { confirmTotp, enrollTotp } from "./totp.ts";
 import {
   cancelVerification,
   checkCode,
@@ -298,7 +304,7 @@ export async function identityRoutes(app: App, deps: AppDeps) {
       config: contactOnly,
       schema: { tags, summary: "Your call-verification authenticator", response: { 200: PortalIdentityDto } },
     },
-    async (req) => portalIdentity(deps.db, actorOf(req)),
+    async (req) => portalIdentity(id, actorOf(req)),
   );
   app.post(
     "/api/v1/portal/identity/totp",
@@ -319,5 +325,78 @@ export async function identityRoutes(app: App, deps: AppDeps) {
       schema: { tags, summary: "Confirm the authenticator with its first code", body: ConfirmTotpRequest },
     },
     async (req) => confirmTotp(id, actorOf(req), req.body.code),
+  );
+
+  // Self-service: the signed-in contact verifies themselves (SMS, email or authenticator code) and
+  // resets or unlocks their own linked account. The services confine a contact to their own records.
+  const me = (req: FastifyRequest) => {
+    const c = actorOf(req).contact;
+    if (!c) throw forbidden("Only a signed-in contact");
+    return c.id;
+  };
+  app.post(
+    "/api/v1/portal/identity/verifications",
+    {
+      config: contactOnly,
+      schema: {
+        tags,
+        summary: "Start verifying yourself to reset your password",
+        response: { 201: VerificationDto },
+      },
+    },
+    async (req, reply) => {
+      const v = await startVerification(id, actorOf(req), { contactId: me(req) });
+      reply.code(201);
+      return v;
+    },
+  );
+  app.get(
+    "/api/v1/portal/identity/verifications/:id",
+    {
+      config: contactOnly,
+      schema: { tags, summary: "Your verification", params: IdParams, response: { 200: VerificationDto } },
+    },
+    async (req) => getVerification(id, actorOf(req), req.params.id),
+  );
+  app.post(
+    "/api/v1/portal/identity/verifications/:id/challenges",
+    {
+      config: contactOnly,
+      schema: {
+        tags,
+        summary: "Send yourself a code",
+        params: IdParams,
+        body: SelfChallengeRequest,
+        response: { 200: VerificationDto },
+      },
+    },
+    async (req) => (await sendChallenge(id, actorOf(req), req.params.id, req.body)).verification,
+  );
+  app.post(
+    "/api/v1/portal/identity/verifications/:id/check",
+    {
+      config: contactOnly,
+      schema: {
+        tags,
+        summary: "Check the code you received",
+        params: IdParams,
+        body: CheckCodeRequest,
+        response: { 200: VerificationDto },
+      },
+    },
+    async (req) => checkCode(id, actorOf(req), req.params.id, req.body),
+  );
+  app.post(
+    "/api/v1/portal/identity/reset",
+    {
+      config: contactOnly,
+      schema: {
+        tags,
+        summary: "Reset or unlock your own account after verifying (403 verification_required otherwise)",
+        body: SelfServiceResetRequest,
+        response: { 200: SelfServiceResetResponse },
+      },
+    },
+    async (req) => selfServiceReset({ ...id, ...dir() }, actorOf(req), req.body),
   );
 }

@@ -84,11 +84,3 @@ async function confirm(
     return { enrolled: true };
   });
 }
-
-export async function portalIdentity(db: Database, actor: Actor) {
-  const me = contactOf(actor);
-  const c = await loadContactIdentity(db, me.id);
-  return {
-    totp: c?.totpConfirmed ? ("enrolled" as const) : c?.totpSealed ? ("pending" as const) : ("none" as const),
-  };
-}

@@ -32,6 +32,8 @@ export const APPROVAL_TTL_MS = 10 * 60_000;
 export const PENDING_TTL_MS = 15 * 60_000;
 /** Codes sent per verification: a bound on what one call can push at a contact's phone. */
 export const MAX_CHALLENGES = 8;
+/** What a contact may use on their own (self-service): a manager's approval and the reverse check need a technician. */
+export const SELF_METHODS: IdentityMethod[] = ["sms", "email", "totp"];
 
 export interface IdentityDeps {
   db: Database;
@@ -58,6 +60,11 @@ export const maskEmail = (e: string) => {
 
 type Trx = Transaction<DB>;
 
+/** A portal contact acts only on their own verifications (self-service); staff on any they may see. */
+export function assertSelf(actor: Actor, contactId: string, what: string) {
+  if (actor.kind === "contact" && actor.contact?.id !== contactId) throw notFound(what);
+}
+
 async function lockVerification(trx: Trx, actor: Actor, id: string) {
   const v = await trx
     .selectFrom("identity_verifications")
@@ -67,6 +74,7 @@ async function lockVerification(trx: Trx, actor: Actor, id: string) {
     .executeTakeFirst();
   if (!v) throw notFound("Verification");
   assertClientVisible(actor, v.client_id, "Verification");
+  assertSelf(actor, v.contact_id, "Verification");
   return v;
 }
 
@@ -95,6 +103,7 @@ export async function getVerification(deps: IdentityDeps, actor: Actor, id: stri
   const dto = await loadVerification(deps.db, id, !!deps.sms);
   if (!dto) throw notFound("Verification");
   assertClientVisible(actor, dto.clientId, "Verification");
+  assertSelf(actor, dto.contactId, "Verification");
   return dto;
 }
 
@@ -130,6 +139,7 @@ export async function startVerification(
     const c = await loadContactIdentity(trx, input.contactId);
     if (!c) throw notFound("Contact");
     assertClientVisible(actor, c.clientId, "Contact");
+    assertSelf(actor, c.contactId, "Contact");
     if (input.ticketId) {
       const t = await trx
         .selectFrom("tickets")
@@ -218,7 +228,7 @@ export async function sendChallenge(
     const c = (await loadContactIdentity(trx, v.contact_id))!;
     const policy = await loadPolicy(trx, v.client_id);
     const methods = await availableMethods(trx, c, policy, !!deps.sms);
-    if (!methods.includes(input.method))
+    if (!methods.includes(input.method) || (actor.kind === "contact" && !SELF_METHODS.includes(input.method)))
       throw invalid("body.method", `${METHOD_LABEL[input.method]} is not available for ${c.name}`);
     const sent = await trx
       .selectFrom("identity_challenges")
