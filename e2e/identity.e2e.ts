@@ -9,6 +9,7 @@ import {
   startTestDirectory,
   type TestDirectory,
 } from "../apps/server/src/domains/identity/test-directory.ts";
+import { makePortalContact } from "../apps/server/src/domains/portal/test-support.ts";
 import { binary, canRun, ensureBuilt, run } from "../apps/server/src/gateway/agent-build.ts";
 import { makeClient, makeContact } from "../apps/server/test/helpers.ts";
 import { startSmsStub } from "../apps/server/test/sms-stub.ts";
@@ -35,6 +36,8 @@ describe.skipIf(!canRun)("verify the caller, then reset the password", () => {
   let agent: ChildProcess | null = null;
   let browser: Browser;
   let page: Page;
+  let token: string;
+  let clientId: string;
 
   beforeAll(async () => {
     await ensureBuilt();
@@ -52,12 +55,13 @@ describe.skipIf(!canRun)("verify the caller, then reset the password", () => {
       .select("id")
       .where("email", "=", TECH.email)
       .executeTakeFirstOrThrow();
-    const token = newSecret("sb_");
+    token = newSecret("sb_");
     await server.db
       .insertInto("api_tokens")
       .values({ user_id: user.id, name: "e2e", token_hash: sha256(token), prefix: token.slice(0, 10) })
       .execute();
     const client = await makeClient(server, "Bright Smiles Dental");
+    clientId = client.id;
     await makeContact(server, client.id, {
       firstName: "Dana",
       lastName: "Whitfield",
@@ -172,5 +176,57 @@ describe.skipIf(!canRun)("verify the caller, then reset the password", () => {
       .getByRole("button", { name: "Start verification" })
       .waitFor();
     expect(await page.content()).not.toContain(password);
+  });
+
+  it("self-service in the portal: verify by SMS, choose a new password, a resolved ticket records it", {
+    timeout: 120_000,
+  }, async () => {
+    const pc = await makePortalContact(server, clientId);
+    await directory.addUser("pself", pc.email, "Spring-Passw0rd-1");
+    await apiCall(server.baseUrl, token, "PUT", `/contacts/${pc.id}/identity`, {
+      smsNumber: "+15172019999",
+      email: pc.email,
+      approver: false,
+      adminAccount: false,
+      directoryAccount: "pself",
+      version: 0,
+    });
+    const portal = await launchBrowser();
+    try {
+      const p = portal.page;
+      await portal.context.addCookies(
+        Object.entries(pc.cookies).map(([name, value]) => ({ name, value, url: server.baseUrl })),
+      );
+      await p.goto(`${server.baseUrl}/portal/`);
+      await p.getByRole("link", { name: "Reset my password" }).click();
+      await p.getByRole("heading", { name: "Reset your password" }).waitFor();
+      await p.getByRole("button", { name: "Start" }).click();
+      const before = sms.messages.length;
+      await p.getByRole("button", { name: "Text me a code" }).click();
+      const field = p.getByLabel(/Code sent to/);
+      await field.waitFor();
+      await expectAccessible(p, "portal self-service, code sent");
+      await expect.poll(() => sms.messages.length).toBeGreaterThan(before);
+      await field.fill(/code is (\d{6})/.exec(sms.messages.at(-1)!.body)?.[1] ?? "");
+      await p.getByRole("button", { name: "Check" }).click();
+      await p.getByLabel(/^New password \*?$/).fill("password");
+      await p.getByLabel(/^New password again/).fill("password");
+      await p.getByRole("button", { name: "Set my password" }).click();
+      await p.getByText("Your directory refused it").waitFor({ timeout: 30_000 });
+      await p.getByLabel(/^New password \*?$/).fill("Summer-Passw0rd-22");
+      await p.getByLabel(/^New password again/).fill("Summer-Passw0rd-22");
+      await p.getByRole("button", { name: "Try again" }).click();
+      await p.getByText("Your password is changed").waitFor({ timeout: 30_000 });
+      await expectAccessible(p, "portal self-service, done");
+      expect(await directory.bind("pself", "Summer-Passw0rd-22")).toBe(true);
+      const ticket = await server.db
+        .selectFrom("tickets")
+        .select("status_category")
+        .where("contact_id", "=", pc.id)
+        .executeTakeFirstOrThrow();
+      expect(ticket.status_category).toBe("resolved");
+    } finally {
+      await portal.close();
+    }
   });
 });
