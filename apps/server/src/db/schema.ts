@@ -1185,6 +1185,7 @@ export interface IdentityContactsTable {
   email: string | null;
   totp_enc: string | null;
   totp_confirmed_at: Date | null;
+  totp_last_step: ColumnType<string | null, string | number | null | undefined, string | number | null>;
   approver: Generated<boolean>;
   admin_account: Generated<boolean>;
   directory_account: string | null;

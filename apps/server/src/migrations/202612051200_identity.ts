@@ -31,6 +31,8 @@ create table identity_contacts (
   -- contact proves it with a first code.
   totp_enc text,
   totp_confirmed_at timestamptz,
+  -- The last TOTP time step accepted: a code is never accepted twice, even in a new verification.
+  totp_last_step bigint,
   approver boolean not null default false,
   admin_account boolean not null default false,
   directory_account text,

@@ -217,6 +217,22 @@ describe("verifying a caller by SMS", () => {
   });
 });
 
+describe("limits", () => {
+  it("sends at most 8 codes per verification and 12 per contact an hour", async () => {
+    const c = await caller();
+    const send = (id: string) =>
+      call(tech, "POST", `/api/v1/identity/verifications/${id}/challenges`, { method: "sms" });
+    const v1 = await start(c);
+    for (let i = 0; i < 8; i++) expect((await send(v1.id)).status).toBe(200);
+    expect((await send(v1.id)).status).toBe(429);
+    const v2 = await start(c);
+    for (let i = 0; i < 4; i++) expect((await send(v2.id)).status).toBe(200);
+    const over = await send(v2.id);
+    expect(over.status).toBe(429);
+    expect(over.body.error.message).toContain("12 codes in the last hour");
+  });
+});
+
 describe("policy and factors", () => {
   it("needs two factors for a VIP: SMS then an email code", async () => {
     const c = await caller({ vip: true });
@@ -312,7 +328,16 @@ describe("policy and factors", () => {
       String((Number(totpCode(seed)) + 500_000) % 1_000_000).padStart(6, "0"),
     );
     expect(wrong.body.error.details.reason).toBe("wrong");
-    expect((await check(v.id, id, totpCode(seed))).body.status).toBe("verified");
+    const used = totpCode(seed);
+    expect((await check(v.id, id, used)).body.status).toBe("verified");
+    // The same authenticator code in a new verification is spent.
+    const v2 = (await call(tech, "POST", "/api/v1/identity/verifications", { contactId: pc.id })).body;
+    const ch2 = await call(tech, "POST", `/api/v1/identity/verifications/${v2.id}/challenges`, {
+      method: "totp",
+    });
+    const replay = await check(v2.id, ch2.body.verification.challenges[0].id, used);
+    expect(replay.status).toBe(422);
+    expect(replay.body.error.details.reason).toBe("used");
   });
 
   it("a manager's approval by signed link verifies a VIP; a denial fails it", async () => {

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import type {
   CheckCodeRequest,
   ConfirmReverseRequest,
@@ -14,7 +15,7 @@ import { asSystem } from "../../db/scope.ts";
 import { AppError, invalid, notFound } from "../../http/errors.ts";
 import { serverKeys, signToken, verifyToken } from "../../lib/server-keys.ts";
 import { SmsError, type SmsProvider } from "../../lib/sms.ts";
-import { parseTotpSeed, verifyTotp } from "../../lib/totp.ts";
+import { parseTotpSeed, type TotpParams, totpCode } from "../../lib/totp.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireWriter } from "../auth/actor.ts";
 import { queueSystemMail } from "../email/system-mail.ts";
@@ -32,6 +33,8 @@ export const APPROVAL_TTL_MS = 10 * 60_000;
 export const PENDING_TTL_MS = 15 * 60_000;
 /** Codes sent per verification: a bound on what one call can push at a contact's phone. */
 export const MAX_CHALLENGES = 8;
+/** Codes texted or mailed to one contact per hour, across verifications (a phone is not a pager). */
+export const CODES_PER_CONTACT_HOUR = 12;
 /** What a contact may use on their own (self-service): a manager's approval and the reverse check need a technician. */
 export const SELF_METHODS: IdentityMethod[] = ["sms", "email", "totp"];
 
@@ -235,6 +238,26 @@ export async function sendChallenge(
       .select((eb) => eb.fn.countAll<string>().as("n"))
       .where("verification_id", "=", v.id)
       .executeTakeFirstOrThrow();
+    const recent = await trx
+      .selectFrom("identity_challenges as ch")
+      .innerJoin("identity_verifications as iv", "iv.id", "ch.verification_id")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("iv.contact_id", "=", v.contact_id)
+      .where("ch.method", "in", ["sms", "email", "reverse"])
+      .where("ch.created_at", ">", new Date(Date.now() - 3600_000))
+      .executeTakeFirstOrThrow();
+    if (
+      (input.method === "sms" || input.method === "email" || input.method === "reverse") &&
+      Number(recent.n) >= CODES_PER_CONTACT_HOUR
+    )
+      throw new AppError(
+        "rate_limited",
+        429,
+        `${c.name} was sent ${CODES_PER_CONTACT_HOUR} codes in the last hour; wait before sending more`,
+        {
+          retryAfterSeconds: 900,
+        },
+      );
     if (Number(sent.n) >= MAX_CHALLENGES)
       throw new AppError("rate_limited", 429, "Too many codes for this verification; start a new one", {
         retryAfterSeconds: 0,
@@ -373,6 +396,17 @@ async function deliverSms(deps: IdentityDeps, m: { to: string; body: string; cha
   }
 }
 
+/** The time step whose code this is (this step, or one either side for clock drift), or null. */
+function totpStep(p: TotpParams, code: string, at = Date.now()): number | null {
+  for (const drift of [0, -1, 1]) {
+    const when = at + drift * p.period * 1000;
+    const a = Buffer.from(totpCode(p, when));
+    const b = Buffer.from(code);
+    if (a.length === b.length && timingSafeEqual(a, b)) return Math.floor(when / 1000 / p.period);
+  }
+  return null;
+}
+
 type Rejection = {
   reason: "wrong" | "expired" | "used" | "locked" | "closed";
   attemptsLeft: number;
@@ -434,7 +468,26 @@ export async function checkCode(
       const c = await loadContactIdentity(trx, v.contact_id);
       const seed =
         c?.totpSealed && c.totpConfirmed ? parseTotpSeed(keys.openTotp(c.contactId, c.totpSealed)) : null;
-      ok = !!seed && verifyTotp(seed, code);
+      const step = seed ? totpStep(seed, code) : null;
+      if (step !== null) {
+        // A code (its time step) counts once per contact: a code read over a shoulder is spent.
+        const fresh = await trx
+          .updateTable("identity_contacts")
+          .set({ totp_last_step: step })
+          .where("contact_id", "=", v.contact_id)
+          .where((eb) => eb.or([eb("totp_last_step", "is", null), eb("totp_last_step", "<", String(step))]))
+          .returning("contact_id")
+          .executeTakeFirst();
+        if (!fresh) {
+          await count();
+          return {
+            reason: "used",
+            attemptsLeft: left,
+            message: "This authenticator code was already used; wait for the next one",
+          };
+        }
+        ok = true;
+      }
     } else {
       ok = !!ch.code_hmac && keys.codeMatches(ch.id, code, ch.code_hmac);
     }
