@@ -210,3 +210,41 @@ export const SelfServiceResetResponse = z.object({
   /** The resolved ticket that records it. */
   ticketNumber: z.number().int().nullable(),
 });
+
+export const IdentityReportQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
+export const IdentityReportDto = z.object({
+  clientId: Id,
+  since: Timestamp,
+  totals: z.object({
+    resetsDone: z.number().int(),
+    resetsFailed: z.number().int(),
+    selfService: z.number().int(),
+    verificationsFailed: z.number().int(),
+  }),
+  actions: z.array(
+    z.object({
+      id: Id,
+      contactName: z.string(),
+      action: z.enum(["reset_password", "unlock", "force_change"]),
+      account: z.string(),
+      status: z.enum(["running", "succeeded", "failed"]),
+      error: z.string().nullable(),
+      requestedBy: z.string(),
+      selfService: z.boolean(),
+      ticketId: Id.nullable(),
+      createdAt: Timestamp,
+    }),
+  ),
+  failedVerifications: z.array(
+    z.object({
+      id: Id,
+      contactName: z.string(),
+      status: z.enum(["failed", "expired"]),
+      reason: z.string().nullable(),
+      startedBy: z.string(),
+      ticketId: Id.nullable(),
+      createdAt: Timestamp,
+    }),
+  ),
+});
+export type IdentityReportDto = z.infer<typeof IdentityReportDto>;

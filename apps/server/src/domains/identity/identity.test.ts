@@ -169,6 +169,15 @@ describe("verifying a caller by SMS", () => {
     expect(late.body.error.details.reason).toBe("locked");
     const now = await call(tech, "GET", `/api/v1/identity/verifications/${v.id}`);
     expect(now.body).toMatchObject({ status: "failed", reason: "5 wrong SMS codes" });
+    const report = await call(tech, "GET", `/api/v1/clients/${c.clientId}/identity-report?days=7`);
+    expect(report.body.failedVerifications).toEqual([
+      expect.objectContaining({
+        id: v.id,
+        status: "failed",
+        reason: "5 wrong SMS codes",
+        startedBy: tech.name,
+      }),
+    ]);
     expect(now.body.challenges[0]).toMatchObject({ status: "failed", attemptsLeft: 0 });
     // A failed verification sends nothing more.
     const more = await call(tech, "POST", `/api/v1/identity/verifications/${v.id}/challenges`, {
@@ -497,6 +506,15 @@ describe("resets need a fresh verification of that contact", () => {
       .set({ valid_until: new Date(Date.now() - 1000) })
       .where("id", "=", v.id)
       .execute();
+    const report = await call(tech, "GET", `/api/v1/clients/${a.clientId}/identity-report`);
+    expect(report.body.totals).toMatchObject({ resetsDone: 0, resetsFailed: 1 });
+    expect(report.body.actions[0]).toMatchObject({
+      action: "reset_password",
+      status: "failed",
+      selfService: false,
+      error: expect.stringContaining("not connected"),
+    });
+
     const stale = await reset(a.contact.id, v.id);
     expect(stale.status).toBe(403);
     expect(stale.body.error.details.reason).toBe("the verification is no longer fresh");

@@ -10,6 +10,8 @@ import {
   DirectoryActionResponse,
   IdentityActionDto,
   IdentityPolicyDto,
+  IdentityReportDto,
+  IdentityReportQuery,
   IdParams,
   PortalIdentityDto,
   SelfChallengeRequest,
@@ -38,6 +40,7 @@ import {
   updatePolicy,
   visibleContact,
 } from "./policy.ts";
+import { identityReport } from "./report.ts";
 import { portalIdentity, selfServiceReset } from "./self-service.ts";
 import { confirmTotp, enrollTotp } from "./totp.ts";
 import {
@@ -93,6 +96,21 @@ export async function identityRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req) => updatePolicy(deps.db, actorOf(req), req.params.id, req.body),
+  );
+
+  app.get(
+    "/api/v1/clients/:id/identity-report",
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary: "The client's resets (by technicians and self-service) and failed verifications",
+        params: IdParams,
+        querystring: IdentityReportQuery,
+        response: { 200: IdentityReportDto },
+      },
+    },
+    async (req) => identityReport(deps.db, actorOf(req), req.params.id, req.query.days),
   );
 
   app.get(

@@ -6,6 +6,7 @@ import { useState } from "react";
 import { api } from "../../api/client.ts";
 import { useDevices } from "../../api/hooks.ts";
 import { Section } from "../../components/section.tsx";
+import { IdentityReportButton } from "./report-modal.tsx";
 import { METHOD_LABEL } from "./verify-caller.tsx";
 
 type Method = IdentityPolicyDto["methods"][number];
@@ -27,11 +28,14 @@ export function IdentityPolicySection({ clientId, canEdit }: { clientId: string;
       id="client-identity"
       title="Caller verification"
       actions={
-        canEdit && p ? (
-          <Button size="compact-xs" variant="subtle" onClick={open}>
-            Edit
-          </Button>
-        ) : undefined
+        <Group gap={4}>
+          <IdentityReportButton clientId={clientId} />
+          {canEdit && p && (
+            <Button size="compact-xs" variant="subtle" onClick={open}>
+              Edit
+            </Button>
+          )}
+        </Group>
       }
     >
       {p && (
