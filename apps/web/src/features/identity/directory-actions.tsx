@@ -11,7 +11,7 @@ import {
   Text,
 } from "@mantine/core";
 import type { ContactIdentityDto, IdentityActionDto, VerificationDto } from "@switchboard/shared";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api } from "../../api/client.ts";
 import { useSaveContactIdentity } from "./contact-details.tsx";
@@ -135,7 +135,20 @@ function Actions({
       }),
     onSettled: () => void qc.invalidateQueries({ queryKey: ["tickets"] }),
   });
-  const result = run.data;
+  // A domain controller slower than the server waits: follow the action until the directory answers.
+  const followed = useQuery({
+    queryKey: ["identity", "action", run.data?.action.id],
+    queryFn: () => api<IdentityActionDto>("GET", `/identity/directory-actions/${run.data?.action.id}`),
+    enabled: run.data?.action.status === "running",
+    refetchInterval: (q) =>
+      q.state.data?.status === "succeeded" || q.state.data?.status === "failed" ? false : 2000,
+  });
+  const result = run.data
+    ? {
+        ...run.data,
+        action: followed.data && followed.data.id === run.data.action.id ? followed.data : run.data.action,
+      }
+    : undefined;
   return (
     <Stack gap="sm">
       <Text fw={600}>Directory account {contact.directoryAccount}</Text>
@@ -195,7 +208,7 @@ function Actions({
       )}
       {result?.action.status === "running" && (
         <Alert color="blue">
-          The domain controller has not answered yet; the ticket will show the result.
+          The domain controller has not answered yet; this updates when it does (the ticket records it too).
         </Alert>
       )}
       {result?.action.status === "failed" && (
