@@ -1189,6 +1189,8 @@ export interface IdentityContactsTable {
   approver: Generated<boolean>;
   admin_account: Generated<boolean>;
   directory_account: string | null;
+  directory_account_source: "typed" | "discovered" | null;
+  directory_account_set_at: Date | null;
   version: Generated<number>;
   updated_at: Generated<Date>;
 }

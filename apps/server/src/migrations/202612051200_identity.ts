@@ -36,6 +36,10 @@ create table identity_contacts (
   approver boolean not null default false,
   admin_account boolean not null default false,
   directory_account text,
+  -- When and how the account was linked: typed by a technician, or found in the directory by the
+  -- contact's own address. A typed link made after a verification started does not count for it.
+  directory_account_source text check (directory_account_source in ('typed', 'discovered')),
+  directory_account_set_at timestamptz,
   version integer not null default 1,
   updated_at timestamptz not null default now()
 );

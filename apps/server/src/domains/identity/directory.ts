@@ -327,6 +327,19 @@ export async function runDirectoryAction(
     const v = await freshVerification(trx, input.verificationId, c.contactId);
     if (!c.directoryAccount)
       throw new AppError("invalid_transition", 409, `Link ${c.name} to a directory account first`);
+    // Verifying A and then pointing A's record at another account must not reset that account: a link
+    // typed after the verification started does not count; one the directory gave for A's address does.
+    if (
+      c.directoryAccountSource === "typed" &&
+      c.directoryAccountSetAt &&
+      c.directoryAccountSetAt > v.created_at
+    )
+      throw new AppError(
+        "verification_required",
+        403,
+        "Verify the caller first: the directory account was typed in after this verification started",
+        { reason: "the directory account was changed after the verification started" },
+      );
     const ticketId = input.ticketId ?? v.ticket_id;
     if (input.ticketId) {
       const t = await trx

@@ -501,6 +501,28 @@ describe("resets need a fresh verification of that contact", () => {
     expect(cmd.status).toBe("failed");
     expect(JSON.stringify(cmd.command)).not.toContain("sealedPassword");
 
+    // Pointing the verified contact at another account afterwards does not carry the verification.
+    const mine = await call(tech, "GET", `/api/v1/contacts/${a.contact.id}/identity`);
+    await call(tech, "PUT", `/api/v1/contacts/${a.contact.id}/identity`, {
+      ...Object.fromEntries(
+        ["smsNumber", "email", "approver", "adminAccount", "version"].map((k) => [k, mine.body[k]]),
+      ),
+      directoryAccount: "ceo",
+    });
+    const swapped = await reset(a.contact.id, v.id);
+    expect(swapped.status).toBe(403);
+    expect(swapped.body.error.details.reason).toBe(
+      "the directory account was changed after the verification started",
+    );
+    const audit = await t.db
+      .selectFrom("audit_log")
+      .select("after")
+      .where("action", "=", "identity.contact_update")
+      .where("entity_id", "=", a.contact.id)
+      .orderBy("id", "desc")
+      .executeTakeFirstOrThrow();
+    expect(audit.after).toMatchObject({ directoryAccount: "ceo", directoryAccountSource: "typed" });
+
     await t.db
       .updateTable("identity_verifications")
       .set({ valid_until: new Date(Date.now() - 1000) })

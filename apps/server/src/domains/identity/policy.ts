@@ -119,6 +119,8 @@ export interface ContactIdentity {
   approver: boolean;
   adminAccount: boolean;
   directoryAccount: string | null;
+  directoryAccountSource: "typed" | "discovered" | null;
+  directoryAccountSetAt: Date | null;
   version: number;
 }
 
@@ -144,6 +146,8 @@ export async function loadContactIdentity(db: Db, contactId: string): Promise<Co
       "i.approver",
       "i.admin_account",
       "i.directory_account",
+      "i.directory_account_source",
+      "i.directory_account_set_at",
       "i.version",
     ])
     .where("c.id", "=", contactId)
@@ -164,6 +168,8 @@ export async function loadContactIdentity(db: Db, contactId: string): Promise<Co
     approver: row.approver ?? false,
     adminAccount: row.admin_account ?? false,
     directoryAccount: row.directory_account ?? null,
+    directoryAccountSource: row.directory_account_source ?? null,
+    directoryAccountSetAt: row.directory_account_set_at ?? null,
     version: row.version ?? 0,
   };
 }
@@ -244,12 +250,24 @@ export async function updateContactIdentity(
     await trx.selectFrom("contacts").select("id").where("id", "=", contactId).forUpdate().execute();
     const current = (await loadContactIdentity(trx, contactId))!;
     if (current.version !== input.version) throw versionConflict("contact's verification details", current);
+    const relinked = input.directoryAccount !== current.directoryAccount;
     const values = {
       sms_number: input.smsNumber,
       email: input.email,
       approver: input.approver,
       admin_account: input.adminAccount,
       directory_account: input.directoryAccount,
+      ...(relinked
+        ? {
+            directory_account_set_at: new Date(),
+            directory_account_source:
+              input.directoryAccount === null
+                ? null
+                : (await foundInDirectory(trx, contactId, input.directoryAccount))
+                  ? ("discovered" as const)
+                  : ("typed" as const),
+          }
+        : {}),
       updated_at: new Date(),
     };
     await trx
@@ -274,4 +292,25 @@ export async function updateContactIdentity(
     );
     return after;
   });
+}
+
+/** Whether a lookup through the agent in the last hour found this account for the contact's address. */
+async function foundInDirectory(db: Db, contactId: string, account: string) {
+  const rows = await db
+    .selectFrom("identity_actions")
+    .select("result")
+    .where("contact_id", "=", contactId)
+    .where("action", "=", "discover")
+    .where("status", "=", "succeeded")
+    .where("created_at", ">", new Date(Date.now() - 3600_000))
+    .execute();
+  const want = account.toLowerCase();
+  return rows.some((r) =>
+    (
+      (r.result?.accounts ?? []) as Array<{
+        samAccountName?: string | null;
+        userPrincipalName?: string | null;
+      }>
+    ).some((a) => a.samAccountName?.toLowerCase() === want || a.userPrincipalName?.toLowerCase() === want),
+  );
 }
