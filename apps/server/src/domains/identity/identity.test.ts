@@ -209,6 +209,27 @@ describe("verifying a caller by SMS", () => {
     expect(now.body.status).toBe("pending");
   });
 
+  it("an abandoned verification expires, once, on the ticket and in the audit log", async () => {
+    const c = await caller();
+    const v = await start(c);
+    await t.db
+      .updateTable("identity_verifications")
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where("id", "=", v.id)
+      .execute();
+    expect((await call(tech, "GET", `/api/v1/identity/verifications/${v.id}`)).body.status).toBe("expired");
+    expect((await call(tech, "GET", `/api/v1/identity/verifications/${v.id}`)).body.status).toBe("expired");
+    const timeline = await call(tech, "GET", `/api/v1/tickets/${c.ticketId}/timeline`);
+    const expired = (timeline.body.items as Json[]).filter(
+      (e) => e.body === "Caller verification expired: not completed in time",
+    );
+    expect(expired).toHaveLength(1);
+    const send = await call(tech, "POST", `/api/v1/identity/verifications/${v.id}/challenges`, {
+      method: "sms",
+    });
+    expect(send.status).toBe(409);
+  });
+
   it("records the provider's refusal on the challenge, and a new code can be sent", async () => {
     const c = await caller();
     const v = await start(c);

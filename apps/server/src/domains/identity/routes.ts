@@ -28,10 +28,12 @@ import {
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
+import { asSystem } from "../../db/scope.ts";
 import { actorOf } from "../../http/auth.ts";
 import { forbidden } from "../../http/errors.ts";
 import { contactOnly, publicRoute, rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { smsProviderFromConfig } from "../../lib/sms.ts";
+import { systemActor } from "../auth/actor.ts";
 import { discoverAccount, getAction, listActions, runDirectoryAction } from "./directory.ts";
 import {
   contactIdentityDto,
@@ -49,6 +51,7 @@ import {
   confirmReverse,
   decideApproval,
   describeApproval,
+  expireStale,
   getVerification,
   type IdentityDeps,
   sendChallenge,
@@ -68,6 +71,14 @@ export async function identityRoutes(app: App, deps: AppDeps) {
     sms: smsProviderFromConfig(deps.config),
   };
   const dir = () => ({ db: deps.db, hub: app.agents.hub, serverKey: app.agents.serverKey });
+  // Abandoned verifications are recorded as expired on their ticket even if nobody looks again.
+  const sweep = setInterval(() => {
+    void asSystem(() => expireStale(deps.db, systemActor("identity"))).catch((err) =>
+      app.log.error({ err }, "expiring verifications failed"),
+    );
+  }, 60_000);
+  sweep.unref();
+  app.addHook("onClose", () => clearInterval(sweep));
   const tags = ["identity"];
 
   app.get(

@@ -102,7 +102,7 @@ export async function loadVerification(db: Database | Trx, id: string, smsReady:
 }
 
 export async function getVerification(deps: IdentityDeps, actor: Actor, id: string) {
-  await expireStale(deps.db, id);
+  await expireStale(deps.db, actor, id);
   const dto = await loadVerification(deps.db, id, !!deps.sms);
   if (!dto) throw notFound("Verification");
   assertClientVisible(actor, dto.clientId, "Verification");
@@ -110,15 +110,45 @@ export async function getVerification(deps: IdentityDeps, actor: Actor, id: stri
   return dto;
 }
 
-/** A pending verification past its time becomes expired (written when someone looks). */
-async function expireStale(db: Database, id: string) {
-  await db
-    .updateTable("identity_verifications")
-    .set({ status: "expired", reason: "not completed in time" })
-    .where("id", "=", id)
-    .where("status", "=", "pending")
-    .where("expires_at", "<=", new Date())
-    .execute();
+/**
+ * Pending verifications past their time become expired, each recorded once (audit, event, ticket
+ * timeline): when someone looks at one, and by the sweep every process runs (routes.ts).
+ */
+export async function expireStale(db: Database, actor: Actor, id?: string) {
+  return db.transaction().execute(async (trx) => {
+    let q = trx
+      .updateTable("identity_verifications")
+      .set({ status: "expired", reason: "not completed in time" })
+      .where("status", "=", "pending")
+      .where("expires_at", "<=", new Date());
+    if (id) q = q.where("id", "=", id);
+    const rows = await q.returningAll().execute();
+    for (const v of rows) {
+      await recordChange(
+        trx,
+        actor,
+        {
+          action: "identity.verification_expired",
+          entityType: "contact",
+          entityId: v.contact_id,
+          clientId: v.client_id,
+          after: { verificationId: v.id },
+        },
+        {
+          type: "identity.verification_updated",
+          clientId: v.client_id,
+          ticketId: v.ticket_id,
+          payload: { verificationId: v.id, status: "expired" },
+        },
+      );
+      await note(trx, actor, v.ticket_id, "Caller verification expired: not completed in time", {
+        type: "identity_verification",
+        verificationId: v.id,
+        status: "expired",
+      });
+    }
+    return rows.length;
+  });
 }
 
 async function note(
