@@ -34,6 +34,8 @@ import { forbidden } from "../../http/errors.ts";
 import { contactOnly, publicRoute, rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { smsProviderFromConfig } from "../../lib/sms.ts";
 import { systemActor } from "../auth/actor.ts";
+import { decideApproval, describeApproval } from "./approval.ts";
+import { checkCode, confirmReverse, sendChallenge } from "./challenges.ts";
 import { discoverAccount, getAction, listActions, runDirectoryAction } from "./directory.ts";
 import {
   contactIdentityDto,
@@ -47,14 +49,9 @@ import { portalIdentity, selfServiceReset } from "./self-service.ts";
 import { confirmTotp, enrollTotp } from "./totp.ts";
 import {
   cancelVerification,
-  checkCode,
-  confirmReverse,
-  decideApproval,
-  describeApproval,
   expireStale,
   getVerification,
   type IdentityDeps,
-  sendChallenge,
   startVerification,
 } from "./verify.ts";
 
