@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { newSecret, sha256 } from "../apps/server/src/domains/auth/crypto.ts";
@@ -36,7 +38,8 @@ describe("attended support session", () => {
   let ticket: { id: string; number: number };
 
   beforeAll(async () => {
-    server = await startE2EServer();
+    // With the gateway role: the support agent connects to this server like any agent.
+    server = await startE2EServer({ SWITCHBOARD_ROLES: "api,worker,gateway" });
     const setup = await fetch(`${server.baseUrl}/api/v1/setup`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -160,14 +163,55 @@ describe("attended support session", () => {
     await expectAccessible(callerPage, "caller sharing, with the banner");
     await expectAccessible(techPage, "technician watching");
 
-    // One click on the banner ends it for both.
-    step("banner end");
-    await callerPage
-      .getByRole("region", { name: "Support session" })
-      .getByRole("button", { name: "End session" })
-      .click();
-    await callerPage.getByRole("heading", { name: "The session has ended" }).waitFor();
-    await techPage.getByTestId("support-status").getByText("Ended").waitFor();
+    // Control on request: the technician asks, the caller allows it separately and gets a one-time code,
+    // runs the support agent with it, and the technician gets "Open shell on caller's machine".
+    step("control");
+    await techPage.getByRole("button", { name: "Request control/shell" }).click();
+    await callerPage.getByTestId("control-request").waitFor();
+    await expectAccessible(callerPage, "caller asked for control");
+    await callerPage.getByRole("button", { name: "Allow control" }).click();
+    const agentCode = ((await callerPage.getByTestId("support-agent-code").textContent()) ?? "").trim();
+    expect(agentCode).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/);
+    await expectAccessible(callerPage, "caller with the support agent's code");
+    const agent = spawn(
+      process.execPath,
+      [
+        path.resolve(import.meta.dirname, "../apps/agent/src/main.ts"),
+        "support",
+        "--server",
+        server.baseUrl,
+        "--code",
+        agentCode,
+      ],
+      { env: { ...process.env, SWITCHBOARD_AGENT_SHELL: "/bin/sh" }, stdio: "ignore" },
+    );
+    const agentExited = new Promise<number | null>((resolve) => agent.on("exit", (c) => resolve(c)));
+    try {
+      await techPage
+        .getByRole("link", { name: "Open shell on caller's machine" })
+        .waitFor({ timeout: 30_000 });
+      await techPage.getByTestId("caller-machine").getByText("online").waitFor({ timeout: 30_000 });
+      // Screen sharing went on through all of it.
+      const width = await techPage
+        .locator("[data-testid=caller-screen]")
+        .evaluate((v: HTMLVideoElement) => v.videoWidth);
+      expect(width).toBeGreaterThan(0);
+      await callerPage.getByText("The support program is running on").waitFor();
+      await expectAccessible(techPage, "technician with the caller's machine");
+
+      // One click on the banner ends it for both, and stops the support agent.
+      step("banner end");
+      await callerPage
+        .getByRole("region", { name: "Support session" })
+        .getByRole("button", { name: "End session" })
+        .click();
+      await callerPage.getByRole("heading", { name: "The session has ended" }).waitFor();
+      await techPage.getByTestId("support-status").getByText("Ended").waitFor();
+      const stopped = new Promise((r) => setTimeout(() => r("still running"), 20_000));
+      expect(await Promise.race([agentExited, stopped])).toBe(0);
+    } finally {
+      agent.kill("SIGKILL");
+    }
 
     // The ticket keeps the record: who, when, the consent, the chat.
     step("record");
@@ -182,6 +226,9 @@ describe("attended support session", () => {
     expect(record).toContain("The caller allowed screen sharing, chat and files with the technician");
     expect(record).toContain("Caller: The screen says ORA-12541: no listener");
     expect(record).toContain(`${TECH.name}: Thanks, I will restart the listener now`);
+    expect(record).toContain("The caller allowed the support agent on their computer");
+    expect(record).toContain("The support agent started on");
+    expect(record).toContain("was told to stop and remove itself");
     expect(record).toContain("ended");
   });
 });

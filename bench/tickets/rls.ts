@@ -33,12 +33,15 @@ async function main() {
   let child: ChildProcess | null = null;
   try {
     await prepareDataSet(db, log);
+    // The tables our migrations put under RLS: the ones with our policies (an interrupted run may have
+    // left RLS switched off on them).
     const tables = (
       await sql<{ name: string }>`
-        select c.relname as name from pg_class c
-        where c.relnamespace = 'public'::regnamespace and c.relrowsecurity order by 1`.execute(db)
+        select distinct tablename as name from pg_policies
+        where schemaname = 'public' and policyname = 'sb_scoped' order by 1`.execute(db)
     ).rows.map((r) => r.name);
     if (tables.length === 0) throw new Error("no table has row-level security: is the migration applied?");
+    for (const t of tables) await sql.raw(`alter table ${t} enable row level security`).execute(db);
     const toggle = async (mode: Mode) => {
       for (const t of tables) {
         await sql

@@ -35,6 +35,8 @@ export interface ClientOptions {
   services?: ServiceManager;
   /** Source address for the connection (the fleet simulator spreads over 127.0.0.x). */
   localAddress?: string;
+  /** False: no inventory is collected or sent (the one-time support agent, allowed a shell and files only). */
+  inventory?: boolean;
 }
 
 const MAX_QUEUED_FRAMES = 2000;
@@ -259,12 +261,13 @@ export class AgentClient extends EventEmitter {
         this.scheduleHeartbeat(ws);
         for (const f of this.queue.splice(0)) ws.send(f);
         this.emit("connected");
+        if (this.opts.inventory === false) return;
         void this.syncInventory(ws, frame.inventoryHash);
         this.scheduleInventory(ws, frame.inventoryIntervalSeconds);
         return;
       }
       case "inventory.request":
-        void this.syncInventory(ws, null, true);
+        if (this.opts.inventory !== false) void this.syncInventory(ws, null, true);
         return;
       case "command":
         if (!this.ready) return;

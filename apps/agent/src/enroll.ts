@@ -1,7 +1,8 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { rmSync } from "node:fs";
 import os from "node:os";
-import { EnrollResponse } from "@switchboard/shared";
+import { EnrollResponse, SupportEnrollResponse } from "@switchboard/shared";
+import type { z } from "zod";
 import { type AgentState, retiredFile, saveState } from "./state.ts";
 import { AGENT_VERSION } from "./version.ts";
 
@@ -23,14 +24,34 @@ const platform = () =>
 
 /** Makes this machine's key pair, registers the public half with the server and pins the server's key. */
 export async function enroll(opts: EnrollOptions): Promise<AgentState> {
+  const { state } = await register(opts, "/api/v1/agent/enroll", { token: opts.token }, EnrollResponse);
+  // A new enrollment is a new device: a retirement of the one before no longer applies.
+  rmSync(retiredFile(opts.stateDir), { force: true });
+  return state;
+}
+
+/**
+ * The one-time support agent: the same registration with the caller's support code instead of a token,
+ * as a temporary device bound to one support session (its state goes in a temporary folder).
+ */
+export async function enrollForSupport(opts: Omit<EnrollOptions, "token"> & { code: string }) {
+  return register(opts, "/api/v1/agent/support-enroll", { code: opts.code }, SupportEnrollResponse);
+}
+
+async function register<S extends typeof EnrollResponse | typeof SupportEnrollResponse>(
+  opts: Omit<EnrollOptions, "token">,
+  route: string,
+  credential: Record<string, string>,
+  schema: S,
+): Promise<{ state: AgentState; response: z.infer<S> }> {
   const server = opts.server.replace(/\/$/, "");
   const pair = generateKeyPairSync("ed25519");
   const publicKey = pair.publicKey.export({ format: "der", type: "spki" }).toString("base64");
-  const res = await fetch(`${server}/api/v1/agent/enroll`, {
+  const res = await fetch(`${server}${route}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
-      token: opts.token,
+      ...credential,
       publicKey,
       hostname: opts.hostname ?? os.hostname(),
       platform: platform(),
@@ -44,7 +65,7 @@ export async function enroll(opts: EnrollOptions): Promise<AgentState> {
   const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
   if (!res.ok)
     throw new EnrollError(`Enrollment refused (${res.status}): ${body?.error?.message ?? res.statusText}`);
-  const parsed = EnrollResponse.safeParse(body);
+  const parsed = schema.safeParse(body);
   if (!parsed.success) throw new EnrollError("The server answered enrollment with something unexpected");
   const serverKey = parsed.data.serverPublicKey;
   if (opts.fingerprint) {
@@ -62,7 +83,5 @@ export async function enroll(opts: EnrollOptions): Promise<AgentState> {
     serverPublicKey: serverKey,
   };
   saveState(opts.stateDir, state);
-  // A new enrollment is a new device: a retirement of the one before no longer applies.
-  rmSync(retiredFile(opts.stateDir), { force: true });
-  return state;
+  return { state, response: parsed.data as z.infer<S> };
 }

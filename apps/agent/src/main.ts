@@ -4,6 +4,7 @@ import { EnrollError, enroll } from "./enroll.ts";
 import { installService, stayStopped, systemHost, uninstallService } from "./install.ts";
 import { type LogLevel, stderrLog } from "./log.ts";
 import { defaultStateDir, isRetired, loadState } from "./state.ts";
+import { runSupport } from "./support.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 const USAGE = `switchboard-agent ${AGENT_VERSION}
@@ -12,6 +13,9 @@ const USAGE = `switchboard-agent ${AGENT_VERSION}
   switchboard-agent install --server URL --token TOKEN [--fingerprint SHA256]   enroll, then run as a service
   switchboard-agent run     [--state-dir DIR]                                     connect and serve (foreground)
   switchboard-agent uninstall [--state-dir DIR]                                   stop, and remove the service
+  switchboard-agent support --server URL --code XXXXX-XXXXX [--fingerprint SHA256] [--keep-executable]
+        the one-time support agent of an attended session: connects for that session only (nothing is
+        installed), and when it ends exits and deletes its temporary folder and this executable
   switchboard-agent version
 
 Environment: SWITCHBOARD_AGENT_STATE_DIR, SWITCHBOARD_AGENT_LOG_LEVEL (debug|info|warn|error),
@@ -40,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
       token: { type: "string" },
       fingerprint: { type: "string" },
       "state-dir": { type: "string" },
+      code: { type: "string" },
+      "keep-executable": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -77,6 +83,20 @@ export async function main(argv: string[]): Promise<number> {
     return command === "install"
       ? manage(() => installService(process.execPath, stateDir, systemHost(say)))
       : 0;
+  }
+  if (command === "support") {
+    if (!values.server || !values.code) {
+      process.stderr.write("support needs --server and --code (shown on the support page)\n");
+      return 2;
+    }
+    return runSupport({
+      server: values.server,
+      code: values.code,
+      fingerprint: values.fingerprint,
+      keepExecutable: values["keep-executable"],
+      log,
+      say,
+    });
   }
   if (command === "uninstall")
     return manage(() => uninstallService(process.execPath, stateDir, systemHost(say)));

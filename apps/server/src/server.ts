@@ -17,6 +17,7 @@ import {
 import { ensureAdminFromEnv } from "./domains/setup/service.ts";
 import { startGateway } from "./gateway/start.ts";
 import { LocalBlobStore } from "./lib/blob-store.ts";
+import { enableJobHeartbeats, startJobRecovery } from "./lib/job-recovery.ts";
 import { startBoss } from "./lib/jobs.ts";
 
 export type Logger = pino.Logger;
@@ -49,6 +50,7 @@ export async function openDatabase(config: Config, log?: Logger) {
       dir: path.join(config.dataDir, "postgres"),
       port: config.SWITCHBOARD_EMBEDDED_PG_PORT,
       log: (line) => log?.debug({ postgres: line }),
+      info: (line) => log?.info(line),
     });
     url = embedded.url;
   }
@@ -111,7 +113,12 @@ export async function startServer(config: Config, log = createLogger(config)) {
 
     // Every process can enqueue jobs; only workers run them and the maintenance schedule.
     const boss = await startBoss(database.ownerUrl, { supervise: roles.has("worker") });
-    closers.push(() => boss.stop({ graceful: true, timeout: 10_000 }));
+    // Registered before any worker fetches; workers requeue at once what a dead process held (lib/job-recovery.ts).
+    const recovery = await startJobRecovery(database.ownerUrl, { reap: roles.has("worker"), log });
+    closers.push(async () => {
+      await boss.stop({ graceful: true, timeout: 10_000 });
+      await recovery.stop();
+    });
 
     const blobs = new LocalBlobStore(path.join(config.dataDir, "blobs"));
     const deps = { db: database.db, config, live, blobs, boss, logger: log };
@@ -128,6 +135,9 @@ export async function startServer(config: Config, log = createLogger(config)) {
 
     // Inbound mail (SMTP listener when SWITCHBOARD_SMTP_PORT is set, IMAP sessions) and outbound delivery.
     closers.push((await startEmailChannel({ ...deps, log }, { worker: roles.has("worker") })).stop);
+
+    // Every queue exists by now: each gets pg-boss's job heartbeat, so another live worker notices too.
+    await enableJobHeartbeats(boss, config.JOB_HEARTBEAT_SECONDS);
 
     const app = await buildApp(deps);
     closers.push(() => app.close());

@@ -59,14 +59,14 @@ export function runningEmbeddedPort(dataDir: string): number | null {
   }
 }
 
-function describeConnectError(err: unknown, config: Config): string {
+export function describeConnectError(err: unknown, config: Config): string {
   const e = err as NodeJS.ErrnoException & { code?: string };
   const where = config.DATABASE_URL ? "DATABASE_URL" : `the embedded PostgreSQL in ${config.dataDir}`;
   if (e.code === "ECONNREFUSED") return `cannot reach the database (${where}): connection refused`;
   if (e.code === "ENOTFOUND") return `cannot reach the database (${where}): unknown host`;
   if (e.code === "28P01" || e.code === "28000") return `the database refused the credentials in ${where}`;
   if (e.code === "3D000") return `the database named in ${where} does not exist`;
-  return `cannot open the database (${where}): ${e.message}`;
+  return `cannot open the database (${where}): ${String(e?.message ?? e).split("\n")[0]}`;
 }
 
 /**

@@ -46,7 +46,7 @@ function wrapClient(client: ScopedClient, roles?: ScopeRoles) {
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown> | undefined;
   client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
     if (roles) {
-      const { key, values: scopeValues } = scopeStatement(currentScope(), roles);
+      const { key, values: scopeValues } = scopeStatement(currentScope(), roles, client.sbScopeKey);
       if (client.sbScopeKey !== key) {
         client.sbScopeKey = key;
         query(SET_SCOPE_SQL, scopeValues)?.catch(() => {

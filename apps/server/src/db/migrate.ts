@@ -14,6 +14,10 @@ export function migrator(db: AnyKysely) {
     provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
     migrationTableName: "schema_migrations",
     migrationLockTableName: "schema_migrations_lock",
+    // Domains are built on parallel branches, each with its own timestamp range: a database that already
+    // has a later branch's migrations still takes an earlier-named one that lands after it. Migrations
+    // only add their own domain's objects, so the order between branches does not matter.
+    allowUnorderedMigrations: true,
   });
 }
 

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, makeClient, makeContact, makeUser, type TestApp } from "../../test/helpers.ts";
 import { systemActor } from "../domains/auth/actor.ts";
 import { createTicketInTx } from "../domains/tickets/service.ts";
-import { NO_SCOPE, runInScope } from "./scope.ts";
+import { connectDatabase } from "./database.ts";
+import { forCredentials, NO_SCOPE, runInScope, SYSTEM_SCOPE } from "./scope.ts";
 
 // Row-level security is the second wall: these queries skip the service layer's checks on purpose and
 // still see only what the scope allows, because PostgreSQL itself filters the rows.
@@ -144,5 +145,36 @@ describe("row-level security", () => {
     expect(list.json().items.map((c: { id: string }) => c.id)).toEqual([a.id]);
     const foreign = await t.app.inject({ method: "GET", url: `/api/v1/clients/${b.id}`, headers: tech.auth });
     expect(foreign.statusCode).toBe(404);
+  });
+
+  it("never shows a limited scope the MSP-wide rows of a table whose client column may be empty", async () => {
+    await runInScope(SYSTEM_SCOPE, () =>
+      sql`insert into audit_log (actor_label, action, entity_type, entity_id)
+          values ('system', 'settings.update', 'settings', 'email')`.execute(t.db),
+    );
+    const count = () =>
+      sql<{ n: number }>`select count(*)::int as n from audit_log where client_id is null`.execute(t.db);
+    expect((await runInScope(SYSTEM_SCOPE, count)).rows[0]!.n).toBeGreaterThan(0);
+    expect((await runInScope(onlyA(), count)).rows[0]!.n).toBe(0);
+  });
+
+  it("looks up a caller's credentials in the connection's current scope, and a fresh one sees no client", async () => {
+    const one = connectDatabase(t.appUrl, { max: 1, scopeRoles: t.scopeRoles });
+    try {
+      const who = () =>
+        forCredentials(async () => {
+          const r = await sql<{ role: string; ids: string }>`
+            select current_user as role, current_setting('sb.client_ids', true) as ids`.execute(one.db);
+          const tickets = await one.db.selectFrom("tickets").select("client_id").execute();
+          return { ...r.rows[0]!, tickets: tickets.length };
+        });
+      // A fresh connection: the lookup sees no client's rows.
+      expect(await who()).toMatchObject({ role: t.scopeRoles.scoped, ids: "{}", tickets: 0 });
+      // After work for client A the connection stays A's: no role switch, and still only A's rows.
+      await runInScope(onlyA(), () => one.db.selectFrom("tickets").select("id").execute());
+      expect(await who()).toMatchObject({ role: t.scopeRoles.scoped, ids: `{${a.id}}`, tickets: 1 });
+    } finally {
+      await one.close();
+    }
   });
 });

@@ -1129,7 +1129,8 @@ export type SupportEventKind =
   | "chat"
   | "file"
   | "screen"
-  | "ended";
+  | "ended"
+  | "agent";
 
 export interface SupportSessionEventsTable {
   id: Generated<string>;
@@ -1264,4 +1265,27 @@ export interface DB {
   identity_verifications: IdentityVerificationsTable;
   identity_challenges: IdentityChallengesTable;
   identity_actions: IdentityActionsTable;
+}
+
+// ---- support agents (migration 202612051410_support_agents) ----
+
+/** A device enrolled by the one-time support agent: it lives only as long as this support session. */
+export interface DevicesTable {
+  support_session_id: Generated<string | null>;
+}
+
+export interface SupportAgentCodesTable {
+  id: Generated<string>;
+  session_id: string;
+  client_id: string;
+  code_hash: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  used_from: string | null;
+  device_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  support_agent_codes: SupportAgentCodesTable;
 }

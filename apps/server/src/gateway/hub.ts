@@ -10,7 +10,9 @@ export interface LocalAgent {
   close(code: number, reason: string): void;
 }
 
-type RouteMessage = { op: "deliver"; frame: string } | { op: "kick"; connKey: string };
+type RouteMessage =
+  | { op: "deliver"; frame: string }
+  | { op: "kick"; connKey: string; code?: number; reason?: string };
 
 const subject = (deviceId: string) => `switchboard.agents.${deviceId}`;
 const enc = new TextEncoder();
@@ -74,7 +76,8 @@ export class AgentHub {
         }
         const current = this.local.get(deviceId);
         if (m.op === "kick") {
-          if (current && current.connKey !== m.connKey) current.close(4409, "replaced by a newer connection");
+          if (current && current.connKey !== m.connKey)
+            current.close(m.code ?? 4409, m.reason ?? "replaced by a newer connection");
           return;
         }
         const ok = current ? current.send(m.frame) : false;
@@ -112,10 +115,13 @@ export class AgentHub {
     }
   }
 
-  /** Closes the device's connection wherever it is (retired: its next handshake is refused). */
-  kick(deviceId: string) {
-    this.local.get(deviceId)?.close(4409, "closed by the server");
-    this.publish(deviceId, { op: "kick", connKey: "" });
+  /**
+   * Closes the device's connection wherever it is (retired: its next handshake is refused). With
+   * CloseCode.retired the agent stops at once instead of reconnecting to learn it (support agents).
+   */
+  kick(deviceId: string, code = 4409, reason = "closed by the server") {
+    this.local.get(deviceId)?.close(code, reason);
+    this.publish(deviceId, { op: "kick", connKey: "", code, reason });
   }
 
   /** Closes every local connection (gateway shutdown): agents reconnect with backoff elsewhere. */

@@ -17,7 +17,13 @@ import type { ClientDto } from "../api/types.ts";
 import { ErrorPage } from "../components/error-page.tsx";
 import { Empty, Section } from "../components/section.tsx";
 import { CommandHistory } from "../features/devices/command-history.tsx";
-import { DeviceStatusBadge, DeviceTable, LastSeen, osLabel } from "../features/devices/device-table.tsx";
+import {
+  DeviceStatusBadge,
+  DeviceTable,
+  LastSeen,
+  osLabel,
+  SupportBadge,
+} from "../features/devices/device-table.tsx";
 import { EnrollButton } from "../features/devices/enroll-button.tsx";
 import { InventoryGrid, SoftwareSection, UpdatesSection } from "../features/devices/inventory.tsx";
 import { RetireButton } from "../features/devices/retire-button.tsx";
@@ -162,6 +168,7 @@ export function DevicePage() {
           <Group gap="xs">
             <Title order={1}>{d.hostname}</Title>
             <DeviceStatusBadge status={d.status} />
+            {d.supportSessionId && <SupportBadge />}
           </Group>
           <Text c="dimmed" fz="sm">
             <Anchor component={Link} href={`/clients/${d.clientId}`} fz="sm">

@@ -2,6 +2,7 @@ import { Alert, Box, Button, Center, Group, Paper, PinInput, Stack, Text, Title 
 import type { CallerSessionDto, SupportEventDto, SupportServerFrame } from "@switchboard/shared";
 import { useEffect, useRef, useState } from "react";
 import { api, isApiError } from "../api/client.ts";
+import { SupportAgentOffer } from "../features/remote/support-agent-offer.tsx";
 import { SupportChat } from "../features/remote/support-chat.tsx";
 import { SupportConnection } from "../features/remote/support-socket.ts";
 
@@ -208,7 +209,9 @@ function CallerSession({
         e.data?.scope === req.data?.scope &&
         Number(e.id) > Number(req.id),
     );
-  const openRequests = events.filter((e) => e.kind === "consent_request" && !answered(e));
+  const openRequests = events.filter(
+    (e) => e.kind === "consent_request" && e.data?.scope !== "control" && !answered(e),
+  );
 
   if (ended) {
     return (
@@ -300,6 +303,7 @@ function CallerSession({
             {problem && <Text fz="sm">{problem}</Text>}
           </Group>
         )}
+        <SupportAgentOffer events={events} tech={tech} headers={headers} />
         {openRequests.map((r) => (
           <Alert key={r.id} color="orange" title={r.body}>
             <Text fz="sm" mb="xs">

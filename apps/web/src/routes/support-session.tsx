@@ -6,6 +6,7 @@ import { Link, useParams } from "wouter";
 import { api, get } from "../api/client.ts";
 import { useDevices } from "../api/hooks.ts";
 import { ErrorPage } from "../components/error-page.tsx";
+import { controlState } from "../features/remote/support-agent-offer.tsx";
 import { SupportChat } from "../features/remote/support-chat.tsx";
 import { SupportConnection } from "../features/remote/support-socket.ts";
 
@@ -50,8 +51,12 @@ export function SupportSessionPage() {
       `/support-sessions/${id}/socket`,
       q.data.iceServers as RTCIceServer[],
       (f: SupportServerFrame) => {
-        if (f.t === "event") setEvents((es) => (es.some((e) => e.id === f.event.id) ? es : [...es, f.event]));
-        else if (f.t === "status" || f.t === "ready") setStatus(f.status);
+        if (f.t === "event") {
+          setEvents((es) => (es.some((e) => e.id === f.event.id) ? es : [...es, f.event]));
+          // The support agent started or was removed: the list of the caller's machines changed. (Not the
+          // session's own query: a new object there would reconnect the socket and drop the video.)
+          if (f.event.kind === "agent") void qc.invalidateQueries({ queryKey: ["support-devices", id] });
+        } else if (f.t === "status" || f.t === "ready") setStatus(f.status);
         else if (f.t === "peer") setPeer(f.present);
         else if (f.t === "ended") {
           setStatus("ended");
@@ -180,6 +185,7 @@ export function SupportSessionPage() {
               fileHref={(e) => ({ href: `/api/v1/attachments/${String(e.data?.attachmentId)}` })}
             />
           </Paper>
+          {now === "active" && <CallerMachine sessionId={id} ticketNumber={s.ticketNumber} events={events} />}
           {now === "active" && (
             <Paper p="xs" mt="md">
               <Text fz="sm" fw={600} mb={4}>
@@ -238,5 +244,92 @@ export function SupportSessionPage() {
       </Grid>
       <Box />
     </Stack>
+  );
+}
+
+/**
+ * Control and shell on request: ask the caller to run the one-time support agent, see their answer, and
+ * once it runs, open the shell (and files) on their machine. It lasts as long as the session.
+ */
+function CallerMachine({
+  sessionId,
+  ticketNumber,
+  events,
+}: {
+  sessionId: string;
+  ticketNumber: number;
+  events: SupportEventDto[];
+}) {
+  const st = controlState(events);
+  // Polled while the session is active: whether the agent is connected changes without an event.
+  const q = useQuery({
+    queryKey: ["support-devices", sessionId],
+    queryFn: () => get<SupportSessionDto>(`/support-sessions/${sessionId}`).then((s) => s.supportDevices),
+    refetchInterval: 5000,
+  });
+  const devices = q.data ?? [];
+  const [problem, setProblem] = useState<string | null>(null);
+  const live = devices.filter((d) => d.status !== "retired");
+  const ask = () =>
+    api("POST", `/support-sessions/${sessionId}/control-request`).then(
+      () => setProblem(null),
+      (e: Error) => setProblem(e.message),
+    );
+  return (
+    <Paper p="xs" mt="md" data-testid="caller-machine">
+      <Text fz="sm" fw={600} mb={4}>
+        The caller's machine
+      </Text>
+      {live.length > 0 ? (
+        <Stack gap="xs">
+          {live.map((d) => (
+            <Group key={d.id} gap="xs">
+              <Text fz="sm">
+                {d.hostname} ({d.platform}, {d.status})
+              </Text>
+              <Button
+                size="xs"
+                component={Link}
+                href={`/devices/${d.id}/shell?ticket=${ticketNumber}&supportSessionId=${sessionId}`}
+              >
+                Open shell on caller's machine
+              </Button>
+              <Button size="xs" variant="default" component={Link} href={`/devices/${d.id}`}>
+                Files
+              </Button>
+            </Group>
+          ))}
+          <Text fz="xs" c="dimmed">
+            The support agent stops and removes itself when this session ends.
+          </Text>
+        </Stack>
+      ) : st.pending ? (
+        <Text fz="sm">Waiting for the caller to allow control…</Text>
+      ) : st.granted ? (
+        <Text fz="sm">
+          The caller allowed control; waiting for the support program to start on their computer.
+        </Text>
+      ) : (
+        <Stack gap={4} align="flex-start">
+          {st.asked && (
+            <Text fz="sm" c="dimmed">
+              The caller declined or took control back.
+            </Text>
+          )}
+          <Button size="xs" variant="default" onClick={() => void ask()}>
+            Request control/shell
+          </Button>
+          <Text fz="xs" c="dimmed">
+            The caller runs a one-time support program (nothing installed) that gives you a shell and files on
+            their computer until the session ends.
+          </Text>
+        </Stack>
+      )}
+      {problem && (
+        <Text fz="sm" c="red">
+          {problem}
+        </Text>
+      )}
+    </Paper>
   );
 }

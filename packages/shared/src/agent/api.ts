@@ -67,6 +67,8 @@ export const DeviceDto = z.object({
   enrolledAt: Timestamp,
   retiredAt: Timestamp.nullable(),
   inventoryUpdatedAt: Timestamp.nullable(),
+  /** Set on a temporary device of the one-time support agent: it lives as long as this support session. */
+  supportSessionId: Id.nullable(),
 });
 export type DeviceDto = z.infer<typeof DeviceDto>;
 export const DeviceDetailDto = DeviceDto.extend({ inventory: Inventory.nullable() });

@@ -3,3 +3,4 @@ export * from "./commands.ts";
 export * from "./inventory.ts";
 export * from "./protocol.ts";
 export * from "./remote.ts";
+export * from "./support.ts";

@@ -7,7 +7,17 @@ import { Id, Timestamp } from "./common.ts";
 export const SupportSessionStatus = z.enum(["waiting", "joined", "active", "ended", "expired", "cancelled"]);
 export const SupportEventDto = z.object({
   id: z.string(),
-  kind: z.enum(["minted", "joined", "consent", "consent_request", "chat", "file", "screen", "ended"]),
+  kind: z.enum([
+    "minted",
+    "joined",
+    "consent",
+    "consent_request",
+    "chat",
+    "file",
+    "screen",
+    "ended",
+    "agent",
+  ]),
   actor: z.enum(["technician", "caller", "system"]),
   body: z.string(),
   data: z.record(z.string(), z.unknown()).nullable(),
@@ -34,6 +44,8 @@ export const SupportSessionDto = z.object({
   events: z.array(SupportEventDto),
   /** STUN/TURN servers for the screen share (REMOTE_ICE_SERVERS). */
   iceServers: z.array(z.lazy(() => IceServer)),
+  /** Machines the caller ran the one-time support agent on (control and shell on request). */
+  supportDevices: z.array(z.lazy(() => SupportDeviceDto)),
 });
 export type SupportSessionDto = z.infer<typeof SupportSessionDto>;
 export const MintedSupportSessionDto = SupportSessionDto.extend({
@@ -73,7 +85,11 @@ export const JoinResponse = z.object({
   session: CallerSessionDto,
 });
 
-export const ConsentScope = z.enum(["session", "shell", "files"]);
+/**
+ * `control`: the caller runs the one-time support agent on their own machine, which gives the technician
+ * a shell and file transfers on it until the session ends.
+ */
+export const ConsentScope = z.enum(["session", "shell", "files", "control"]);
 export const CallerConsentRequest = z.object({
   /** `session`: screen sharing, chat and files with this technician. `shell`/`files`: on one device. */
   scope: ConsentScope,
@@ -104,8 +120,15 @@ export const SupportClientFrame = z.discriminatedUnion("t", [
   z.object({ t: z.literal("auth"), token: z.string().min(10).max(200) }),
   z.object({ t: z.literal("chat"), text: z.string().trim().min(1).max(2000) }),
   z.object({ t: z.literal("signal"), data: Signal }),
-  /** Technician only: ask the caller to allow a shell or file transfers on one of the client's devices. */
-  z.object({ t: z.literal("consent.request"), scope: z.enum(["shell", "files"]), deviceId: Id }),
+  /**
+   * Technician only: ask the caller to allow a shell or file transfers on one of the client's devices
+   * (`deviceId`), or `control`: to run the one-time support agent on the caller's own machine.
+   */
+  z.object({
+    t: z.literal("consent.request"),
+    scope: z.enum(["shell", "files", "control"]),
+    deviceId: Id.optional(),
+  }),
   z.object({ t: z.literal("screen"), sharing: z.boolean() }),
   z.object({ t: z.literal("end") }),
 ]);
@@ -118,3 +141,39 @@ export type SupportServerFrame =
   | { t: "peer"; present: boolean; answer?: boolean }
   | { t: "status"; status: z.infer<typeof SupportSessionStatus> }
   | { t: "ended"; by: "technician" | "caller" | "system"; reason: string };
+
+// ---- control and shell on request: the one-time support agent ------------------------------------
+
+export const SupportDeviceDto = z.object({
+  id: Id,
+  hostname: z.string(),
+  platform: z.string(),
+  status: z.enum(["online", "offline", "retired"]),
+  enrolledAt: Timestamp,
+  retiredAt: Timestamp.nullable(),
+});
+export type SupportDeviceDto = z.infer<typeof SupportDeviceDto>;
+
+/** One way to run the support agent on the caller's machine. */
+export const SupportAgentDownload = z.object({
+  key: z.enum(["linux", "macos", "windows"]),
+  label: z.string(),
+  /** This server has the build (npm run build:agent). */
+  available: z.boolean(),
+  /** The executable itself (the same signed build every agent gets; nothing about the caller in it). */
+  url: z.string().nullable(),
+  /** One line for a terminal that downloads it to a temporary folder and runs it with the code. */
+  command: z.string().nullable(),
+  note: z.string().nullable(),
+});
+
+/** What the caller gets after allowing control: the code for the support agent, shown once. */
+export const SupportAgentOfferDto = z.object({
+  /** Single use, bound to this session, stored only as a hash; give it to `switchboard-agent support`. */
+  code: z.string(),
+  expiresAt: Timestamp,
+  serverUrl: z.string(),
+  serverKeyFingerprint: z.string(),
+  downloads: z.array(SupportAgentDownload),
+});
+export type SupportAgentOfferDto = z.infer<typeof SupportAgentOfferDto>;

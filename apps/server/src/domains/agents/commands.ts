@@ -46,6 +46,14 @@ export async function createCommand(deps: CommandDeps, actor: Actor, deviceId: s
     const device = await trx.selectFrom("devices").selectAll().where("id", "=", deviceId).executeTakeFirst();
     if (!device || !canSeeClient(actor, device.client_id)) throw notFound("Device");
     if (device.retired_at) throw new AppError("invalid_transition", 409, "The device is retired");
+    // The caller allowed their session's technician a shell and files, nothing run by anyone else.
+    if (device.support_session_id) {
+      throw new AppError(
+        "invalid_transition",
+        409,
+        "A support agent takes only the shell and files of its support session, not commands",
+      );
+    }
     if (input.ticketId) {
       const t = await trx
         .selectFrom("tickets")

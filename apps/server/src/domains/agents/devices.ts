@@ -30,6 +30,7 @@ const SUMMARY = [
   "enrolled_at",
   "retired_at",
   "version",
+  "support_session_id",
 ] as const;
 
 /** Devices the actor may see, by hostname; filters by client, site and status. */

@@ -46,6 +46,7 @@ export const toDeviceDto = (d: Omit<DeviceRow, "inventory" | "public_key">): Dev
   enrolledAt: d.enrolled_at.toISOString(),
   retiredAt: iso(d.retired_at),
   inventoryUpdatedAt: iso(d.inventory_updated_at),
+  supportSessionId: d.support_session_id ?? null,
 });
 
 export const toDeviceDetailDto = (d: DeviceRow) => {

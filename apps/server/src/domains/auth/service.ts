@@ -1,6 +1,7 @@
 import type { Transaction } from "kysely";
 import type { Config } from "../../config.ts";
 import type { Database } from "../../db/database.ts";
+import { forCredentials } from "../../db/scope.ts";
 import type { DB } from "../../db/schema.ts";
 import { AppError, notFound } from "../../http/errors.ts";
 import { writeAudit } from "../audit/audit.ts";
@@ -43,13 +44,13 @@ function toActor(
 
 export async function actorFromSession(db: Database, token: string, ip?: string, requestId?: string) {
   const hash = sha256(token);
-  const p = await findSessionPrincipal(db, hash);
+  const p = await forCredentials(() => findSessionPrincipal(db, hash));
   return p ? toActor(p, "session", hash, ip, requestId) : null;
 }
 
 export async function actorFromApiToken(db: Database, token: string, ip?: string, requestId?: string) {
   const hash = sha256(token);
-  const p = await findTokenPrincipal(db, hash);
+  const p = await forCredentials(() => findTokenPrincipal(db, hash));
   return p ? toActor(p, "token", hash, ip, requestId) : null;
 }
 

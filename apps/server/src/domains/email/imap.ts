@@ -3,6 +3,7 @@ import { ImapFlow } from "imapflow";
 import type { Selectable } from "kysely";
 import { sql } from "kysely";
 import type { EmailMailboxesTable } from "../../db/schema.ts";
+import { ownerGoneSql, processTag } from "../../lib/job-recovery.ts";
 import type { EmailDeps } from "./deps.ts";
 import { acceptMessage } from "./ingest.ts";
 import { secretBox } from "./secrets.ts";
@@ -26,7 +27,9 @@ export interface ImapOptions {
  */
 export class ImapPoller {
   private readonly deps: EmailDeps;
-  private readonly owner = `${process.pid}:${randomUUID()}`;
+  // The process's job registration when it has one (lib/job-recovery.ts): a lease of a killed process is
+  // then free at once, not after leaseMs.
+  private readonly owner = processTag() ?? `${process.pid}:${randomUUID()}`;
   private readonly sessions = new Map<string, Session>();
   private timer: NodeJS.Timeout | null = null;
   private readonly opts: Required<ImapOptions>;
@@ -73,9 +76,8 @@ export class ImapPoller {
   async claim(id: string): Promise<boolean> {
     const r = await sql`update email_mailboxes
         set imap_lease_owner = ${this.owner}, imap_lease_until = now() + ${`${this.opts.leaseMs} milliseconds`}::interval
-        where id = ${id} and (imap_lease_owner is null or imap_lease_owner = ${this.owner} or imap_lease_until < now())`.execute(
-      this.deps.db,
-    );
+        where id = ${id} and (imap_lease_owner is null or imap_lease_owner = ${this.owner} or imap_lease_until < now()
+          or ${sql.raw(ownerGoneSql("imap_lease_owner"))})`.execute(this.deps.db);
     return Number(r.numAffectedRows ?? 0) > 0;
   }
 

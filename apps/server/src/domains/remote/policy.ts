@@ -6,6 +6,7 @@ import type { DB } from "../../db/schema.ts";
 import { AppError, forbidden, invalid, notFound, versionConflict } from "../../http/errors.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireRole, requireUser, requireWriter } from "../auth/actor.ts";
+import { controlConsented } from "./support/agent.ts";
 
 type Db = Kysely<DB> | Transaction<DB>;
 type Role = RemotePolicyDto["shellRoles"][number];
@@ -113,7 +114,7 @@ export async function authorizeRemote(
   const userId = requireUser(actor);
   const device = await db
     .selectFrom("devices")
-    .select(["id", "client_id", "hostname", "platform", "retired_at"])
+    .select(["id", "client_id", "hostname", "platform", "retired_at", "support_session_id"])
     .where("id", "=", deviceId)
     .executeTakeFirst();
   if (!device) throw notFound("Device");
@@ -138,6 +139,13 @@ export async function authorizeRemote(
     if (t.client_id !== device.client_id) throw invalid("body.ticketId", "is a ticket of another client");
   }
   let supportSessionId: string | null = null;
+  // A support agent's device serves only its own session, and so only that session's technician.
+  if (device.support_session_id) {
+    if (opts.supportSessionId && opts.supportSessionId !== device.support_session_id) {
+      throw invalid("body.supportSessionId", "is not the support session this device belongs to");
+    }
+    opts = { ...opts, supportSessionId: device.support_session_id };
+  }
   if (opts.supportSessionId) {
     const s = await db
       .selectFrom("support_sessions")
@@ -150,7 +158,12 @@ export async function authorizeRemote(
     supportSessionId = s.id;
     ticketId ??= s.ticket_id;
   }
-  if (policy.requireConsent) {
+  if (device.support_session_id) {
+    // The caller's consent to control is what lets anyone in: it must still stand, in an active session.
+    if (!(await controlConsented(db, device.support_session_id))) {
+      throw forbidden("The caller has not allowed control in this support session, or it has ended");
+    }
+  } else if (policy.requireConsent) {
     const consent = supportSessionId ? await currentConsent(db, supportSessionId, kind, deviceId) : null;
     if (!consent) {
       throw forbidden(

@@ -23,6 +23,7 @@ import { toRemoteSessionDto } from "./dto.ts";
 import { getPolicy, updatePolicy } from "./policy.ts";
 import { getSession, listSessions, sweepAbandoned, touchSessions } from "./records.ts";
 import { attachShell, liveShells, requestShell, ShellConsole } from "./shell.ts";
+import { supportHousekeeping } from "./support/housekeeping.ts";
 import { supportRoutes } from "./support/routes.ts";
 import { downloadFromDevice, uploadToDevice } from "./transfers.ts";
 
@@ -58,6 +59,8 @@ export async function remoteRoutes(app: App, deps: AppDeps) {
         [...liveShells].map((s) => s.sessionId),
       );
       await sweepAbandoned(deps.db, systemActor("remote"), ABANDONED_AFTER_SECONDS);
+      // Support sessions end after their limit; their support agents outlive nothing.
+      await supportHousekeeping({ db: deps.db, hub, bus, config: deps.config });
     }).catch((err) => app.log.error({ err }, "remote session housekeeping failed"));
   }, HEARTBEAT_MS);
   timer.unref();

@@ -97,6 +97,7 @@ export function DeviceTable({
             </Table.Td>
             <Table.Td>
               <DeviceStatusBadge status={d.status} />
+              {d.supportSessionId && <SupportBadge />}
             </Table.Td>
             {clientNames && <Table.Td>{clientNames.get(d.clientId) ?? ""}</Table.Td>}
             <Table.Td c="dimmed">{osLabel(d)}</Table.Td>
@@ -108,5 +109,16 @@ export function DeviceTable({
         ))}
       </Table.Tbody>
     </Table>
+  );
+}
+
+/** A temporary device of the one-time support agent: it lives as long as its support session. */
+export function SupportBadge() {
+  return (
+    <Tooltip label="The one-time support agent of an attended session: retired when the session ends">
+      <Badge color="grape" variant="light" ml={4}>
+        support
+      </Badge>
+    </Tooltip>
   );
 }

@@ -166,7 +166,7 @@ export function SiteFormButton({ clientId, site }: { clientId: string; site?: Si
         size="compact-xs"
         variant="default"
         onClick={open}
-        aria-label={site ? `Edit site ${site.name}` : "Add a site"}
+        aria-label={site ? `Edit site ${site.name}` : undefined}
       >
         {site ? "Edit" : "Add site"}
       </Button>

@@ -84,13 +84,17 @@ export function RemotePanel({ device, canWrite }: { device: DeviceDetail; canWri
               onChange={(e) => setTicket(e.currentTarget.value)}
               w={140}
             />
-            <Button
-              component={Link}
-              href={`/devices/${device.id}/shell${ticket ? `?ticket=${encodeURIComponent(ticket)}` : ""}`}
-              disabled={windows || device.status !== "online"}
-            >
-              Open shell
-            </Button>
+            {windows || device.status !== "online" ? (
+              // A link cannot be disabled: a real disabled button, so it is skipped by keyboard and contrast rules.
+              <Button disabled>Open shell</Button>
+            ) : (
+              <Button
+                component={Link}
+                href={`/devices/${device.id}/shell${ticket ? `?ticket=${encodeURIComponent(ticket)}` : ""}`}
+              >
+                Open shell
+              </Button>
+            )}
             {windows && (
               <Text fz="xs" c="dimmed">
                 Shells are not available on Windows yet.

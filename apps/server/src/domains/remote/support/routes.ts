@@ -21,6 +21,7 @@ import { webSocketUpgrade } from "../../../http/websocket.ts";
 import { type Actor, systemActor } from "../../auth/actor.ts";
 import type { RemoteRuntime } from "../channel.ts";
 import { spoolUpload } from "../spool.ts";
+import { supportAgentRoutes } from "./agent-routes.ts";
 import { joinActivity, tryCode } from "./codes.ts";
 import {
   addEvent,
@@ -37,7 +38,7 @@ import {
   sessionFile,
   sessionForToken,
 } from "./service.ts";
-import { broadcast, SupportSocket } from "./socket.ts";
+import { announceEnded, broadcast, SupportSocket, stopSupportAgents } from "./socket.ts";
 
 const TOKEN_HEADER = "x-support-token";
 const tokenOf = (req: FastifyRequest) => {
@@ -59,7 +60,7 @@ export async function supportRoutes(app: App, deps: AppDeps, rt: RemoteRuntime) 
     perMessageDeflate: false,
     clientTracking: false,
   });
-  const socketDeps = { db, bus: rt.bus, log: app.log };
+  const socketDeps = { db, bus: rt.bus, hub: rt.hub, log: app.log };
   const mspName = async () =>
     (await db.selectFrom("msp").select("name").executeTakeFirst())?.name ?? deps.config.SWITCHBOARD_MSP_NAME;
   const ice = deps.config.REMOTE_ICE_SERVERS;
@@ -118,7 +119,7 @@ export async function supportRoutes(app: App, deps: AppDeps, rt: RemoteRuntime) 
     async (req) => {
       const actor = actorOf(req);
       await endByTechnician(db, actor, req.params.id);
-      broadcast(rt.bus, req.params.id, { t: "ended", by: "technician", reason: "ended by the technician" });
+      await announceEnded(socketDeps, req.params.id, "technician", "ended by the technician");
       return { ...(await getForStaff(db, actor, req.params.id)), iceServers: ice };
     },
   );
@@ -165,6 +166,11 @@ export async function supportRoutes(app: App, deps: AppDeps, rt: RemoteRuntime) 
       new SupportSocket(socketDeps, ws, "technician", actor).attach(s.id, s.status);
     },
   );
+
+  await supportAgentRoutes(app, deps, rt, {
+    caller: (req) => asSystem(() => sessionForToken(db, tokenOf(req))),
+    mspName,
+  });
 
   app.get(
     "/api/v1/support/join-activity",
@@ -255,9 +261,12 @@ export async function supportRoutes(app: App, deps: AppDeps, rt: RemoteRuntime) 
           .select("status")
           .where("id", "=", s.id)
           .executeTakeFirstOrThrow();
-        if (now.status === "ended")
-          broadcast(rt.bus, s.id, { t: "ended", by: "caller", reason: "the caller declined" });
-        else broadcast(rt.bus, s.id, { t: "status", status: now.status });
+        if (now.status === "ended") await announceEnded(socketDeps, s.id, "caller", "the caller declined");
+        else {
+          broadcast(rt.bus, s.id, { t: "status", status: now.status });
+          // Control taken back: the agent already running is told to stop (its device was retired).
+          if (req.body.scope === "control" && !req.body.granted) await stopSupportAgents(socketDeps, s.id);
+        }
         return ev;
       }),
   );
@@ -269,7 +278,7 @@ export async function supportRoutes(app: App, deps: AppDeps, rt: RemoteRuntime) 
       asSystem(async () => {
         const s = await caller(req);
         if (await endSession(db, s, "caller", "ended by the caller")) {
-          broadcast(rt.bus, s.id, { t: "ended", by: "caller", reason: "ended by the caller" });
+          await announceEnded(socketDeps, s.id, "caller", "ended by the caller");
         }
         return reply.code(204).send();
       }),

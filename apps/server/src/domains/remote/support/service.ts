@@ -19,6 +19,7 @@ import {
   systemActor,
 } from "../../auth/actor.ts";
 import { insertEntry } from "../../tickets/timeline.ts";
+import { retireSupportDevices, supportDevices } from "./agent.ts";
 import { expireCodes, hashSecret, newCode } from "./codes.ts";
 
 type SessionRow = Selectable<SupportSessionsTable>;
@@ -74,6 +75,7 @@ async function withTicket(
     endReason: s.end_reason,
     createdAt: s.created_at.toISOString(),
     events: await events(db, s.id),
+    supportDevices: await supportDevices(db, s.id),
   };
 }
 
@@ -237,6 +239,7 @@ export async function callerView(
 
 const CONSENT_TEXT = {
   session: "allowed screen sharing, chat and files with the technician",
+  control: "allowed the support agent on their computer (a shell and files there until the session ends)",
   shell: "allowed a command shell",
   files: "allowed file transfers",
 };
@@ -249,7 +252,7 @@ const CONSENT_TEXT = {
 export async function callerConsent(
   db: Database,
   s: SessionRow,
-  input: { scope: "session" | "shell" | "files"; deviceId?: string; granted: boolean },
+  input: { scope: "session" | "shell" | "files" | "control"; deviceId?: string; granted: boolean },
 ) {
   return db.transaction().execute(async (trx) => {
     const cur = await trx
@@ -262,7 +265,18 @@ export async function callerConsent(
       throw new AppError("invalid_transition", 409, "This support session has ended");
     }
     let hostname: string | null = null;
-    if (input.scope !== "session") {
+    if (input.scope === "control") {
+      // A consent of its own: screen sharing does not imply running anything on the caller's machine.
+      if (cur.status !== "active") throw new AppError("invalid_transition", 409, "Allow the session first");
+      const asked = await trx
+        .selectFrom("support_session_events")
+        .select("id")
+        .where("session_id", "=", s.id)
+        .where("kind", "=", "consent_request")
+        .where((eb) => eb(eb.ref("data", "->>").key("scope"), "=", "control"))
+        .executeTakeFirst();
+      if (!asked) throw invalid("body.scope", "the technician did not ask for control");
+    } else if (input.scope !== "session") {
       if (cur.status !== "active") throw new AppError("invalid_transition", 409, "Allow the session first");
       if (!input.deviceId) throw invalid("body.deviceId", "is required for a shell or files");
       const asked = await trx
@@ -295,7 +309,12 @@ export async function callerConsent(
       kind: "consent",
       actor: "caller",
       body: input.granted ? `The caller ${what}` : `The caller declined: ${what.replace(/^allowed /, "")}`,
-      data: { scope: input.scope, deviceId: input.deviceId ?? null, hostname, granted: input.granted },
+      data: {
+        scope: input.scope,
+        deviceId: input.scope === "control" ? null : (input.deviceId ?? null),
+        hostname,
+        granted: input.granted,
+      },
     });
     const caller = callerActor(cur);
     await recordChange(
@@ -318,6 +337,10 @@ export async function callerConsent(
     if (input.scope === "session" && !input.granted) {
       await endInTx(trx, cur, "caller", "the caller declined");
     }
+    // Taking control back: a support agent already running is stopped (the routes tell it to go).
+    if (input.scope === "control" && !input.granted) {
+      await retireSupportDevices(trx, cur, "the caller withdrew control");
+    }
     return ev;
   });
 }
@@ -328,15 +351,48 @@ const callerActor = (s: Pick<SessionRow, "caller_address">): Actor => ({
   ip: s.caller_address ?? undefined,
 });
 
-/** The technician asks for a shell or file transfers on a device of the ticket's client. */
+/**
+ * The technician asks for a shell or file transfers on a device of the ticket's client, or for control:
+ * the caller running the one-time support agent on their own machine.
+ */
 export async function requestConsent(
   db: Database,
   actor: Actor,
   sessionId: string,
-  input: { scope: "shell" | "files"; deviceId: string },
+  input: { scope: "shell" | "files" | "control"; deviceId?: string },
 ) {
+  requireWriter(actor);
   const s = await ownLiveSession(db, actor, sessionId);
   if (s.status !== "active") throw new AppError("invalid_transition", 409, "The caller has not joined yet");
+  if (input.scope === "control") {
+    return db.transaction().execute(async (trx) => {
+      const ev = await addEvent(trx, s, {
+        kind: "consent_request",
+        actor: "technician",
+        body: `${s.technician_name} asks to run the support agent on the caller's computer (a shell and files there)`,
+        data: { scope: "control", deviceId: null },
+      });
+      await recordChange(
+        trx,
+        actor,
+        {
+          action: "support.control_requested",
+          entityType: "ticket",
+          entityId: s.ticket_id,
+          clientId: s.client_id,
+          after: { sessionId: s.id },
+        },
+        {
+          type: "support.session_changed",
+          clientId: s.client_id,
+          ticketId: s.ticket_id,
+          payload: { sessionId: s.id },
+        },
+      );
+      return ev;
+    });
+  }
+  if (!input.deviceId) throw invalid("deviceId", "is required for a shell or files");
   const d = await db
     .selectFrom("devices")
     .select(["hostname", "client_id"])
@@ -455,6 +511,7 @@ export async function endByTechnician(db: Database, actor: Actor, id: string) {
 async function endInTx(trx: Transaction<DB>, cur: SessionRow, by: Side | "system", reason: string) {
   const now = new Date();
   const status = cur.status === "waiting" ? "cancelled" : "ended";
+  await retireSupportDevices(trx, cur, "the support session ended");
   await addEvent(trx, cur, { kind: "ended", actor: by, body: `Session ended: ${reason}` });
   const all = await events(trx, cur.id);
   const minutes = cur.joined_at
@@ -468,7 +525,9 @@ async function endInTx(trx: Transaction<DB>, cur: SessionRow, by: Side | "system
         : ", nobody joined") +
       `; ended ${time(now.toISOString())} by the ${by}: ${reason}.`,
   ];
-  const consents = all.filter((e) => e.kind === "consent" || e.kind === "consent_request");
+  const consents = all.filter(
+    (e) => e.kind === "consent" || e.kind === "consent_request" || e.kind === "agent",
+  );
   if (consents.length)
     lines.push("", "Consents:", ...consents.map((e) => `- ${time(e.createdAt)} ${e.body}`));
   const chatLines = all.filter((e) => e.kind === "chat");

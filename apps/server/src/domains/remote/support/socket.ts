@@ -1,11 +1,13 @@
-import { SupportClientFrame, type SupportServerFrame } from "@switchboard/shared";
+import { CloseCode, SupportClientFrame, type SupportServerFrame } from "@switchboard/shared";
 import type { FastifyBaseLogger as Logger } from "fastify";
 import type { WebSocket } from "ws";
 import type { Database } from "../../../db/database.ts";
 import { asSystem } from "../../../db/scope.ts";
+import type { AgentHub } from "../../../gateway/hub.ts";
 import type { RemoteBus } from "../../../gateway/remote-bus.ts";
 import { AppError } from "../../../http/errors.ts";
 import type { Actor } from "../../auth/actor.ts";
+import { supportDeviceIds } from "./agent.ts";
 import { addEvent, chat, endSession, requestConsent, type Side, sessionForToken } from "./service.ts";
 
 /** Frames for one side of a support session, wherever its socket is held. */
@@ -21,7 +23,28 @@ export function broadcast(bus: RemoteBus, sessionId: string, frame: SupportServe
 export interface SupportSocketDeps {
   db: Database;
   bus: RemoteBus;
+  hub: AgentHub;
   log: Logger;
+}
+
+/**
+ * Tells the session's support agents to stop: their devices were retired in the transaction that ended
+ * the session (or took control back), so the agent exits, deletes itself, and is refused if it returns.
+ */
+export async function stopSupportAgents(deps: Pick<SupportSocketDeps, "db" | "hub">, sessionId: string) {
+  const ids = await asSystem(() => supportDeviceIds(deps.db, sessionId));
+  for (const id of ids) deps.hub.kick(id, CloseCode.retired, "the support session ended");
+}
+
+/** After a session ended: both sides hear it, and its support agents are told to stop. */
+export async function announceEnded(
+  deps: Pick<SupportSocketDeps, "db" | "hub" | "bus">,
+  sessionId: string,
+  by: "technician" | "caller" | "system",
+  reason: string,
+) {
+  broadcast(deps.bus, sessionId, { t: "ended", by, reason });
+  await stopSupportAgents(deps, sessionId);
 }
 
 /**
@@ -121,7 +144,7 @@ export class SupportSocket {
           case "end": {
             const reason = this.side === "caller" ? "ended by the caller" : "ended by the technician";
             if (await endSession(this.deps.db, s, this.side, reason)) {
-              broadcast(this.deps.bus, sid, { t: "ended", by: this.side, reason });
+              await announceEnded(this.deps, sid, this.side, reason);
             }
             return;
           }
