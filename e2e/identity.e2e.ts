@@ -2,9 +2,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { simpleParser } from "mailparser";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { newSecret, sha256 } from "../apps/server/src/domains/auth/crypto.ts";
+import { startReceiver } from "../apps/server/src/domains/email/test-support.ts";
 import {
   startTestDirectory,
   type TestDirectory,
@@ -38,12 +40,19 @@ describe.skipIf(!canRun)("verify the caller, then reset the password", () => {
   let page: Page;
   let token: string;
   let clientId: string;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
   beforeAll(async () => {
     await ensureBuilt();
     sms = await startSmsStub();
     directory = await startTestDirectory(false);
-    server = await startE2EServer({ ...sms.env, SWITCHBOARD_ROLES: "api,worker,gateway" });
+    receiver = await startReceiver();
+    server = await startE2EServer({
+      ...sms.env,
+      SWITCHBOARD_ROLES: "api,worker,gateway",
+      SWITCHBOARD_SMTP_RELAY_URL: `smtp://127.0.0.1:${receiver.port}`,
+      SWITCHBOARD_EMAIL_FROM: "help@northwind-it.example",
+    });
     const setup = await fetch(`${server.baseUrl}/api/v1/setup`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -116,6 +125,7 @@ describe.skipIf(!canRun)("verify the caller, then reset the password", () => {
     await server?.stop();
     await sms?.close();
     await directory?.close();
+    await receiver?.close();
   });
 
   it("intake -> verify by SMS -> link the account -> reset, password shown once", {
@@ -228,5 +238,67 @@ describe.skipIf(!canRun)("verify the caller, then reset the password", () => {
     } finally {
       await portal.close();
     }
+  });
+
+  it("a VIP caller is verified by a manager's approval from the mailed link", {
+    timeout: 120_000,
+  }, async () => {
+    const vip = await makeContact(server, clientId, {
+      firstName: "Marcus",
+      lastName: "Bell",
+      vip: true,
+      phone: "+15172015555",
+    });
+    const boss = await makeContact(server, clientId, {
+      firstName: "Olivia",
+      lastName: "Grant",
+      email: "olivia@brightsmiles.example",
+    });
+    await apiCall(server.baseUrl, token, "PUT", `/contacts/${boss.id}/identity`, {
+      smsNumber: null,
+      email: "olivia@brightsmiles.example",
+      approver: true,
+      adminAccount: false,
+      directoryAccount: null,
+      version: 0,
+    });
+    const ticket = await apiCall<{ number: number }>(server.baseUrl, token, "POST", "/tickets", {
+      clientId,
+      contactId: vip.id,
+      subject: "VPN password expired",
+    });
+    await page.goto(`${server.baseUrl}/tickets/${ticket.number}`);
+    await page.getByRole("button", { name: "Verify caller" }).click();
+    const dialog = page.getByRole("dialog", { name: "Verify the caller" });
+    await dialog.getByRole("button", { name: "Start verification" }).click();
+    await dialog.getByText("Needs 2 factors, or a manager's approval").waitFor();
+    const before = receiver.mails.length;
+    await dialog.getByRole("button", { name: "Ask a manager to approve" }).click();
+    await dialog.getByText(/Waiting for the approver/).waitFor();
+    let link = "";
+    await expect
+      .poll(
+        async () => {
+          const m = receiver.mails.slice(before).find((x) => x.to.includes("olivia@brightsmiles.example"));
+          link = m
+            ? (/(\/portal\/approve#token=[\w.-]+)/.exec((await simpleParser(m.raw)).text ?? "")?.[1] ?? "")
+            : "";
+          return link;
+        },
+        { timeout: 30_000 },
+      )
+      .not.toBe("");
+    const approver = await launchBrowser();
+    try {
+      await approver.page.goto(`${server.baseUrl}${link}`);
+      await approver.page.getByText("Marcus Bell").first().waitFor();
+      await expectAccessible(approver.page, "approval link");
+      await approver.page.getByRole("button", { name: "Yes, it is Marcus Bell" }).click();
+      await approver.page.getByText("Approved. The technician sees it now.").waitFor();
+    } finally {
+      await approver.close();
+    }
+    // The technician's dialog learns it from the event stream (or its fallback poll).
+    await dialog.getByText("Caller verified").waitFor({ timeout: 15_000 });
   });
 });

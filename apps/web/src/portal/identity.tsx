@@ -66,7 +66,7 @@ export function ApprovePage() {
               </Text>
               {data.status === "sent" ? (
                 <Group>
-                  <Button color="green" onClick={() => decide(true)} loading={busy}>
+                  <Button onClick={() => decide(true)} loading={busy}>
                     Yes, it is {data.contactName}
                   </Button>
                   <Button color="red" variant="light" onClick={() => decide(false)} disabled={busy}>

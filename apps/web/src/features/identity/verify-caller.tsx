@@ -338,7 +338,7 @@ function ChallengeRow({ v, ch, readOut }: { v: VerificationDto; ch: ChallengeDto
             </Text>
           )}
           <Group gap="xs">
-            <Button size="xs" color="green" variant="light" onClick={() => confirm.mutate(true)}>
+            <Button size="xs" variant="light" onClick={() => confirm.mutate(true)}>
               Caller confirmed
             </Button>
             <Button size="xs" color="red" variant="light" onClick={() => confirm.mutate(false)}>
