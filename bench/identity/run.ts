@@ -91,11 +91,6 @@ try {
     .values({ name: "Bench Dental" })
     .returning("id")
     .executeTakeFirstOrThrow();
-  const contact = await db
-    .insertInto("contacts")
-    .values({ client_id: client.id, first_name: "Dana", last_name: "Bench", emails: ["dana@bench.example"] })
-    .returning("id")
-    .executeTakeFirstOrThrow();
   await directory.addUser("dbench", "dana@bench.example", "Initial-Passw0rd-1");
 
   const enrollment = await call<{ token: string }>("POST", "/enrollment-tokens", {
@@ -132,15 +127,30 @@ try {
     directoryKind: "samba",
     version: 1,
   });
+  // One contact per run (the same account): a contact gets at most 12 codes an hour, by design.
   const PHONE = "+15172013344";
-  await call("PUT", `/contacts/${contact.id}/identity`, {
-    smsNumber: PHONE,
-    email: "dana@bench.example",
-    approver: false,
-    adminAccount: false,
-    directoryAccount: "dbench",
-    version: 0,
-  });
+  const contacts: string[] = [];
+  for (let i = 0; i < RUNS + 3; i++) {
+    const c = await db
+      .insertInto("contacts")
+      .values({
+        client_id: client.id,
+        first_name: "Dana",
+        last_name: `Bench ${i}`,
+        emails: [`dana${i}@bench.example`],
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await call("PUT", `/contacts/${c.id}/identity`, {
+      smsNumber: PHONE,
+      email: `dana${i}@bench.example`,
+      approver: false,
+      adminAccount: false,
+      directoryAccount: "dbench",
+      version: 0,
+    });
+    contacts.push(c.id);
+  }
 
   const issued: number[] = [];
   const verified: number[] = [];
@@ -148,8 +158,9 @@ try {
   const total: number[] = [];
   log(`${RUNS} runs of issue -> verify -> reset (after 3 warm-up runs)`);
   for (let i = 0; i < RUNS + 3; i++) {
+    const contactId = contacts[i]!;
     const t0 = performance.now();
-    const v = await call<{ id: string }>("POST", "/identity/verifications", { contactId: contact.id });
+    const v = await call<{ id: string }>("POST", "/identity/verifications", { contactId });
     const before = sms.messages.length;
     const sent = await call<{ verification: { challenges: Array<{ id: string }> } }>(
       "POST",
@@ -168,7 +179,7 @@ try {
       "POST",
       "/identity/directory-actions",
       {
-        contactId: contact.id,
+        contactId,
         verificationId: v.id,
         action: "reset_password",
         mustChange: false,

@@ -27,6 +27,8 @@ export interface DirectoryDeps {
 /** A directory command lives 2 minutes: one the agent could not start by then is refused by it. */
 const COMMAND_TTL_MS = 2 * 60_000;
 const RESULT_MARKER = "SWITCHBOARD-RESULT ";
+/** A command's statuses once the agent (or the expiry sweep) is done with it. */
+const FINISHED = ["succeeded", "failed", "timed_out", "refused", "expired"];
 
 const ACTION_LABEL: Record<IdentityActionKind, string> = {
   reset_password: "Password reset",
@@ -201,7 +203,7 @@ export async function settle(db: Database, actor: Actor, actionId: string) {
       .select(["status", "error", "stdout", "stderr", "exit_code"])
       .where("id", "=", a.command_id)
       .executeTakeFirst();
-    if (!cmd || !["succeeded", "failed", "timed_out", "refused", "expired"].includes(cmd.status)) return a;
+    if (!cmd || !FINISHED.includes(cmd.status)) return a;
     const ok = cmd.status === "succeeded";
     const marker = cmd.stdout
       .split("\n")
@@ -297,12 +299,20 @@ export async function settle(db: Database, actor: Actor, actionId: string) {
   });
 }
 
-async function waitForResult(deps: DirectoryDeps, actor: Actor, actionId: string) {
+/**
+ * Waits for the agent's answer: a cheap read of the command's status every 25 ms (a reset takes the
+ * directory tools a few hundred ms), then one settle that records it.
+ */
+async function waitForResult(deps: DirectoryDeps, actor: Actor, actionId: string, commandId: string) {
   const deadline = Date.now() + (deps.waitMs ?? 20_000);
-  for (let i = 0; i < 1000; i++) {
-    const a = await settle(deps.db, actor, actionId);
-    if (a?.status !== "running" || Date.now() >= deadline) return a;
-    await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 2000 && Date.now() < deadline; i++) {
+    const c = await deps.db
+      .selectFrom("device_commands")
+      .select("status")
+      .where("id", "=", commandId)
+      .executeTakeFirst();
+    if (!c || FINISHED.includes(c.status)) break;
+    await new Promise((r) => setTimeout(r, 25));
   }
   return settle(deps.db, actor, actionId);
 }
@@ -373,7 +383,7 @@ export async function runDirectoryAction(
     });
   });
   await dispatch(deps, actor, prepared);
-  const a = (await waitForResult(deps, actor, prepared.action.id))!;
+  const a = (await waitForResult(deps, actor, prepared.action.id, prepared.action.command_id!))!;
   // Shown once, here, unless the directory refused it; typed passwords are not echoed back.
   const show = input.action === "reset_password" && !input.password && a.status !== "failed";
   return { action: toActionDto(a), password: show ? password : null };
@@ -409,7 +419,7 @@ export async function discoverAccount(deps: DirectoryDeps, actor: Actor, contact
     });
   });
   await dispatch(deps, actor, prepared);
-  return toActionDto((await waitForResult(deps, actor, prepared.action.id))!);
+  return toActionDto((await waitForResult(deps, actor, prepared.action.id, prepared.action.command_id!))!);
 }
 
 export async function getAction(deps: DirectoryDeps, actor: Actor, id: string) {
