@@ -1,8 +1,8 @@
 import type { Transaction } from "kysely";
 import type { Config } from "../../config.ts";
 import type { Database } from "../../db/database.ts";
-import { forCredentials } from "../../db/scope.ts";
 import type { DB } from "../../db/schema.ts";
+import { forCredentials } from "../../db/scope.ts";
 import { AppError, notFound } from "../../http/errors.ts";
 import { writeAudit } from "../audit/audit.ts";
 import { AUTH_CHANGED } from "../events/internal.ts";
