@@ -317,7 +317,7 @@ export class AgentClient extends EventEmitter {
     else if (this.queue.length < MAX_QUEUED_FRAMES) this.queue.push(text);
   }
 
-  private onCommand(frame: { payload: string; signature: string }) {
+  private onCommand(frame: { payload: string; signature: string; key?: string }) {
     const verdict = verifyCommand(
       this.serverKey,
       this.opts.state.deviceId,
@@ -342,6 +342,6 @@ export class AgentClient extends EventEmitter {
         this.report({ type: "command.output", commandId, stream, seq, data }),
       result: (r) => this.report({ type: "command.result", ...r }),
     };
-    void executeCommand(verdict.payload, reporter, this.services);
+    void executeCommand(verdict.payload, reporter, this.services, frame.key);
   }
 }

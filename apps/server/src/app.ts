@@ -28,6 +28,7 @@ import { documentRoutes } from "./domains/documents/routes.ts";
 import { emailRoutes } from "./domains/email/routes.ts";
 import type { LiveHub } from "./domains/events/live.ts";
 import { eventRoutes } from "./domains/events/routes.ts";
+import { identityRoutes } from "./domains/identity/routes.ts";
 import { kbRoutes } from "./domains/kb/routes.ts";
 import { oncallRoutes } from "./domains/oncall/routes.ts";
 import { portalRoutes } from "./domains/portal/routes.ts";
@@ -135,6 +136,7 @@ export async function buildApp(deps: AppDeps) {
   await snippetRoutes(api, deps);
   await slaRoutes(api, deps);
   await oncallRoutes(api, deps);
+  await identityRoutes(api, deps);
   // WebSockets of the console (remote shells, support sessions) go through the router and its policies.
   routeUpgrades(app, app.server);
   app.get("/api/openapi.json", { config: publicRoute, schema: { hide: true } }, async () => app.swagger());

@@ -215,6 +215,13 @@ export const ConfigSchema = z.object({
     )
     .pipe(z.array(key32))
     .default([]),
+  /**
+   * 32 bytes, base64: caller verification's key, from which the HMAC key that codes are stored under and
+   * the key that seals contacts' authenticator seeds are derived. Unset, a key is generated in
+   * `<data dir>/identity.key`; several processes need the variable.
+   * @default (generated)
+   */
+  SWITCHBOARD_IDENTITY_KEY: key32.optional(),
   /** How long re-entering the password lets a technician reveal vault secrets (1-60). */
   VAULT_STEP_UP_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
   /** How long a portal sign-in lasts (1-2160). */

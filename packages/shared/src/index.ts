@@ -9,6 +9,7 @@ export * from "./api/csat.ts";
 export * from "./api/directory.ts";
 export * from "./api/documents.ts";
 export * from "./api/email.ts";
+export * from "./api/identity.ts";
 export * from "./api/kb.ts";
 export * from "./api/portal.ts";
 export * from "./api/remote.ts";

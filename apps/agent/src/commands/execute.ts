@@ -1,4 +1,5 @@
 import type { CommandPayload, ServiceInfo } from "@switchboard/shared";
+import { runDirectory } from "./directory.ts";
 import type { Output } from "./process.ts";
 import { scheduleReboot } from "./reboot.ts";
 import { runScript } from "./script.ts";
@@ -50,7 +51,12 @@ function outputStreamer(commandId: string, reporter: Reporter) {
 }
 
 /** Runs a verified command and reports its start, output and result. */
-export async function executeCommand(p: CommandPayload, reporter: Reporter, services: ServiceManager) {
+export async function executeCommand(
+  p: CommandPayload,
+  reporter: Reporter,
+  services: ServiceManager,
+  key?: string,
+) {
   const id = p.id;
   const cmd = p.command;
   reporter.started(id);
@@ -89,6 +95,20 @@ export async function executeCommand(p: CommandPayload, reporter: Reporter, serv
           exitCode: r.exitCode,
           truncated: false,
           error: r.error,
+        });
+        return;
+      }
+      case "directory.account": {
+        const r = await runDirectory(cmd, id, key);
+        if (r.stdout) out.push({ stream: "stdout", data: r.stdout });
+        if (r.stderr) out.push({ stream: "stderr", data: r.stderr });
+        out.end();
+        reporter.result({
+          commandId: id,
+          status: r.timedOut ? "timed_out" : r.exitCode === 0 ? "succeeded" : "failed",
+          exitCode: r.exitCode,
+          truncated: false,
+          error: r.exitCode === 0 ? undefined : r.error,
         });
         return;
       }

@@ -19,6 +19,8 @@ export interface RunOptions {
   onOutput: (o: Output) => void;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Written to the program's stdin, which is then closed (a secret never goes on a command line). */
+  input?: string;
 }
 
 /**
@@ -33,13 +35,17 @@ export function runProcess(cmd: string, args: string[], opts: RunOptions): Promi
       child = spawn(cmd, args, {
         cwd: opts.cwd,
         env: opts.env ?? process.env,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
         detached: posix,
         windowsHide: true,
       });
     } catch (err) {
       resolve({ exitCode: null, timedOut: false, truncated: false, error: (err as Error).message });
       return;
+    }
+    if (opts.input !== undefined && child.stdin) {
+      child.stdin.on("error", () => {}); // a program that exits without reading: its result says why
+      child.stdin.end(opts.input);
     }
     let used = 0;
     let truncated = false;

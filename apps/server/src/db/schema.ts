@@ -1163,6 +1163,113 @@ export interface DB {
   support_join_attempts: SupportJoinAttemptsTable;
 }
 
+// ---- caller verification and directory resets (migration 202612051200_identity) ----
+
+export type IdentityMethod = "sms" | "email" | "totp" | "manager" | "reverse";
+export type DirectoryKind = "active_directory" | "samba";
+
+export interface IdentityPoliciesTable {
+  client_id: string;
+  methods: Generated<IdentityMethod[]>;
+  factors: Generated<number>;
+  privileged_factors: Generated<number>;
+  manager_satisfies_privileged: Generated<boolean>;
+  validity_minutes: Generated<number>;
+  directory_device_id: string | null;
+  directory_kind: DirectoryKind | null;
+  version: Generated<number>;
+  updated_at: Generated<Date>;
+  updated_by_user_id: string | null;
+}
+
+export interface IdentityContactsTable {
+  contact_id: string;
+  client_id: string;
+  sms_number: string | null;
+  email: string | null;
+  totp_enc: string | null;
+  totp_confirmed_at: Date | null;
+  totp_last_step: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  approver: Generated<boolean>;
+  admin_account: Generated<boolean>;
+  directory_account: string | null;
+  directory_account_source: "typed" | "discovered" | null;
+  directory_account_set_at: Date | null;
+  version: Generated<number>;
+  updated_at: Generated<Date>;
+}
+
+export type VerificationStatus = "pending" | "verified" | "failed" | "expired" | "cancelled";
+
+export interface IdentityVerificationsTable {
+  id: Generated<string>;
+  client_id: string;
+  contact_id: string;
+  ticket_id: string | null;
+  started_by_user_id: string | null;
+  started_by_label: string;
+  status: Generated<VerificationStatus>;
+  privileged: boolean;
+  factors_required: number;
+  manager_satisfies: boolean;
+  validity_minutes: number;
+  reason: string | null;
+  created_at: CreatedAt;
+  expires_at: Date;
+  verified_at: Date | null;
+  valid_until: Date | null;
+}
+
+export type ChallengeStatus = "sent" | "passed" | "failed" | "expired" | "send_failed" | "denied";
+
+export interface IdentityChallengesTable {
+  id: Generated<string>;
+  client_id: string;
+  verification_id: string;
+  method: IdentityMethod;
+  status: Generated<ChallengeStatus>;
+  code_hmac: string | null;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  destination: Generated<string>;
+  approver_contact_id: string | null;
+  provider_id: string | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  expires_at: Date;
+  decided_at: Date | null;
+}
+
+export type IdentityActionKind = "reset_password" | "unlock" | "force_change" | "discover";
+
+export interface IdentityActionsTable {
+  id: Generated<string>;
+  client_id: string;
+  contact_id: string;
+  verification_id: string | null;
+  ticket_id: string | null;
+  action: IdentityActionKind;
+  account: string;
+  must_change: Generated<boolean>;
+  device_id: string | null;
+  command_id: string | null;
+  status: Generated<"running" | "succeeded" | "failed">;
+  error: string | null;
+  result: Json<Record<string, unknown>> | null;
+  requested_by_user_id: string | null;
+  requested_by_label: string;
+  created_at: CreatedAt;
+  finished_at: Date | null;
+}
+
+export interface DB {
+  identity_policies: IdentityPoliciesTable;
+  identity_contacts: IdentityContactsTable;
+  identity_verifications: IdentityVerificationsTable;
+  identity_challenges: IdentityChallengesTable;
+  identity_actions: IdentityActionsTable;
+}
+
 // ---- support agents (migration 202612051410_support_agents) ----
 
 /** A device enrolled by the one-time support agent: it lives only as long as this support session. */

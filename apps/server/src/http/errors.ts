@@ -6,7 +6,7 @@ import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } fro
  * validation_failed 400, unauthenticated 401, forbidden 403, not_found 404, conflict 409,
  * invalid_transition 409, setup_complete 409, idempotency_key_reused 422, version_conflict 412,
  * payload_too_large 413, unsupported_media_type 415, upgrade_required 426, rate_limited 429,
- * internal_error 500.
+ * internal_error 500; identity: code_rejected 422, verification_required 403.
  */
 export type ErrorCode =
   | "validation_failed"
@@ -22,7 +22,9 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "upgrade_required"
   | "rate_limited"
-  | "internal_error";
+  | "internal_error"
+  | "code_rejected"
+  | "verification_required";
 
 export interface FieldIssue {
   path: string;

@@ -111,7 +111,8 @@ export function serverKeys(config: KeyConfig): Promise<ServerKeys> {
   return keys;
 }
 
-async function loadOrCreateKey(file: string): Promise<Buffer> {
+/** A 32-byte key kept in `file` (mode 0600), made by the first process that needs it. */
+export async function loadOrCreateKey(file: string): Promise<Buffer> {
   try {
     return Buffer.from((await readFile(file, "utf8")).trim(), "base64");
   } catch (err) {

@@ -112,6 +112,14 @@ class LiveStream {
     ]) {
       es.addEventListener(type, (m) => this.onDelivery(JSON.parse((m as MessageEvent).data)));
     }
+    // Caller verification and resets: the ticket's timeline shows them; an open dialog refetches.
+    for (const type of ["identity.verification_updated", "identity.action_updated"]) {
+      es.addEventListener(type, (m) => {
+        const e = JSON.parse((m as MessageEvent).data) as LiveEvent;
+        this.onDelivery(e);
+        for (const l of this.eventListeners) l(e);
+      });
+    }
     es.onerror = () => {
       if (es.readyState === EventSource.CLOSED) {
         this.es = null;

@@ -2,6 +2,7 @@ import { Alert, Button, Code, PasswordInput, Stack, Text, TextInput, Title } fro
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { call, type Me } from "./api.ts";
+import { VerificationAuthenticator } from "./identity.tsx";
 
 /** A password (so the contact need not wait for a link) and an authenticator app as a second step. */
 export function AccountPage({ me }: { me: Me }) {
@@ -103,6 +104,7 @@ export function AccountPage({ me }: { me: Me }) {
           Set up an authenticator app
         </Button>
       )}
+      <VerificationAuthenticator />
     </Stack>
   );
 }

@@ -4,6 +4,7 @@ import { Link, Route, Router, Switch, useLocation } from "wouter";
 import { AccountPage } from "./account.tsx";
 import { call, type Me, PortalError } from "./api.ts";
 import { ArticlePage } from "./article.tsx";
+import { ApprovePage, SelfServicePage } from "./identity.tsx";
 import { RatePage } from "./rate.tsx";
 import { SharedPage } from "./shared.tsx";
 import { SignInPage } from "./sign-in.tsx";
@@ -17,6 +18,7 @@ export function PortalApp() {
         <Route path="/sign-in" component={SignInPage} />
         <Route path="/rate" component={RatePage} />
         <Route path="/shared" component={SharedPage} />
+        <Route path="/approve" component={ApprovePage} />
         <Route>
           <SignedIn />
         </Route>
@@ -69,6 +71,9 @@ function SignedIn() {
             <Button component={Link} href="/new" size="xs">
               New ticket
             </Button>
+            <Button component={Link} href="/reset-password" size="xs" variant="subtle">
+              Reset my password
+            </Button>
             <Button component={Link} href="/account" size="xs" variant="subtle">
               {me.data.name}
             </Button>
@@ -87,6 +92,7 @@ function SignedIn() {
             <Route path="/new" component={NewTicketPage} />
             <Route path="/tickets/:id" component={TicketPage} />
             <Route path="/articles/:id" component={ArticlePage} />
+            <Route path="/reset-password" component={SelfServicePage} />
             <Route path="/account">
               <AccountPage me={me.data} />
             </Route>

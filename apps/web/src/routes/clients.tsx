@@ -12,6 +12,7 @@ import { Empty, Section, SectionRow } from "../components/section.tsx";
 import { DeviceStatusBadge, LastSeen } from "../features/devices/device-table.tsx";
 import { ClientFormButton, SiteFormButton } from "../features/directory/client-form.tsx";
 import { ContactFormButton } from "../features/directory/contact-form.tsx";
+import { IdentityPolicySection } from "../features/identity/policy-section.tsx";
 import { TicketList } from "../features/tickets/ticket-list.tsx";
 
 export function ClientsPage() {
@@ -162,6 +163,7 @@ export function ClientPage() {
                 {devices.data?.items.length === 0 && <Empty>No devices enrolled.</Empty>}
               </Stack>
             </Section>
+            <IdentityPolicySection clientId={id} canEdit={role === "admin"} />
             <Section
               id="client-contacts"
               title="Contacts"

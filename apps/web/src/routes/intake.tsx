@@ -27,6 +27,7 @@ import { keys } from "../api/keys.ts";
 import type { ContactDto, TicketDto, TicketSummaryDto, TicketWithTimeline } from "../api/types.ts";
 import { VipBadge } from "../components/badges.tsx";
 import { PRIORITY_LABELS, TYPE_LABELS } from "../components/format.ts";
+import { VerifyContactButton } from "../features/identity/verify-caller.tsx";
 import { CallerHistory } from "../features/intake/caller-history.tsx";
 import { CallerMatches, MATCH_LIMIT, matchId, TEMPLATES } from "../features/intake/caller-matches.tsx";
 import { NewCaller } from "../features/intake/new-caller.tsx";
@@ -230,9 +231,12 @@ export function IntakePage() {
                           </Text>
                         )}
                       </div>
-                      <Button variant="subtle" onClick={() => set("contact", null)}>
-                        Change caller
-                      </Button>
+                      <Group gap="xs">
+                        <VerifyContactButton contactId={contact.id} variant="light" />
+                        <Button variant="subtle" onClick={() => set("contact", null)}>
+                          Change caller
+                        </Button>
+                      </Group>
                     </Group>
                   </Paper>
                 ) : adding ? (

@@ -9,6 +9,7 @@ import { keys } from "../api/keys.ts";
 import type { TicketWithTimeline, TimelineEntryDto } from "../api/types.ts";
 import { PriorityBadge, StatusBadge, VipBadge } from "../components/badges.tsx";
 import { ErrorPage } from "../components/error-page.tsx";
+import { VerifyCallerButton } from "../features/identity/verify-caller.tsx";
 import { RemoteMenu } from "../features/remote/remote-menu.tsx";
 import { TicketSlaPanel } from "../features/sla/ticket-sla-panel.tsx";
 import { Composer, type ComposerMode } from "../features/tickets/composer.tsx";
@@ -153,6 +154,7 @@ export function TicketPage() {
                   Resolve (e)
                 </Button>
               )}
+              <VerifyCallerButton ticket={ticket} />
               <RemoteMenu ticket={ticket} />
               <Menu position="bottom-end" withinPortal>
                 <Menu.Target>

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Id, Timestamp } from "../api/common.ts";
-import { AgentCommand, AgentCommandKind, ServiceInfo } from "./commands.ts";
+import { AgentCommand, AgentCommandKind, ServiceInfo, SignedCommand } from "./commands.ts";
 import { Inventory } from "./inventory.ts";
 
 export const CreateEnrollmentTokenRequest = z.object({
@@ -106,7 +106,7 @@ export const CommandDto = z.object({
   clientId: Id,
   ticketId: Id.nullable(),
   kind: AgentCommandKind,
-  command: AgentCommand,
+  command: SignedCommand,
   status: CommandStatus,
   requestedBy: z.object({ userId: Id.nullable(), label: z.string() }),
   createdAt: Timestamp,

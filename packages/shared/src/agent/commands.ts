@@ -46,8 +46,61 @@ export const AgentCommand = z.discriminatedUnion("kind", [
 ]);
 export type AgentCommand = z.infer<typeof AgentCommand>;
 export type AgentCommandInput = z.input<typeof AgentCommand>;
-export const AgentCommandKind = z.enum(["script.run", "service.list", "service.restart", "reboot"]);
+export const AgentCommandKind = z.enum([
+  "script.run",
+  "service.list",
+  "service.restart",
+  "reboot",
+  "directory.account",
+]);
 export type AgentCommandKind = z.infer<typeof AgentCommandKind>;
+
+/** A directory account: a sAMAccountName, or a user principal name (UPN). */
+export const DirectoryAccountName = z
+  .string()
+  .regex(/^(?:[A-Za-z0-9._-]{1,64}|[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$/, {
+    error: "must be a sAMAccountName (letters, digits, . _ -) or a UPN (name@domain)",
+  })
+  .max(320);
+export const DirectorySystem = z.enum(["active_directory", "samba"]);
+export const DirectoryAction = z.enum(["find", "reset_password", "unlock", "force_change"]);
+
+/**
+ * An account on the client's directory, run by the agent on its domain controller: PowerShell's
+ * ActiveDirectory module (`active_directory`) or Samba's ldb tools on sam.ldb (`samba`). Only the
+ * identity domain sends it, after a fresh verification of the account's contact: it is not in
+ * AgentCommand, so the generic command route cannot carry it.
+ */
+export const DirectoryCommand = z.object({
+  kind: z.literal("directory.account"),
+  system: DirectorySystem,
+  action: DirectoryAction,
+  /** The account acted on (every action but find). */
+  account: DirectoryAccountName.optional(),
+  /** find: the address whose account is looked up (mail or userPrincipalName). */
+  email: z.email().max(254).optional(),
+  /** reset_password: the user must choose a new password at next logon; and unlock the account too. */
+  mustChange: z.boolean().default(false),
+  unlock: z.boolean().default(false),
+  /**
+   * reset_password: the new password, AES-256-GCM sealed (associated data: the command id) with a
+   * one-time key that travels beside the signed payload in the command frame only. What the server
+   * stores cannot be opened; a command that was not delivered at once is never sent later.
+   */
+  sealedPassword: z.string().max(2000).optional(),
+  timeoutSeconds: z.number().int().min(5).max(300).default(60),
+});
+export type DirectoryCommand = z.infer<typeof DirectoryCommand>;
+
+/** Every command an agent runs: what users may send, and what only a domain service sends. */
+export const SignedCommand = z.discriminatedUnion("kind", [
+  ScriptRunCommand,
+  ServiceListCommand,
+  ServiceRestartCommand,
+  RebootCommand,
+  DirectoryCommand,
+]);
+export type SignedCommand = z.infer<typeof SignedCommand>;
 
 /**
  * What the server signs. The agent verifies the signature over the exact payload string before it parses
@@ -59,7 +112,7 @@ export const CommandPayload = z.object({
   deviceId: z.uuid(),
   issuedAt: z.iso.datetime({ offset: true }),
   expiresAt: z.iso.datetime({ offset: true }),
-  command: AgentCommand,
+  command: SignedCommand,
 });
 export type CommandPayload = z.infer<typeof CommandPayload>;
 

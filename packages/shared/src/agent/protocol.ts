@@ -75,6 +75,8 @@ export const CommandFrame = z.object({
   /** JSON of CommandPayload, exactly as signed. */
   payload: z.string().max(128 * 1024),
   signature: z.string().max(200),
+  /** The one-time key of a sealed field in the payload (a directory reset's password); never stored. */
+  key: z.string().max(100).optional(),
 });
 /** The server lost track of the agent's inventory (a delta on a stale base): send it whole. */
 export const InventoryRequestFrame = z.object({ type: z.literal("inventory.request") });

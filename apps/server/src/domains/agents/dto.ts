@@ -1,5 +1,5 @@
 import type { CommandDto, DeviceDto } from "@switchboard/shared";
-import { AgentCommand, CommandStatus, Inventory, ServiceInfo } from "@switchboard/shared";
+import { CommandStatus, Inventory, ServiceInfo, SignedCommand } from "@switchboard/shared";
 import type { Selectable } from "kysely";
 import type { DeviceCommandsTable, DevicesTable, EnrollmentTokensTable } from "../../db/schema.ts";
 
@@ -59,8 +59,8 @@ export const toCommandDto = (c: Omit<CommandRow, "payload" | "signature">): Comm
   deviceId: c.device_id,
   clientId: c.client_id,
   ticketId: c.ticket_id,
-  kind: AgentCommand.parse(c.command).kind,
-  command: AgentCommand.parse(c.command),
+  kind: SignedCommand.parse(c.command).kind,
+  command: SignedCommand.parse(c.command),
   status: CommandStatus.parse(c.status),
   requestedBy: { userId: c.requested_by_user_id, label: c.requested_by_label },
   createdAt: c.created_at.toISOString(),

@@ -24,6 +24,8 @@ interface Company {
   attachmentId: string;
   articleId: string;
   fileId: string;
+  /** A caller verification of the contact, started by the desk (domains/identity). */
+  verificationId: string;
   /** Strings that belong to this company only: none may appear in the other company's answers. */
   markers: string[];
 }
@@ -85,8 +87,17 @@ async function company(word: string): Promise<Company> {
     headers: { ...tech.auth, ...image.headers },
     payload: image.payload,
   });
+  const verification = (
+    await t.app.inject({
+      method: "POST",
+      url: "/api/v1/identity/verifications",
+      headers: tech.auth,
+      payload: { contactId: contact.id },
+    })
+  ).json();
   return {
     clientId: client.id,
+    verificationId: verification.id,
     contact,
     admin,
     ticketId: ticket.id,
@@ -102,6 +113,7 @@ async function company(word: string): Promise<Company> {
       article.id,
       title,
       img.json().id,
+      verification.id,
       contact.id,
       contact.email,
       word,
@@ -204,6 +216,54 @@ const MATRIX: Row[] = [
     route: "/api/v1/portal/kb/files/:id",
     url: (o) => `/api/v1/portal/kb/files/${o.fileId}`,
     expect: 404,
+  },
+  // Call verification (domains/identity): the contact's own authenticator, nothing of another company.
+  { method: "GET", route: "/api/v1/portal/identity", url: () => "/api/v1/portal/identity", expect: 200 },
+  {
+    method: "POST",
+    route: "/api/v1/portal/identity/totp",
+    url: () => "/api/v1/portal/identity/totp",
+    expect: 200,
+  },
+  {
+    method: "POST",
+    route: "/api/v1/portal/identity/totp/confirm",
+    url: () => "/api/v1/portal/identity/totp/confirm",
+    body: () => ({ code: "000000" }),
+    expect: 422,
+  },
+  {
+    method: "POST",
+    route: "/api/v1/portal/identity/verifications",
+    url: () => "/api/v1/portal/identity/verifications",
+    expect: 201,
+  },
+  {
+    method: "GET",
+    route: "/api/v1/portal/identity/verifications/:id",
+    url: (o) => `/api/v1/portal/identity/verifications/${o.verificationId}`,
+    expect: 404,
+  },
+  {
+    method: "POST",
+    route: "/api/v1/portal/identity/verifications/:id/challenges",
+    url: (o) => `/api/v1/portal/identity/verifications/${o.verificationId}/challenges`,
+    body: () => ({ method: "email" }),
+    expect: 404,
+  },
+  {
+    method: "POST",
+    route: "/api/v1/portal/identity/verifications/:id/check",
+    url: (o) => `/api/v1/portal/identity/verifications/${o.verificationId}/check`,
+    body: () => ({ challengeId: "00000000-0000-4000-8000-000000000000", code: "123456" }),
+    expect: 404,
+  },
+  {
+    method: "POST",
+    route: "/api/v1/portal/identity/reset",
+    url: () => "/api/v1/portal/identity/reset",
+    body: (o) => ({ action: "unlock", verificationId: o.verificationId }),
+    expect: 403,
   },
 ];
 

@@ -9,6 +9,7 @@ const KIND_LABELS: Record<CommandDto["kind"], string> = {
   "service.list": "List services",
   "service.restart": "Restart service",
   reboot: "Reboot",
+  "directory.account": "Directory account",
 };
 
 export function commandSummary(c: CommandDto): string {
@@ -22,6 +23,8 @@ export function commandSummary(c: CommandDto): string {
       return cmd.name;
     case "reboot":
       return `in ${cmd.delaySeconds}s`;
+    case "directory.account":
+      return `${cmd.action.replace("_", " ")} ${cmd.account ?? cmd.email ?? ""}`;
     default:
       return "";
   }
