@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ChecksFrame, CheckResultsFrame } from "./checks.ts";
 import { ServiceInfo } from "./commands.ts";
 import { Inventory } from "./inventory.ts";
 
@@ -84,6 +85,7 @@ export const ServerFrame = z.discriminatedUnion("type", [
   WelcomeFrame,
   CommandFrame,
   InventoryRequestFrame,
+  ChecksFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 
@@ -158,6 +160,7 @@ export const AgentFrame = z.discriminatedUnion("type", [
   CommandOutputFrame,
   CommandResultFrame,
   CommandRejectedFrame,
+  CheckResultsFrame,
 ]);
 export type AgentFrame = z.infer<typeof AgentFrame>;
 
