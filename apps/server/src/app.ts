@@ -29,6 +29,7 @@ import { emailRoutes } from "./domains/email/routes.ts";
 import type { LiveHub } from "./domains/events/live.ts";
 import { eventRoutes } from "./domains/events/routes.ts";
 import { kbRoutes } from "./domains/kb/routes.ts";
+import { monitoringRoutes } from "./domains/monitoring/routes.ts";
 import { portalRoutes } from "./domains/portal/routes.ts";
 import { remoteRoutes } from "./domains/remote/routes.ts";
 import { schedulingRoutes } from "./domains/scheduling/routes.ts";
@@ -131,6 +132,7 @@ export async function buildApp(deps: AppDeps) {
   await remoteRoutes(api, deps);
   await consoleRoutes(api, deps);
   await snippetRoutes(api, deps);
+  await monitoringRoutes(api, deps);
   // WebSockets of the console (remote shells, support sessions) go through the router and its policies.
   routeUpgrades(app, app.server);
   app.get("/api/openapi.json", { config: publicRoute, schema: { hide: true } }, async () => app.swagger());

@@ -20,3 +20,4 @@ export * from "./api/tickets.ts";
 export * from "./api/time.ts";
 export * from "./api/vault.ts";
 export * from "./phone.ts";
+export * from "./api/monitoring.ts";

@@ -1171,7 +1171,7 @@ export interface MonitoringPoliciesTable {
   name: string;
   enabled: Generated<boolean>;
   created_at: CreatedAt;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
   version: Generated<number>;
 }
 
@@ -1185,6 +1185,7 @@ export interface MonitoringChecksTable {
   severity: AlertSeverity;
   fail_after: Generated<number>;
   pass_after: Generated<number>;
+  enabled: Generated<boolean>;
   remediation: Json<Record<string, unknown>> | null;
   created_at: CreatedAt;
   version: Generated<number>;
@@ -1198,8 +1199,8 @@ export interface MonitoringCheckStatesTable {
   output: Generated<string>;
   metrics: Json<Record<string, number>> | null;
   streak: Generated<number>;
-  changed_at: Generated<Timestamp>;
-  reported_at: Generated<Timestamp>;
+  changed_at: Timestamp;
+  reported_at: Timestamp;
 }
 
 export interface MonitoringIncidentsTable {
@@ -1209,7 +1210,7 @@ export interface MonitoringIncidentsTable {
   kind: "site_offline";
   state: Generated<"open" | "resolved">;
   ticket_id: string | null;
-  opened_at: Generated<Timestamp>;
+  opened_at: Timestamp;
   resolved_at: Timestamp | null;
 }
 
@@ -1228,7 +1229,7 @@ export interface MonitoringAlertsTable {
   output: Generated<string>;
   fail_count: Generated<number>;
   flaps: Generated<number>;
-  first_failed_at: Generated<Timestamp>;
+  first_failed_at: Timestamp;
   fired_at: Timestamp | null;
   recovering_since: Timestamp | null;
   resolved_at: Timestamp | null;
@@ -1240,7 +1241,7 @@ export interface MonitoringAlertsTable {
   ticket_id: string | null;
   remediation_command_id: string | null;
   remediated: Generated<boolean>;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
   version: Generated<number>;
 }
 

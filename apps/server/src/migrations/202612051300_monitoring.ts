@@ -33,6 +33,8 @@ create table monitoring_checks (
   -- Flap suppression: firing after this many failing results in a row, resolved after this many passes.
   fail_after integer not null default 2 check (fail_after between 1 and 100),
   pass_after integer not null default 1 check (pass_after between 1 and 100),
+  -- A disabled check of the same kind and name lower down (site, device) switches an inherited one off.
+  enabled boolean not null default true,
   -- Tried once when the alert fires: {"kind":"service.restart","name":"..."}.
   remediation jsonb,
   created_at timestamptz not null default now(),

@@ -65,9 +65,7 @@ export const CheckConfig = z.discriminatedUnion("kind", [
   }),
   z.object({
     kind: z.literal("http"),
-    url: z
-      .url({ protocol: /^https?$/ })
-      .max(2000),
+    url: z.url({ protocol: /^https?$/ }).max(2000),
     expectStatus: z.number().int().min(100).max(599).optional(),
     /** Plain text the body must contain (no regular expressions: nothing a pattern can hang on). */
     bodyContains: z.string().max(500).optional(),
@@ -88,7 +86,17 @@ export const CheckConfig = z.discriminatedUnion("kind", [
 ]);
 export type CheckConfig = z.infer<typeof CheckConfig>;
 export type CheckConfigInput = z.input<typeof CheckConfig>;
-export const CheckKind = z.enum(["service", "process", "disk", "cpu", "memory", "ping", "tcp", "http", "script"]);
+export const CheckKind = z.enum([
+  "service",
+  "process",
+  "disk",
+  "cpu",
+  "memory",
+  "ping",
+  "tcp",
+  "http",
+  "script",
+]);
 export type CheckKind = z.infer<typeof CheckKind>;
 
 export const CheckDefinition = z.object({

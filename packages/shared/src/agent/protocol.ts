@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ChecksFrame, CheckResultsFrame } from "./checks.ts";
+import { CheckResultsFrame, ChecksFrame } from "./checks.ts";
 import { ServiceInfo } from "./commands.ts";
 import { Inventory } from "./inventory.ts";
 

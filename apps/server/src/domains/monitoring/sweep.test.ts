@@ -58,7 +58,12 @@ const comeBack = (ids: string[]) =>
   sql`update devices set online = true, last_seen_at = now() where id = any(${ids}::uuid[])`.execute(t.db);
 
 const alertsOf = (clientId: string) =>
-  t.db.selectFrom("monitoring_alerts").selectAll().where("client_id", "=", clientId).orderBy("number").execute();
+  t.db
+    .selectFrom("monitoring_alerts")
+    .selectAll()
+    .where("client_id", "=", clientId)
+    .orderBy("number")
+    .execute();
 const ticketsOf = (clientId: string) =>
   t.db.selectFrom("tickets").selectAll().where("client_id", "=", clientId).orderBy("number").execute();
 const notesOf = async (ticketId: string) =>
@@ -101,7 +106,9 @@ describe("device offline monitoring", () => {
     expect(tickets[0]!.subject).toBe("Site offline: Main library (4 of 5 devices)");
 
     // The fifth passes its grace period: attached to the same incident, noted on the same ticket.
-    await sql`update devices set last_seen_at = now() - interval '5 minutes' where id = ${lib.ids[4]}`.execute(t.db);
+    await sql`update devices set last_seen_at = now() - interval '5 minutes' where id = ${lib.ids[4]}`.execute(
+      t.db,
+    );
     await sweep();
     expect(await ticketsOf(client.id)).toHaveLength(1);
     expect((await alertsOf(client.id)).every((a) => a.incident_id === alerts[0]!.incident_id)).toBe(true);

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/database.ts";
-import { asSystem } from "../../db/scope.ts";
 import type { AlertSeverity, DB } from "../../db/schema.ts";
+import { asSystem } from "../../db/scope.ts";
 import { emitEvent } from "../events/outbox.ts";
 import { monitorActor, noteOnTicket, openAlertTicket, reopenTicket, resolveTicket } from "./tickets.ts";
 
@@ -32,7 +32,8 @@ export interface SweepOutcome {
 const SWEEP_LOCK = 0x6d6f6e31; // "mon1"
 
 /** Sites and devices in a maintenance window now: their alerts open, but make no ticket until it ends. */
-const inMaintenance = (alias: string, site: "device" | "site") => sql.raw(`exists (
+const inMaintenance = (alias: string, site: "device" | "site") =>
+  sql.raw(`exists (
   select 1 from monitoring_maintenance m
   where m.client_id = ${alias}.client_id and now() >= m.starts_at and now() < m.ends_at
     and (m.site_id is null or m.site_id = ${alias}.site_id)
@@ -46,9 +47,9 @@ const inMaintenance = (alias: string, site: "device" | "site") => sql.raw(`exist
 export async function runSweep(db: Database, s: SweepSettings): Promise<SweepOutcome | null> {
   return asSystem(() =>
     db.transaction().execute(async (trx) => {
-      const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${SWEEP_LOCK}) as ok`.execute(
-        trx,
-      );
+      const { rows } = await sql<{
+        ok: boolean;
+      }>`select pg_try_advisory_xact_lock(${SWEEP_LOCK}) as ok`.execute(trx);
       if (!rows[0]?.ok) return null;
       const out: SweepOutcome = {
         opened: 0,
@@ -134,7 +135,8 @@ async function openOffline(trx: Transaction<DB>, s: SweepSettings, out: SweepOut
     returning a.id, a.ticket_id, latest.hostname, a.client_id`.execute(trx);
   for (const a of reopened.rows) {
     out.reopened++;
-    if (a.ticket_id) await reopenTicket(trx, a.ticket_id, `${a.hostname} went offline again; the alert reopened.`);
+    if (a.ticket_id)
+      await reopenTicket(trx, a.ticket_id, `${a.hostname} went offline again; the alert reopened.`);
     await alertEvent(trx, "monitoring.alert_fired", a.client_id, a.id, a.ticket_id);
   }
   const inserted = await sql<{ id: string; client_id: string }>`
@@ -184,7 +186,8 @@ async function correlateSites(trx: Transaction<DB>, s: SweepSettings, out: Sweep
       returning d.hostname, a.ticket_id`.execute(trx);
     if (!attached.rows.length) continue;
     const hosts = attached.rows.map((r) => r.hostname).sort();
-    if (incident.ticket_id) await noteOnTicket(trx, incident.ticket_id, `Also offline now: ${hosts.join(", ")}.`);
+    if (incident.ticket_id)
+      await noteOnTicket(trx, incident.ticket_id, `Also offline now: ${hosts.join(", ")}.`);
     if (created.rows.length) {
       out.incidentsOpened++;
       await emitEvent(trx, monitorActor, {
@@ -195,11 +198,21 @@ async function correlateSites(trx: Transaction<DB>, s: SweepSettings, out: Sweep
     }
     for (const r of attached.rows) {
       if (r.ticket_id)
-        await noteOnTicket(trx, r.ticket_id, "This device is part of a site outage; follow the site's ticket.");
+        await noteOnTicket(
+          trx,
+          r.ticket_id,
+          "This device is part of a site outage; follow the site's ticket.",
+        );
     }
   }
   // Incidents with no ticket yet (new, or their maintenance window just ended).
-  const waiting = await sql<{ id: string; client_id: string; site_id: string; site_name: string; client_name: string }>`
+  const waiting = await sql<{
+    id: string;
+    client_id: string;
+    site_id: string;
+    site_name: string;
+    client_name: string;
+  }>`
     select i.id, i.client_id, i.site_id, s.name as site_name, c.name as client_name
     from monitoring_incidents i join sites s on s.id = i.site_id join clients c on c.id = i.client_id
     where i.state = 'open' and i.ticket_id is null and not ${inMaintenance("i", "site")}

@@ -3,8 +3,8 @@ import type { Transaction } from "kysely";
 import type { AlertSeverity, DB } from "../../db/schema.ts";
 import { systemActor } from "../auth/actor.ts";
 import { emitEvent } from "../events/outbox.ts";
-import { createTicketInTx } from "../tickets/service.ts";
 import { BUILTIN_STATUS, lockTicket } from "../tickets/queries.ts";
+import { createTicketInTx } from "../tickets/service.ts";
 import { addTimelineEntryInTx } from "../tickets/timeline.ts";
 import { applyChanges } from "../tickets/update.ts";
 
