@@ -28,7 +28,7 @@ create table monitoring_checks (
   name text not null,
   -- The kind's parameters and thresholds, validated at save by packages/shared CheckConfig.
   config jsonb not null,
-  interval_seconds integer not null check (interval_seconds between 10 and 86400),
+  interval_seconds integer not null check (interval_seconds between 5 and 86400),
   severity text not null check (severity in ('critical', 'high', 'medium', 'low')),
   -- Flap suppression: firing after this many failing results in a row, resolved after this many passes.
   fail_after integer not null default 2 check (fail_after between 1 and 100),

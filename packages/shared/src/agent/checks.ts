@@ -102,7 +102,7 @@ export type CheckKind = z.infer<typeof CheckKind>;
 export const CheckDefinition = z.object({
   id: z.uuid(),
   name: z.string().max(200),
-  intervalSeconds: z.number().int().min(10).max(86_400),
+  intervalSeconds: z.number().int().min(5).max(86_400),
   /** The agent keeps reporting each result until this many passes in a row (the server resolves on them). */
   passAfter: z.number().int().min(1).max(100),
   config: CheckConfig,

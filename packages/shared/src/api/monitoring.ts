@@ -77,7 +77,7 @@ export const CheckInput = z.object({
   id: Id.optional(),
   name: z.string().trim().min(1).max(200),
   config: CheckConfig,
-  intervalSeconds: z.number().int().min(10).max(86_400).default(60),
+  intervalSeconds: z.number().int().min(5).max(86_400).default(60),
   severity: AlertSeverity.default("high"),
   failAfter: z.number().int().min(1).max(100).default(2),
   passAfter: z.number().int().min(1).max(100).default(1),
