@@ -62,6 +62,11 @@ const QuotePage = lazyPage(() => import("./routes/public-links.tsx"), "QuotePage
 const ShellPage = lazyPage(() => import("./routes/shell.tsx"), "ShellPage");
 const SupportSessionPage = lazyPage(() => import("./routes/support-session.tsx"), "SupportSessionPage");
 const JoinPage = lazyPage(() => import("./routes/join.tsx"), "JoinPage");
+const AlertsPage = lazyPage(() => import("./routes/alerts.tsx"), "AlertsPage");
+const MonitoringPoliciesPage = lazyPage(
+  () => import("./routes/monitoring-policies.tsx"),
+  "MonitoringPoliciesPage",
+);
 
 const Loading = () => (
   <Center h="100vh">
@@ -148,6 +153,8 @@ function Console() {
           <Route path="/contacts/:id" component={ContactPage} />
           <Route path="/devices" component={DevicesPage} />
           <Route path="/devices/:id" component={DevicePage} />
+          <Route path="/alerts" component={AlertsPage} />
+          <Route path="/monitoring/policies" component={MonitoringPoliciesPage} />
           <Route path="/kb" component={KnowledgeBasePage} />
           <Route path="/kb/:id" component={KbArticlePage} />
           <Route path="/documents" component={DocumentsPage} />

@@ -9,6 +9,7 @@ import { keys } from "../api/keys.ts";
 import type { TicketWithTimeline, TimelineEntryDto } from "../api/types.ts";
 import { PriorityBadge, StatusBadge, VipBadge } from "../components/badges.tsx";
 import { ErrorPage } from "../components/error-page.tsx";
+import { TicketAlerts } from "../features/monitoring/ticket-alerts.tsx";
 import { RemoteMenu } from "../features/remote/remote-menu.tsx";
 import { Composer, type ComposerMode } from "../features/tickets/composer.tsx";
 import { DevicePanel } from "../features/tickets/device-panel.tsx";
@@ -238,6 +239,7 @@ export function TicketPage() {
               <div className="sb-timeline-body">{ticket.description}</div>
             </Box>
           )}
+          {ticket.source === "monitoring" && <TicketAlerts ticketId={ticket.id} canWrite={!readOnly} />}
           <Composer
             ticket={ticket}
             mode={mode}

@@ -177,5 +177,6 @@ export const MaintenanceDto = z.object({
   endsAt: Timestamp,
   reason: z.string(),
 });
+export type MaintenanceDto = z.infer<typeof MaintenanceDto>;
 export const MaintenanceList = z.object({ items: z.array(MaintenanceDto) });
 export const MaintenanceQuery = z.object({ clientId: Id.optional() });
