@@ -58,7 +58,7 @@ export async function noteOnTicket(trx: Transaction<DB>, ticketId: string, body:
 export async function resolveTicket(trx: Transaction<DB>, ticketId: string, body: string) {
   await noteOnTicket(trx, ticketId, body);
   const row = await lockTicket(trx, ticketId);
-  if (!row || !row.is_open || row.merged_into_id) return;
+  if (!row?.is_open || row.merged_into_id) return;
   await applyChanges(trx, monitorActor, row, { statusId: BUILTIN_STATUS.resolved.id });
 }
 
