@@ -20,7 +20,7 @@ import { connectDatabase } from "../../apps/server/src/db/database.ts";
 import { startEmbeddedPostgres } from "../../apps/server/src/db/embedded.ts";
 import { migrateToLatest } from "../../apps/server/src/db/migrate.ts";
 import { touchDevices } from "../../apps/server/src/domains/agents/presence.ts";
-import { ingestResults } from "../../apps/server/src/domains/monitoring/results.ts";
+import { ingestResults, saveSummaries } from "../../apps/server/src/domains/monitoring/results.ts";
 import { runSweep } from "../../apps/server/src/domains/monitoring/sweep.ts";
 import { startServer } from "../../apps/server/src/server.ts";
 import { summarize } from "../lib/stats.ts";
@@ -125,6 +125,8 @@ async function main() {
 
     // 1. Ingestion, rounds alternating with the baselines so machine drift falls on all three.
     const rounds = {
+      batched: [] as number[],
+      batchedCpu: [] as number[],
       ingest: [] as number[],
       ingestCpu: [] as number[],
       heartbeat: [] as number[],
@@ -136,11 +138,21 @@ async function main() {
     for (let r = 0; r < 3; r++) {
       const ingest = await timed(() =>
         pool(devices, 8, async (id) => {
-          await ingestResults(db, id, frame, { reopenSeconds: 900 });
+          await ingestResults(db, id, frame, { reopenSeconds: 900, groupSeconds: 300 });
         }),
       );
       rounds.ingest.push(ingest.wallMs);
       rounds.ingestCpu.push(ingest.cpuMs);
+      // The gateway's path for summaries: batches of 500 devices' frames, one statement each (Batcher).
+      const batched = await timed(async () => {
+        for (let i = 0; i < devices.length; i += 500)
+          await saveSummaries(
+            db,
+            devices.slice(i, i + 500).map((deviceId) => ({ deviceId, results: frame.results })),
+          );
+      });
+      rounds.batched.push(batched.wallMs);
+      rounds.batchedCpu.push(batched.cpuMs);
       // The gateway's heartbeat flush for the same devices, batched as it runs (5,000 per statement).
       const heartbeat = await timed(async () => {
         for (let i = 0; i < devices.length; i += 5000) {
@@ -184,7 +196,7 @@ async function main() {
             { checkId: checkIds[0]!, state: "critical", output: "connect ECONNREFUSED", streak: 1, at: at() },
           ],
         },
-        { reopenSeconds: 900 },
+        { reopenSeconds: 900, groupSeconds: 300 },
       );
       latencies.push(performance.now() - t0);
     }
@@ -221,7 +233,7 @@ async function main() {
               at: at(),
             })),
           },
-          { reopenSeconds: 900 },
+          { reopenSeconds: 900, groupSeconds: 300 },
         );
       });
     });
@@ -267,6 +279,14 @@ async function main() {
       checksPerDevice: CHECKS,
       ingestion: {
         results,
+        // The gateway's path for summaries (batched across devices like heartbeats).
+        summaryBatchedMsPer1000: per1000(rounds.batched),
+        summaryBatchedNodeCpuMsPer1000: per1000(rounds.batchedCpu),
+        ratioBatchedToBareUpsert:
+          Math.round((Math.min(...rounds.batched) / Math.min(...rounds.bare)) * 100) / 100,
+        ratioBatchedSummaryToHeartbeatPerDevice:
+          Math.round((Math.min(...rounds.batched) / Math.min(...rounds.heartbeat)) * 100) / 100,
+        // One frame at a time through the full path (what results sent at once take).
         checkResultsMsPer1000: per1000(rounds.ingest),
         nodeCpuMsPer1000: per1000(rounds.ingestCpu),
         heartbeatMsPer1000Devices:

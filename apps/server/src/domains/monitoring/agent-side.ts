@@ -2,11 +2,12 @@ import type { CheckResultsFrame } from "@switchboard/shared";
 import type { FastifyBaseLogger as Logger } from "fastify";
 import type { Database } from "../../db/database.ts";
 import { asSystem } from "../../db/scope.ts";
+import { Batcher } from "../../gateway/batcher.ts";
 import type { AgentHub } from "../../gateway/hub.ts";
 import { createCommand } from "../agents/commands.ts";
 import type { ServerKey } from "../agents/signing-key.ts";
 import { checksFrame, effectiveChecks } from "./checks.ts";
-import { ingestResults, type Remediation } from "./results.ts";
+import { ingestResults, type Remediation, type SummaryBatchItem, saveSummaries } from "./results.ts";
 import { monitorActor, noteOnTicket } from "./tickets.ts";
 
 export interface MonitoringAgentDeps {
@@ -16,6 +17,7 @@ export interface MonitoringAgentDeps {
   log: Logger;
   summarySeconds: number;
   reopenSeconds: number;
+  groupSeconds: number;
 }
 
 /**
@@ -24,9 +26,18 @@ export interface MonitoringAgentDeps {
  */
 export class MonitoringAgentSide {
   private readonly deps: MonitoringAgentDeps;
+  /** Summaries of every connected device, written like heartbeats: one statement per batch. */
+  private readonly summaries: Batcher<SummaryBatchItem, null>;
 
   constructor(deps: MonitoringAgentDeps) {
     this.deps = deps;
+    this.summaries = new Batcher(
+      async (items) => {
+        await asSystem(() => saveSummaries(deps.db, items));
+        return items.map(() => null);
+      },
+      { maxSize: 500, waitMs: 50 },
+    );
   }
 
   /** After the handshake: the device's checks, even none (the agent then stops what it ran). */
@@ -51,8 +62,15 @@ export class MonitoringAgentSide {
   }
 
   async results(deviceId: string, frame: CheckResultsFrame) {
+    if (frame.summary) {
+      await this.summaries.add({ deviceId, results: frame.results });
+      return;
+    }
     const out = await asSystem(() =>
-      ingestResults(this.deps.db, deviceId, frame, { reopenSeconds: this.deps.reopenSeconds }),
+      ingestResults(this.deps.db, deviceId, frame, {
+        reopenSeconds: this.deps.reopenSeconds,
+        groupSeconds: this.deps.groupSeconds,
+      }),
     );
     if (out.unknown)
       this.deps.log.warn(

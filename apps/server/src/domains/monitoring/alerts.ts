@@ -7,33 +7,38 @@ import { AppError, notFound, versionConflict } from "../../http/errors.ts";
 import { type CommandDeps, createCommand } from "../agents/commands.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireWriter } from "../auth/actor.ts";
-import { noteOnTicket, resolveTicket } from "./tickets.ts";
+import { noteOnTicket, resolveTicketUnlessShared } from "./tickets.ts";
 
 type Db = Kysely<DB> | Transaction<DB>;
 
 function alertQuery(db: Db) {
-  return db
-    .selectFrom("monitoring_alerts as a")
-    .innerJoin("devices as d", "d.id", "a.device_id")
-    .innerJoin("clients as c", "c.id", "a.client_id")
-    .leftJoin("sites as s", "s.id", "a.site_id")
-    .leftJoin("tickets as t", "t.id", "a.ticket_id")
-    .leftJoin("users as u", "u.id", "a.acknowledged_by_user_id")
-    .leftJoin("device_commands as dc", "dc.id", "a.remediation_command_id")
-    .leftJoin("monitoring_checks as mc", "mc.id", "a.check_id")
-    .selectAll("a")
-    .select([
-      "d.hostname",
-      "c.name as client_name",
-      "s.name as site_name",
-      "t.number as ticket_number",
-      "t.priority as ticket_priority",
-      "u.name as ack_name",
-      "dc.status as command_status",
-      "dc.error as command_error",
-      "dc.exit_code as command_exit_code",
-      sql<string | null>`mc.config->>'service'`.as("service"),
-    ]);
+  return (
+    db
+      .selectFrom("monitoring_alerts as a")
+      .innerJoin("devices as d", "d.id", "a.device_id")
+      .innerJoin("clients as c", "c.id", "a.client_id")
+      .leftJoin("sites as s", "s.id", "a.site_id")
+      .leftJoin("monitoring_incidents as mi", "mi.id", "a.incident_id")
+      // An alert of a site outage shows the incident's ticket.
+      .leftJoin("tickets as t", (j) => j.on(sql<boolean>`t.id = coalesce(a.ticket_id, mi.ticket_id)`))
+      .leftJoin("users as u", "u.id", "a.acknowledged_by_user_id")
+      .leftJoin("device_commands as dc", "dc.id", "a.remediation_command_id")
+      .leftJoin("monitoring_checks as mc", "mc.id", "a.check_id")
+      .selectAll("a")
+      .select([
+        "d.hostname",
+        "c.name as client_name",
+        "s.name as site_name",
+        "t.id as shown_ticket_id",
+        "t.number as ticket_number",
+        "t.priority as ticket_priority",
+        "u.name as ack_name",
+        "dc.status as command_status",
+        "dc.error as command_error",
+        "dc.exit_code as command_exit_code",
+        sql<string | null>`mc.config->>'service'`.as("service"),
+      ])
+  );
 }
 type AlertRow = Awaited<ReturnType<ReturnType<typeof alertQuery>["executeTakeFirstOrThrow"]>>;
 
@@ -65,8 +70,8 @@ export function toAlertDto(r: AlertRow): AlertDto {
     snoozedUntil: iso(r.snoozed_until),
     incidentId: r.incident_id,
     ticket:
-      r.ticket_id && r.ticket_number !== null
-        ? { id: r.ticket_id, number: Number(r.ticket_number), priority: r.ticket_priority ?? 3 }
+      r.shown_ticket_id && r.ticket_number !== null
+        ? { id: r.shown_ticket_id, number: Number(r.ticket_number), priority: r.ticket_priority ?? 3 }
         : null,
     service: r.service,
     remediation:
@@ -192,7 +197,7 @@ export async function changeAlert(
           ? `${actor.name} snoozed the alert for ${change.minutes} min.`
           : `${actor.name} resolved the alert by hand.${change.note ? ` ${change.note}` : ""}`;
     if (row.ticket_id) {
-      if (change.action === "resolve") await resolveTicket(trx, row.ticket_id, label);
+      if (change.action === "resolve") await resolveTicketUnlessShared(trx, row.ticket_id, label);
       else await noteOnTicket(trx, row.ticket_id, label);
     }
     await recordChange(

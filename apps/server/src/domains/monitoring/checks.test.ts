@@ -270,6 +270,60 @@ describe("checks and their alerts", () => {
   });
 });
 
+describe("a storm", () => {
+  it("one check failing on many devices at once is one ticket, resolved when the last one passes", async () => {
+    const site = await t.db
+      .insertInto("sites")
+      .values({ client_id: setup.client.id, name: "Storm branch", timezone: "UTC" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const p = await policy({
+      name: "Catalogue",
+      siteId: site.id,
+      checks: [
+        {
+          name: "Catalogue site",
+          config: { kind: "http", url: "https://catalogue.example.test/", bodyContains: "Search" },
+          severity: "high",
+          failAfter: 1,
+        },
+      ],
+    });
+    const agents = [];
+    for (let i = 0; i < 4; i++) {
+      const e = await enrollRaw(t, setup.token.token);
+      await t.db.updateTable("devices").set({ site_id: site.id }).where("id", "=", e.deviceId).execute();
+      const agent = await rawAgent(t.wsUrl, { deviceId: e.deviceId, key: e.key });
+      // Results count only once the handshake is through: the checks frame follows the welcome.
+      await waitFor("the checks frame", async () =>
+        agent.frames.some((f) => (f as { type: string }).type === "checks"),
+      );
+      agents.push({ deviceId: e.deviceId, agent });
+    }
+    const checkId = p.checks[0]!.id;
+    for (const a of agents) send(a.agent, [result(checkId, "critical", 1, "status 502, expected 2xx")]);
+    const firing = await waitFor("four firing alerts", async () => {
+      const all = (await Promise.all(agents.map((a) => alertsOf(a.deviceId)))).flat();
+      return all.length === 4 && all.every((x) => x.state === "firing" && x.ticket) ? all : undefined;
+    });
+    expect(new Set(firing.map((a) => a.ticket!.id)).size).toBe(1);
+    const ticketId = firing[0]!.ticket!.id;
+    // Three pass: the ticket stays open with notes; the last one resolves it.
+    for (const a of agents.slice(0, 3)) send(a.agent, [result(checkId, "ok", 1)]);
+    await waitFor("three resolved", async () => {
+      const all = (await Promise.all(agents.map((a) => alertsOf(a.deviceId)))).flat();
+      return all.filter((x) => x.state === "resolved").length === 3 || undefined;
+    });
+    expect((await ticketOf(ticketId)).status.category).not.toBe("resolved");
+    send(agents[3]!.agent, [result(checkId, "ok", 1)]);
+    await waitFor(
+      "the ticket resolved",
+      async () => (await ticketOf(ticketId)).status.category === "resolved" || undefined,
+    );
+    for (const a of agents) a.agent.ws.close();
+  });
+});
+
 describe("the alerts API", () => {
   it("acknowledges with a version, resolves the ticket by hand, and hides other clients' alerts", async () => {
     const { deviceId, agent } = await connect();

@@ -12,7 +12,7 @@ import type { AlertSeverity, DB } from "../../db/schema.ts";
 import { invalid, notFound, versionConflict } from "../../http/errors.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, canSeeClient, requireRole } from "../auth/actor.ts";
-import { resolveTicket } from "./tickets.ts";
+import { resolveTicketUnlessShared } from "./tickets.ts";
 
 interface CheckRow {
   id: string;
@@ -299,5 +299,9 @@ async function resolveAlertsOf(trx: Transaction<DB>, checkIds: string[]) {
     returning ticket_id, name`.execute(trx);
   for (const r of rows)
     if (r.ticket_id)
-      await resolveTicket(trx, r.ticket_id, `The check "${r.name}" was removed; its alert is resolved.`);
+      await resolveTicketUnlessShared(
+        trx,
+        r.ticket_id,
+        `The check "${r.name}" was removed; its alert is resolved.`,
+      );
 }

@@ -4,11 +4,16 @@ import type { Database } from "../../db/database.ts";
 import type { DB } from "../../db/schema.ts";
 import { type EffectiveCheck, effectiveChecks } from "./checks.ts";
 import { alertEvent, ticketAlert } from "./sweep.ts";
-import { noteOnTicket, reopenTicket, resolveTicket } from "./tickets.ts";
+import { noteOnTicket, reopenTicket, resolveTicketUnlessShared } from "./tickets.ts";
 
 export interface IngestSettings {
   /** An alert failing again this soon after it resolved reopens instead of a new one. */
   reopenSeconds: number;
+  /**
+   * The same check firing on another device within this many seconds of an open alert of it joins that
+   * alert's ticket (one ticket per incident in a storm, and no wait for the first one).
+   */
+  groupSeconds: number;
 }
 
 /** A remediation to try now that an alert fired (after the transaction that fired it commits). */
@@ -133,7 +138,7 @@ async function advanceAlert(
       .where("id", "=", open.id)
       .execute();
     if (open.ticket_id)
-      await resolveTicket(
+      await resolveTicketUnlessShared(
         trx,
         open.ticket_id,
         `${check.name} on ${device.hostname} is passing again: ${output}`,
@@ -157,7 +162,7 @@ async function advanceAlert(
       }))
       .where("id", "=", open.id)
       .execute();
-    return fires ? fire(trx, device, check, open.id, output) : null;
+    return fires ? fire(trx, device, check, open.id, output, s) : null;
   }
 
   // Failing again soon after it resolved: the same alert and ticket come back (a flap, not news).
@@ -222,7 +227,7 @@ async function advanceAlert(
     await alertEvent(trx, "monitoring.alert_pending", device.client_id, inserted.id, null);
     return null;
   }
-  return fire(trx, device, check, inserted.id, output);
+  return fire(trx, device, check, inserted.id, output, s);
 }
 
 /**
@@ -235,6 +240,7 @@ async function fire(
   check: EffectiveCheck,
   alertId: string,
   output: string,
+  s: IngestSettings,
 ): Promise<Remediation | null> {
   const { rows } = await sql<{ held: boolean; client_name: string }>`
     select exists (
@@ -243,7 +249,31 @@ async function fire(
         and (m.site_id is null or m.site_id = ${device.site_id}) and (m.device_id is null or m.device_id = ${device.id})
     ) as held, (select name from clients where id = ${device.client_id}) as client_name`.execute(trx);
   let ticketId: string | null = null;
-  if (!rows[0]?.held) {
+  // Firings of one check are decided one at a time, so a storm across devices finds the first ticket.
+  await sql`select pg_advisory_xact_lock(hashtext(${check.id}))`.execute(trx);
+  const sibling = rows[0]?.held
+    ? null
+    : await trx
+        .selectFrom("monitoring_alerts as a")
+        .innerJoin("tickets as t", "t.id", "a.ticket_id")
+        .select("a.ticket_id")
+        .where("a.check_id", "=", check.id)
+        .where("a.state", "=", "firing")
+        .where("a.id", "<>", alertId)
+        .where("t.is_open", "=", true)
+        .where("a.fired_at", ">", new Date(Date.now() - s.groupSeconds * 1000))
+        .orderBy("a.fired_at")
+        .limit(1)
+        .executeTakeFirst();
+  if (sibling?.ticket_id) {
+    ticketId = sibling.ticket_id;
+    await trx
+      .updateTable("monitoring_alerts")
+      .set({ ticket_id: ticketId })
+      .where("id", "=", alertId)
+      .execute();
+    await noteOnTicket(trx, ticketId, `Also failing on ${device.hostname}: ${output}`);
+  } else if (!rows[0]?.held) {
     const ticket = await ticketAlert(trx, {
       id: alertId,
       client_id: device.client_id,
@@ -267,4 +297,37 @@ async function fire(
       `Trying the check's remediation once: restart service ${check.remediation.name}.`,
     );
   return { alertId, deviceId: device.id, ticketId, command: check.remediation };
+}
+
+export interface SummaryBatchItem {
+  deviceId: string;
+  results: CheckResult[];
+}
+
+/**
+ * Periodic summaries of many devices in one statement (the gateway batches them like heartbeats): only
+ * states and numbers, no alert moves. A result naming a check that does not exist is skipped; one of
+ * another policy only ever lands on the reporting device's own rows, which its Monitoring view ignores.
+ */
+export async function saveSummaries(db: Database, items: SummaryBatchItem[]) {
+  const rows = items.flatMap((i) =>
+    [...new Map(i.results.map((r) => [r.checkId, r])).values()].map((r) => ({ d: i.deviceId, r })),
+  );
+  if (!rows.length) return;
+  await sql`
+    insert into monitoring_check_states as s (device_id, check_id, client_id, state, output, metrics, streak, changed_at, reported_at)
+    select distinct on (v.device_id, v.check_id) v.device_id, v.check_id, d.client_id, v.state, v.output, v.metrics::jsonb, v.streak, v.at, v.at
+    from unnest(${rows.map((x) => x.d)}::uuid[], ${rows.map((x) => x.r.checkId)}::uuid[], ${rows.map((x) => x.r.state)}::text[],
+      ${rows.map((x) => x.r.output)}::text[], ${rows.map((x) => (x.r.metrics ? JSON.stringify(x.r.metrics) : null))}::text[],
+      ${rows.map((x) => x.r.streak)}::int[], ${rows.map((x) => x.r.at)}::timestamptz[])
+      as v(device_id, check_id, state, output, metrics, streak, at)
+    join devices d on d.id = v.device_id
+    join monitoring_checks c on c.id = v.check_id
+    order by v.device_id, v.check_id, v.at desc
+    on conflict (device_id, check_id) do update set
+      state = excluded.state, output = excluded.output, metrics = coalesce(excluded.metrics, s.metrics),
+      streak = excluded.streak, reported_at = excluded.reported_at,
+      changed_at = case when s.state = excluded.state then s.changed_at else excluded.changed_at end`.execute(
+    db,
+  );
 }

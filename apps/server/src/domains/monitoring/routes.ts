@@ -40,6 +40,7 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
     log: app.log,
     summarySeconds: deps.config.MONITORING_SUMMARY_SECONDS,
     reopenSeconds: deps.config.MONITORING_REOPEN_SECONDS,
+    groupSeconds: deps.config.MONITORING_GROUP_SECONDS,
   });
   app.decorate("monitoring", side);
   const cmd = { db: deps.db, hub: app.agents.hub, serverKey: app.agents.serverKey };

@@ -69,3 +69,19 @@ export async function reopenTicket(trx: Transaction<DB>, ticketId: string, body:
   if (!row || row.is_open || row.merged_into_id || row.status_category === "closed") return;
   await applyChanges(trx, monitorActor, row, { statusId: BUILTIN_STATUS.open.id });
 }
+
+/**
+ * Recovery of one alert: its ticket resolves only when no other open alert shares it (a check failing on
+ * many devices at once is one ticket); otherwise the recovery is noted.
+ */
+export async function resolveTicketUnlessShared(trx: Transaction<DB>, ticketId: string, body: string) {
+  const other = await trx
+    .selectFrom("monitoring_alerts")
+    .select("id")
+    .where("ticket_id", "=", ticketId)
+    .where("state", "<>", "resolved")
+    .limit(1)
+    .executeTakeFirst();
+  if (other) return noteOnTicket(trx, ticketId, `${body} Other alerts on this ticket are still open.`);
+  return resolveTicket(trx, ticketId, body);
+}
