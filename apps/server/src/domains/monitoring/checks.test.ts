@@ -289,7 +289,7 @@ describe("a storm", () => {
         },
       ],
     });
-    const agents = [];
+    const agents: Array<{ deviceId: string; agent: RawAgent }> = [];
     for (let i = 0; i < 4; i++) {
       const e = await enrollRaw(t, setup.token.token);
       await t.db.updateTable("devices").set({ site_id: site.id }).where("id", "=", e.deviceId).execute();
