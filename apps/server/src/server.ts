@@ -9,6 +9,7 @@ import { provisionAppRole } from "./db/roles.ts";
 import { registerEmailHandlers, startEmailChannel } from "./domains/email/channel.ts";
 import { EventDispatcher } from "./domains/events/dispatcher.ts";
 import { LiveHub } from "./domains/events/live.ts";
+import { registerMonitoringHandlers } from "./domains/monitoring/notify.ts";
 import { startMonitoringSweep } from "./domains/monitoring/worker.ts";
 import {
   createSchedulingQueues,
@@ -124,6 +125,7 @@ export async function startServer(config: Config, log = createLogger(config)) {
       registerSchedulingHandlers(dispatcher, { ...deps, log });
       closers.push((await startSchedulingWorkers({ ...deps, log })).stop);
       closers.push(startMonitoringSweep(database.db, config, log).stop);
+      registerMonitoringHandlers(dispatcher, { ...deps, log });
       await dispatcher.start(live);
       closers.push(() => dispatcher.stop());
     }

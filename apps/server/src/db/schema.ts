@@ -515,6 +515,8 @@ export interface UserNotificationPreferencesTable {
   assigned: Generated<boolean>;
   new_reply: Generated<boolean>;
   updated_at: Timestamp;
+  /** Monitoring opened a P1 ticket for a client this user sees (migration 202612051300). */
+  monitoring_p1: Generated<boolean>;
 }
 
 export interface DB {

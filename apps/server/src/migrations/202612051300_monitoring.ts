@@ -126,10 +126,14 @@ create table monitoring_maintenance (
 );
 create index monitoring_maintenance_client_idx on monitoring_maintenance (client_id, ends_at);
 select sb_client_table('monitoring_maintenance');
+
+-- "Email me when monitoring opens a P1 ticket" (admins and dispatchers who see the client).
+alter table user_notification_preferences add column monitoring_p1 boolean not null default true;
 `.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`alter table user_notification_preferences drop column if exists monitoring_p1`.execute(db);
   await sql`drop table if exists monitoring_maintenance, monitoring_alerts, monitoring_incidents,
     monitoring_check_states, monitoring_checks, monitoring_policies cascade`.execute(db);
 }

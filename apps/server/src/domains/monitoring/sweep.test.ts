@@ -1,7 +1,11 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, makeClient, rand, type TestApp } from "../../../test/helpers.ts";
+import { createTestApp, makeClient, makeUser, rand, type TestApp } from "../../../test/helpers.ts";
 import { runInScope, scopeForClients } from "../../db/scope.ts";
+import { startBoss } from "../../lib/jobs.ts";
+import { createEmailQueues } from "../email/jobs.ts";
+import { toLiveEvent } from "../events/queries.ts";
+import { mailP1 } from "./notify.ts";
 import { runSweep, type SweepSettings } from "./sweep.ts";
 
 // The server's own monitoring against the real database: devices' presence as the gateways write it.
@@ -232,5 +236,51 @@ describe("device offline monitoring", () => {
         .execute(),
     );
     await expect(forged).rejects.toThrow(/row-level security/);
+  });
+
+  it("mails a P1 to the admins and dispatchers who see the client, once, honouring their preference", async () => {
+    const client = await makeClient(t);
+    const other = await makeClient(t);
+    const admin = await makeUser(t, { role: "admin" });
+    const dispatcher = await makeUser(t, { role: "dispatcher", clientIds: [client.id] });
+    const elsewhere = await makeUser(t, { role: "dispatcher", clientIds: [other.id] });
+    const quiet = await makeUser(t, { role: "admin" });
+    const tech = await makeUser(t, { role: "technician" });
+    await t.db
+      .insertInto("user_notification_preferences")
+      .values({ user_id: quiet.id, monitoring_p1: false, updated_at: new Date() })
+      .execute();
+    const site = await siteWith(client.id, "Annex", 2);
+    await goOffline(site.ids);
+    await sweep();
+    const row = await t.db
+      .selectFrom("domain_events")
+      .selectAll()
+      .where("type", "=", "monitoring.ticket_opened")
+      .where("client_id", "=", client.id)
+      .executeTakeFirstOrThrow();
+    const boss = await startBoss(t.url, { supervise: false, schedule: false });
+    try {
+      const deps = { db: t.db, blobs: t.deps.blobs, boss, config: t.deps.config };
+      await createEmailQueues(deps);
+      await mailP1(deps, toLiveEvent(row));
+      await mailP1(deps, toLiveEvent(row)); // redelivered: nobody is mailed twice
+    } finally {
+      await boss.stop({ graceful: false });
+    }
+    const mails = await t.db
+      .selectFrom("email_messages")
+      .select(["to_addresses", "subject"])
+      .where("ticket_id", "=", row.ticket_id)
+      .where("template", "=", "monitoring_p1")
+      .execute();
+    const to = mails.flatMap((m) => m.to_addresses);
+    expect(to).toContain(admin.email);
+    expect(to).toContain(dispatcher.email);
+    expect(to).not.toContain(elsewhere.email);
+    expect(to).not.toContain(quiet.email);
+    expect(to).not.toContain(tech.email);
+    expect(to.filter((e) => e === admin.email)).toHaveLength(1);
+    expect(mails[0]!.subject).toMatch(/^P1 #\d+: Site offline: Annex \(2 of 2 devices\)$/);
   });
 });
