@@ -6,7 +6,11 @@ import { expectAccessible, launchBrowser, screenshot, startE2EServer } from "./h
 type Server = Awaited<ReturnType<typeof startE2EServer>>;
 type Browser = Awaited<ReturnType<typeof launchBrowser>>;
 
-const ADMIN = { name: "Dana Whitfield", email: "dana@northwind-it.example", password: "a long enough password" };
+const ADMIN = {
+  name: "Dana Whitfield",
+  email: "dana@northwind-it.example",
+  password: "a long enough password",
+};
 
 // 10:45, the library calls: its machines are offline. The technician has the Alerts page open and sees
 // the site outage arrive live as one P1 ticket, opens it (the devices behind it are listed), then a
@@ -93,7 +97,9 @@ describe("monitoring", () => {
     await expect.poll(() => table.getByRole("row").count(), { timeout: 20_000 }).toBe(5);
     // One ticket for the site, on every row.
     const ticketLinks = table.getByRole("link", { name: /^#\d+$/ });
-    await expect.poll(async () => new Set(await ticketLinks.allTextContents()).size, { timeout: 20_000 }).toBe(1);
+    await expect
+      .poll(async () => new Set(await ticketLinks.allTextContents()).size, { timeout: 20_000 })
+      .toBe(1);
     expect(await ticketLinks.count()).toBe(4);
     await page.getByRole("button", { name: /Riverside Public Library/ }).waitFor();
     await expectAccessible(page, "alerts page with a site outage");
@@ -119,7 +125,10 @@ describe("monitoring", () => {
     );
     await page.getByRole("link", { name: "Alerts" }).click();
     await page.getByText("No open alerts. Everything monitored is healthy.").waitFor({ timeout: 60_000 });
-    const resolved = await server.db.selectFrom("tickets").select("status_category").executeTakeFirstOrThrow();
+    const resolved = await server.db
+      .selectFrom("tickets")
+      .select("status_category")
+      .executeTakeFirstOrThrow();
     expect(resolved.status_category).toBe("resolved");
   }, 120_000);
 });

@@ -6,6 +6,9 @@ import { type EffectiveCheck, effectiveChecks } from "./checks.ts";
 import { alertEvent, ticketAlert } from "./sweep.ts";
 import { noteOnTicket, reopenTicket, resolveTicketUnlessShared } from "./tickets.ts";
 
+/** Devices joining a shared ticket that each get a note on it. */
+const GROUP_NOTES = 20;
+
 export interface IngestSettings {
   /** An alert failing again this soon after it resolved reopens instead of a new one. */
   reopenSeconds: number;
@@ -272,7 +275,17 @@ async function fire(
       .set({ ticket_id: ticketId })
       .where("id", "=", alertId)
       .execute();
-    await noteOnTicket(trx, ticketId, `Also failing on ${device.hostname}: ${output}`);
+    // A storm joins hundreds of devices: the first ones are noted, the rest are in the ticket's alert list.
+    const { rows: joined } = await sql<{ n: number }>`
+      select count(*)::int as n from monitoring_alerts where ticket_id = ${ticketId}`.execute(trx);
+    const n = joined[0]?.n ?? 0;
+    if (n <= GROUP_NOTES) await noteOnTicket(trx, ticketId, `Also failing on ${device.hostname}: ${output}`);
+    else if (n === GROUP_NOTES + 1)
+      await noteOnTicket(
+        trx,
+        ticketId,
+        "More devices are failing this check: see the alerts on this ticket.",
+      );
   } else if (!rows[0]?.held) {
     const ticket = await ticketAlert(trx, {
       id: alertId,
