@@ -243,6 +243,7 @@ export class AgentClient extends EventEmitter {
             agentNonce,
             signature: signature.toString("base64"),
             agentVersion: AGENT_VERSION,
+            features: ["checks"],
           }),
         );
         return;

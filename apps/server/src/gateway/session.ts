@@ -64,6 +64,8 @@ export class AgentSession implements LocalAgent {
   lastSeen = Date.now();
   deviceId: string | null = null;
   private clientId = "";
+  /** The agent runs monitoring checks (it said so in its auth frame). */
+  private checks = false;
   private readonly ws: WebSocket;
   private readonly ctx: SessionContext;
   private readonly nonce = randomBytes(32).toString("base64");
@@ -101,6 +103,8 @@ export class AgentSession implements LocalAgent {
 
   send(frame: string): boolean {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
+    // An agent from before monitoring would close on a checks frame: it never gets one.
+    if (!this.checks && frame.startsWith('{"type":"checks"')) return true;
     this.ws.send(frame);
     return true;
   }
@@ -221,6 +225,7 @@ export class AgentSession implements LocalAgent {
     if (this.closed) return;
     this.deviceId = device.id;
     this.clientId = device.client_id;
+    this.checks = frame.features?.includes("checks") ?? false;
     hub.register(device.id, this);
     const hasQueued = await this.ctx.online.add({
       deviceId: device.id,

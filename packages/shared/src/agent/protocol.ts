@@ -98,6 +98,11 @@ export const AuthFrame = z.object({
   agentNonce: Nonce,
   signature: Signature,
   agentVersion: z.string().max(50),
+  /**
+   * What this agent understands beyond protocol 1 ("checks": monitoring). Agents from before a feature
+   * send none and are never sent its frames (they would close on a frame type they do not know).
+   */
+  features: z.array(z.string().max(40)).max(20).optional(),
 });
 export const HeartbeatFrame = z.object({
   type: z.literal("heartbeat"),

@@ -31,7 +31,7 @@ afterAll(() => t?.close());
 
 async function connect() {
   const e = await enrollRaw(t, setup.token.token);
-  const agent = await rawAgent(t.wsUrl, { deviceId: e.deviceId, key: e.key });
+  const agent = await rawAgent(t.wsUrl, { deviceId: e.deviceId, key: e.key, features: ["checks"] });
   const frame = await waitFor(
     "the checks frame",
     async () =>
@@ -103,7 +103,7 @@ describe("checks and their alerts", () => {
         { name: "Reservations", config: { kind: "service", service: "reservations" }, severity: "critical" },
       ],
     });
-    const agent = await rawAgent(t.wsUrl, { deviceId: e.deviceId, key: e.key });
+    const agent = await rawAgent(t.wsUrl, { deviceId: e.deviceId, key: e.key, features: ["checks"] });
     const frame = await waitFor(
       "the checks frame",
       async () =>
@@ -206,6 +206,25 @@ describe("checks and their alerts", () => {
     agent.ws.close();
   });
 
+  it("never sends checks to an agent from before monitoring (it would close on the frame)", async () => {
+    const e = await enrollRaw(t, setup.token.token);
+    await policy({
+      name: "Old agent",
+      deviceId: e.deviceId,
+      checks: [{ name: "Disk", config: { kind: "disk", volume: "/", minFreePercent: 5 } }],
+    });
+    const agent = await rawAgent(t.wsUrl, { deviceId: e.deviceId, key: e.key });
+    await waitFor("the welcome", async () =>
+      agent.frames.some((f) => (f as { type: string }).type === "welcome"),
+    );
+    // A policy change pushed to it is dropped as well.
+    await t.app.monitoring.push([e.deviceId]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(agent.frames.map((f) => (f as { type: string }).type)).not.toContain("checks");
+    expect(agent.ws.readyState).toBe(agent.ws.OPEN);
+    agent.ws.close();
+  });
+
   it("refuses malformed or foreign results without closing the connection", async () => {
     const { deviceId, agent } = await connect();
     const p = await policy({
@@ -293,7 +312,7 @@ describe("a storm", () => {
     for (let i = 0; i < 4; i++) {
       const e = await enrollRaw(t, setup.token.token);
       await t.db.updateTable("devices").set({ site_id: site.id }).where("id", "=", e.deviceId).execute();
-      const agent = await rawAgent(t.wsUrl, { deviceId: e.deviceId, key: e.key });
+      const agent = await rawAgent(t.wsUrl, { deviceId: e.deviceId, key: e.key, features: ["checks"] });
       // Results count only once the handshake is through: the checks frame follows the welcome.
       await waitFor("the checks frame", async () =>
         agent.frames.some((f) => (f as { type: string }).type === "checks"),

@@ -3,7 +3,14 @@ import type { Database } from "../../db/database.ts";
 import type { AlertSeverity, DB } from "../../db/schema.ts";
 import { asSystem } from "../../db/scope.ts";
 import { emitEvent } from "../events/outbox.ts";
-import { monitorActor, noteOnTicket, openAlertTicket, reopenTicket, resolveTicket } from "./tickets.ts";
+import {
+  monitorActor,
+  noteOnTicket,
+  openAlertTicket,
+  reopenTicket,
+  resolveTicket,
+  resolveTicketUnlessShared,
+} from "./tickets.ts";
 
 export interface SweepSettings {
   /** A device silent this long is offline for monitoring (agents reconnecting after a restart are not). */
@@ -72,6 +79,18 @@ export async function runSweep(db: Database, s: SweepSettings): Promise<SweepOut
 const minutes = (from: Date) => Math.max(1, Math.round((Date.now() - from.getTime()) / 60_000));
 
 async function recover(trx: Transaction<DB>, s: SweepSettings, out: SweepOutcome) {
+  // A retired device never comes back: its open alerts (and their tickets) resolve.
+  const retired = await sql<{ ticket_id: string | null; hostname: string }>`
+    update monitoring_alerts a set state = 'resolved', resolved_at = now(), resolution = 'device retired',
+      recovering_since = null, updated_at = now(), version = a.version + 1
+    from devices d
+    where a.device_id = d.id and a.state <> 'resolved' and d.retired_at is not null
+    returning a.ticket_id, d.hostname`.execute(trx);
+  for (const a of retired.rows) {
+    out.resolved++;
+    if (a.ticket_id)
+      await resolveTicketUnlessShared(trx, a.ticket_id, `${a.hostname} was retired; its alert is resolved.`);
+  }
   // Dropped again while recovering: a flap, the alert stays as it is.
   await sql`
     update monitoring_alerts a set recovering_since = null, flaps = a.flaps + 1, updated_at = now()

@@ -6,22 +6,30 @@ import { type AlertDto, useAlertAction } from "./api.ts";
 
 // Filled colours dark enough for white text at 4.5:1.
 const SEVERITY_COLORS: Record<string, string> = {
-  critical: "red.8",
+  critical: "red.9",
   high: "orange.9",
   medium: "blue.8",
   low: "gray.7",
 };
-const STATE_COLORS: Record<string, string> = { firing: "red.8", pending: "yellow.9", resolved: "green.9" };
+// Light badges (as the ticket status badges): the theme's text shade on a pale background.
+const STATE_COLORS: Record<string, string> = { firing: "red", pending: "yellow", resolved: "green" };
 export const CHECK_STATE_COLORS: Record<string, string> = {
-  ok: "green.9",
-  warning: "yellow.9",
-  critical: "red.8",
-  unknown: "gray.7",
+  ok: "green",
+  warning: "yellow",
+  critical: "red",
+  unknown: "gray",
 };
 
 export function SeverityBadge({ severity }: { severity: string }) {
   return (
-    <Badge color={SEVERITY_COLORS[severity]} variant="filled" size="sm" aria-label={`Severity ${severity}`}>
+    <Badge
+      color={SEVERITY_COLORS[severity]}
+      // White on the darkest orange is 4.3:1; black on it is 4.9:1.
+      c={severity === "high" ? "black" : undefined}
+      variant="filled"
+      size="sm"
+      aria-label={`Severity ${severity}`}
+    >
       {severity}
     </Badge>
   );

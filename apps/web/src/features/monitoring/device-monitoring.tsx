@@ -50,7 +50,7 @@ export function DeviceMonitoring({ deviceId, canWrite }: { deviceId: string; can
                     </Table.Td>
                     <Table.Td>
                       {c.state ? (
-                        <Badge color={CHECK_STATE_COLORS[c.state]} variant="filled" size="sm">
+                        <Badge color={CHECK_STATE_COLORS[c.state]} variant="light" size="sm">
                           {c.state}
                         </Badge>
                       ) : (
