@@ -43,6 +43,7 @@ export function MonitoringPoliciesPage() {
   const me = useMe();
   const canEdit = me.data?.role === "admin" || me.data?.role === "dispatcher";
   const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<string | null>(null);
   const del = useDeletePolicy();
   if (policies.isError) return <ErrorPage error={policies.error} onRetry={() => policies.refetch()} />;
   const items = policies.data?.items ?? [];
@@ -97,6 +98,11 @@ export function MonitoringPoliciesPage() {
                 </Group>
               }
             >
+              {editing === p.id && (
+                <Paper p="sm">
+                  <PolicyForm policy={p} onDone={() => setEditing(null)} />
+                </Paper>
+              )}
               <Table fz="sm" aria-label={`Checks of ${p.name}`}>
                 <Table.Tbody>
                   {p.checks.map((c) => (

@@ -83,10 +83,18 @@ export function useAlertAction(alert: AlertDto) {
   });
 }
 
+/** Creates a policy, or (with `id` and `version`) replaces an existing one's name, state and checks. */
 export function useSavePolicy() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (p: CreatePolicy) => api<PolicyDto>("POST", "/monitoring/policies", { body: p }),
+    mutationFn: (p: CreatePolicy & { id?: string; version?: number }) => {
+      const { id, version, clientId: _c, siteId: _s, deviceId: _d, ...rest } = p;
+      return id
+        ? api<PolicyDto>("PUT", `/monitoring/policies/${id}`, {
+            body: { ...rest, enabled: rest.enabled ?? true, version },
+          })
+        : api<PolicyDto>("POST", "/monitoring/policies", { body: p });
+    },
     onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
   });
 }

@@ -2,7 +2,7 @@ import { Button, Group, NumberInput, Paper, Select, Stack, Text, Textarea, TextI
 import { useState } from "react";
 import { fieldErrors } from "../../api/client.ts";
 import { useClients, useSites } from "../../api/hooks.ts";
-import { useSavePolicy } from "./api.ts";
+import { type PolicyDto, useSavePolicy } from "./api.ts";
 
 type Kind = "service" | "process" | "disk" | "cpu" | "memory" | "ping" | "tcp" | "http" | "script";
 interface Field {
@@ -52,6 +52,8 @@ const KINDS = Object.keys(FIELDS) as Kind[];
 
 interface Draft {
   key: number;
+  /** A check the policy already has: kept (its alerts and history stay) when saved. */
+  id?: string;
   kind: Kind;
   name: string;
   values: Record<string, string>;
@@ -73,6 +75,22 @@ const blank = (): Draft => ({
   restart: "",
 });
 
+const fromCheck = (c: PolicyDto["checks"][number]): Draft => ({
+  key: ++seq,
+  id: c.id,
+  kind: c.kind as Kind,
+  name: c.name,
+  values: Object.fromEntries(
+    Object.entries(c.config)
+      .filter(([k]) => k !== "kind" && k !== "interpreter")
+      .map(([k, v]) => [k, String(v)]),
+  ),
+  intervalSeconds: c.intervalSeconds,
+  severity: c.severity,
+  failAfter: c.failAfter,
+  restart: c.remediation?.name ?? "",
+});
+
 function toCheck(d: Draft) {
   const config: Record<string, unknown> = { kind: d.kind };
   for (const f of FIELDS[d.kind]) {
@@ -82,6 +100,7 @@ function toCheck(d: Draft) {
   }
   if (d.kind === "script") config.interpreter = "bash";
   return {
+    ...(d.id ? { id: d.id } : {}),
     name: d.name,
     config,
     intervalSeconds: d.intervalSeconds,
@@ -91,14 +110,19 @@ function toCheck(d: Draft) {
   };
 }
 
-/** A new policy: its scope (the MSP, a client, one of its sites) and its checks. */
-export function PolicyForm({ onDone }: { onDone: () => void }) {
+/**
+ * A new policy (its scope: the MSP, a client, one of its sites) or an existing one (`policy`: its scope
+ * stays; checks it keeps keep their alerts) and its checks.
+ */
+export function PolicyForm({ onDone, policy }: { onDone: () => void; policy?: PolicyDto }) {
   const clients = useClients();
-  const [clientId, setClientId] = useState<string | null>(null);
-  const [siteId, setSiteId] = useState<string | null>(null);
+  const [clientId, setClientId] = useState<string | null>(policy?.clientId ?? null);
+  const [siteId, setSiteId] = useState<string | null>(policy?.siteId ?? null);
   const sites = useSites(clientId);
-  const [name, setName] = useState("");
-  const [checks, setChecks] = useState<Draft[]>([blank()]);
+  const [name, setName] = useState(policy?.name ?? "");
+  const [checks, setChecks] = useState<Draft[]>(
+    policy?.checks.length ? policy.checks.map(fromCheck) : [blank()],
+  );
   const save = useSavePolicy();
   const errors = fieldErrors(save.error);
   const set = (key: number, patch: Partial<Draft>) =>
@@ -134,13 +158,14 @@ export function PolicyForm({ onDone }: { onDone: () => void }) {
             setSiteId(null);
           }}
           error={errors.clientId}
+          disabled={!!policy}
           w={240}
         />
         <Select
           label="Site"
           placeholder="Every site"
           clearable
-          disabled={!clientId}
+          disabled={!clientId || !!policy}
           data={(sites.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
           value={siteId}
           onChange={setSiteId}
