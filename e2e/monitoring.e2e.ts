@@ -106,6 +106,7 @@ describe("monitoring", () => {
     expect(await ticketLinks.count()).toBe(4);
     await page.getByRole("button", { name: /Riverside Public Library/ }).waitFor();
     await expectAccessible(page, "alerts page with a site outage");
+    await screenshot(page, "monitoring-alerts");
     const tickets = await server.db.selectFrom("tickets").select(["priority", "subject"]).execute();
     expect(tickets).toEqual([{ priority: 1, subject: "Site offline: Main branch (4 of 4 devices)" }]);
 
@@ -114,6 +115,7 @@ describe("monitoring", () => {
     const onTicket = page.getByRole("table", { name: "Alerts" });
     await expect.poll(() => onTicket.getByRole("row").count()).toBe(5);
     await expectAccessible(page, "the site outage ticket");
+    await screenshot(page, "monitoring-ticket");
 
     await onTicket.getByRole("link", { name: "LIB-SRV-01" }).click();
     await page.getByRole("heading", { name: "LIB-SRV-01", level: 1 }).waitFor();
@@ -127,6 +129,7 @@ describe("monitoring", () => {
       .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
       .analyze();
     expect(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical")).toEqual([]);
+    await screenshot(page, "monitoring-device");
 
     // The branch comes back: the alerts resolve and leave the open list, live.
     await sql`update devices set online = true, last_seen_at = now() where id = any(${deviceIds}::uuid[])`.execute(

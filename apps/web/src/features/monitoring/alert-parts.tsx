@@ -47,7 +47,13 @@ export function AlertStateBadge({ alert }: { alert: AlertDto }) {
             : `Failing since ${dateTime(alert.firstFailedAt)}`
       }
     >
-      <Badge color={STATE_COLORS[alert.state]} variant="light" size="sm">
+      <Badge
+        color={STATE_COLORS[alert.state]}
+        variant="light"
+        size="sm"
+        style={{ flexShrink: 0, overflow: "visible" }}
+        styles={{ label: { overflow: "visible" } }}
+      >
         {label}
       </Badge>
     </Tooltip>

@@ -16,11 +16,14 @@ export function AlertTable({
   items,
   canWrite,
   showDevice = true,
+  showTicket = true,
   empty,
 }: {
   items: AlertDto[];
   canWrite: boolean;
   showDevice?: boolean;
+  /** Off on the ticket page itself: every row would name the ticket on screen. */
+  showTicket?: boolean;
   empty?: string;
 }) {
   if (!items.length) return <Empty>{empty ?? "No alerts."}</Empty>;
@@ -34,7 +37,7 @@ export function AlertTable({
             <Table.Th>Check</Table.Th>
             <Table.Th>State</Table.Th>
             <Table.Th>Age</Table.Th>
-            <Table.Th>Ticket</Table.Th>
+            {showTicket && <Table.Th>Ticket</Table.Th>}
             <Table.Th>Actions</Table.Th>
           </Table.Tr>
         </Table.Thead>
@@ -70,9 +73,11 @@ export function AlertTable({
                 <AlertStateBadge alert={a} />
               </Table.Td>
               <Table.Td>{alertAge(a)}</Table.Td>
-              <Table.Td>
-                <AlertTicketLink alert={a} />
-              </Table.Td>
+              {showTicket && (
+                <Table.Td>
+                  <AlertTicketLink alert={a} />
+                </Table.Td>
+              )}
               <Table.Td>
                 <Stack gap={4}>
                   <AlertActions alert={a} canWrite={canWrite} />

@@ -9,7 +9,7 @@ export function TicketAlerts({ ticketId, canWrite }: { ticketId: string; canWrit
   if (!items.length) return null;
   return (
     <Section id="ticket-alerts" title="Alerts" count={items.filter((a) => a.state !== "resolved").length}>
-      <AlertTable items={items} canWrite={canWrite} />
+      <AlertTable items={items} canWrite={canWrite} showTicket={false} />
     </Section>
   );
 }
