@@ -1243,8 +1243,19 @@ export interface MonitoringAlertsTable {
   ticket_id: string | null;
   remediation_command_id: string | null;
   remediated: Generated<boolean>;
+  no_ticket: Generated<boolean>;
   updated_at: Timestamp;
   version: Generated<number>;
+}
+
+export interface MonitoringTicketRulesTable {
+  id: Generated<string>;
+  client_id: string | null;
+  min_severity: Generated<AlertSeverity>;
+  team_id: string | null;
+  assignee_id: string | null;
+  resolve_on_recovery: Generated<boolean>;
+  updated_at: Timestamp;
 }
 
 export interface MonitoringMaintenanceTable {
@@ -1266,4 +1277,5 @@ export interface DB {
   monitoring_incidents: MonitoringIncidentsTable;
   monitoring_alerts: MonitoringAlertsTable;
   monitoring_maintenance: MonitoringMaintenanceTable;
+  monitoring_ticket_rules: MonitoringTicketRulesTable;
 }

@@ -127,6 +127,24 @@ create table monitoring_maintenance (
 create index monitoring_maintenance_client_idx on monitoring_maintenance (client_id, ends_at);
 select sb_client_table('monitoring_maintenance');
 
+-- How alerts become tickets, per client (or for every client: client_id null): below min_severity an
+-- alert opens no ticket; tickets go to the team and assignee named; recovery resolves the ticket or
+-- only notes it.
+create table monitoring_ticket_rules (
+  id uuid primary key default gen_random_uuid(),
+  client_id uuid references clients on delete cascade,
+  min_severity text not null default 'low' check (min_severity in ('critical', 'high', 'medium', 'low')),
+  team_id uuid references teams on delete set null,
+  assignee_id uuid references users on delete set null,
+  resolve_on_recovery boolean not null default true,
+  updated_at timestamptz not null default now()
+);
+create unique index monitoring_ticket_rules_client_key on monitoring_ticket_rules
+  (coalesce(client_id, '00000000-0000-0000-0000-000000000000'));
+select sb_client_table('monitoring_ticket_rules');
+-- An alert below its rule's severity: it stays an alert, and the sweep does not look for a ticket again.
+alter table monitoring_alerts add column no_ticket boolean not null default false;
+
 -- "Email me when monitoring opens a P1 ticket" (admins and dispatchers who see the client).
 alter table user_notification_preferences add column monitoring_p1 boolean not null default true;
 `.execute(db);
@@ -134,6 +152,6 @@ alter table user_notification_preferences add column monitoring_p1 boolean not n
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`alter table user_notification_preferences drop column if exists monitoring_p1`.execute(db);
-  await sql`drop table if exists monitoring_maintenance, monitoring_alerts, monitoring_incidents,
+  await sql`drop table if exists monitoring_ticket_rules, monitoring_maintenance, monitoring_alerts, monitoring_incidents,
     monitoring_check_states, monitoring_checks, monitoring_policies cascade`.execute(db);
 }

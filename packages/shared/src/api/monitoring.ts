@@ -180,3 +180,24 @@ export const MaintenanceDto = z.object({
 export type MaintenanceDto = z.infer<typeof MaintenanceDto>;
 export const MaintenanceList = z.object({ items: z.array(MaintenanceDto) });
 export const MaintenanceQuery = z.object({ clientId: Id.optional() });
+
+/** How a client's alerts become tickets (clientId null: the MSP's rule for clients without their own). */
+export const UpdateTicketRuleRequest = z.object({
+  clientId: Id.nullable(),
+  /** Alerts below this severity stay alerts, with no ticket. */
+  minSeverity: AlertSeverity.default("low"),
+  teamId: Id.nullable().default(null),
+  assigneeId: Id.nullable().default(null),
+  /** false: recovery notes the ticket and leaves it for a technician to close. */
+  resolveOnRecovery: z.boolean().default(true),
+});
+export const TicketRuleDto = z.object({
+  id: Id,
+  clientId: Id.nullable(),
+  minSeverity: AlertSeverity,
+  teamId: Id.nullable(),
+  assigneeId: Id.nullable(),
+  resolveOnRecovery: z.boolean(),
+});
+export type TicketRuleDto = z.infer<typeof TicketRuleDto>;
+export const TicketRuleList = z.object({ items: z.array(TicketRuleDto) });

@@ -197,7 +197,7 @@ export async function changeAlert(
           ? `${actor.name} snoozed the alert for ${change.minutes} min.`
           : `${actor.name} resolved the alert by hand.${change.note ? ` ${change.note}` : ""}`;
     if (row.ticket_id) {
-      if (change.action === "resolve") await resolveTicketUnlessShared(trx, row.ticket_id, label);
+      if (change.action === "resolve") await resolveTicketUnlessShared(trx, row.ticket_id, label, false);
       else await noteOnTicket(trx, row.ticket_id, label);
     }
     await recordChange(

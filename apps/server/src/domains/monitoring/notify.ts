@@ -7,13 +7,19 @@ import type { EventDispatcher } from "../events/dispatcher.ts";
 const TEMPLATE = "monitoring_p1";
 
 /**
- * A P1 from monitoring (a site down, a critical check) is mailed at once to the people who dispatch for
- * that client: active admins and dispatchers who see it, unless they turned it off
+ * A P1 from monitoring (a site down, a critical check) is mailed at once to its assignee (from the
+ * client's ticket rule), or else to the people who dispatch for that client: active admins and
+ * dispatchers who see it; unless they turned it off
  * (user_notification_preferences.monitoring_p1). The `monitoring.ticket_opened` event is what a paging
  * integration subscribes to as well. At least once: a redelivered event mails nobody twice.
  */
 export async function mailP1(deps: EmailDeps, event: LiveEvent) {
-  const p = event.payload as { priority?: number; number?: number; subject?: string };
+  const p = event.payload as {
+    priority?: number;
+    number?: number;
+    subject?: string;
+    assigneeId?: string | null;
+  };
   if (p.priority !== 1 || !event.ticketId || !event.clientId) return;
   const ticketId = event.ticketId;
   await deps.db.transaction().execute(async (trx) => {
@@ -21,7 +27,10 @@ export async function mailP1(deps: EmailDeps, event: LiveEvent) {
       select u.email, c.name as client_name from users u
       join clients c on c.id = ${event.clientId}
       left join user_notification_preferences np on np.user_id = u.id
-      where u.active and u.role in ('admin', 'dispatcher') and coalesce(np.monitoring_p1, true)
+      where u.active and coalesce(np.monitoring_p1, true)
+        -- The ticket rule's assignee when there is one, else whoever dispatches for the client.
+        and (case when ${p.assigneeId ?? null}::uuid is null then u.role in ('admin', 'dispatcher')
+             else u.id = ${p.assigneeId ?? null}::uuid end)
         and (u.all_clients or exists (select 1 from user_clients uc where uc.user_id = u.id and uc.client_id = c.id))
         and not exists (select 1 from email_messages m
           where m.ticket_id = ${ticketId} and m.template = ${TEMPLATE} and u.email = any(m.to_addresses))

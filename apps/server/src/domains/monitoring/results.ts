@@ -298,7 +298,7 @@ async function fire(
       hostname: device.hostname,
       client_name: rows[0]?.client_name ?? "",
     });
-    ticketId = ticket.id;
+    ticketId = ticket?.id ?? null;
   }
   await alertEvent(trx, "monitoring.alert_fired", device.client_id, alertId, ticketId);
   if (!check.remediation) return null;

@@ -15,7 +15,10 @@ import {
   ResolveAlertRequest,
   RestartServiceRequest,
   SnoozeAlertRequest,
+  TicketRuleDto,
+  TicketRuleList,
   UpdatePolicyRequest,
+  UpdateTicketRuleRequest,
 } from "@switchboard/shared";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
@@ -24,6 +27,7 @@ import { MonitoringAgentSide } from "./agent-side.ts";
 import { alertsOfTicket, changeAlert, getAlert, listAlerts, restartFromAlert } from "./alerts.ts";
 import { createMaintenance, deleteMaintenance, deviceMonitoring, listMaintenance } from "./device.ts";
 import { createPolicy, deletePolicy, devicesOf, listPolicies, updatePolicy } from "./policies.ts";
+import { deleteRule, listRules, setRule } from "./rules.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -249,6 +253,39 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
     { config: writers, schema: { tags, summary: "End a maintenance window", params: IdParams } },
     async (req, reply) => {
       await deleteMaintenance(deps.db, actorOf(req), req.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    "/api/v1/monitoring/ticket-rules",
+    {
+      config: signedIn,
+      schema: { tags, summary: "How alerts become tickets, per client", response: { 200: TicketRuleList } },
+    },
+    async (req) => ({ items: await listRules(deps.db, actorOf(req)) }),
+  );
+  app.put(
+    "/api/v1/monitoring/ticket-rules",
+    {
+      config: rolesOnly(["admin", "dispatcher"]),
+      schema: {
+        tags,
+        summary: "Set a client's (or the MSP's) rule: minimum severity, team, assignee, recovery",
+        body: UpdateTicketRuleRequest,
+        response: { 200: TicketRuleDto },
+      },
+    },
+    async (req) => setRule(deps.db, actorOf(req), req.body),
+  );
+  app.delete(
+    "/api/v1/monitoring/ticket-rules/:id",
+    {
+      config: rolesOnly(["admin", "dispatcher"]),
+      schema: { tags, summary: "Remove a ticket rule", params: IdParams },
+    },
+    async (req, reply) => {
+      await deleteRule(deps.db, actorOf(req), req.params.id);
       return reply.code(204).send();
     },
   );

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, makeClient, makeUser, rand, type TestApp } from "../../../test/helpers.ts";
+import { createTestApp, makeClient, makeTeam, makeUser, rand, type TestApp } from "../../../test/helpers.ts";
 import { runInScope, scopeForClients } from "../../db/scope.ts";
 import { startBoss } from "../../lib/jobs.ts";
 import { createEmailQueues } from "../email/jobs.ts";
@@ -282,5 +282,54 @@ describe("device offline monitoring", () => {
     expect(to).not.toContain(tech.email);
     expect(to.filter((e) => e === admin.email)).toHaveLength(1);
     expect(mails[0]!.subject).toMatch(/^P1 #\d+: Site offline: Annex \(2 of 2 devices\)$/);
+  });
+
+  it("follows the client's ticket rule: severity floor, team and assignee, recovery noted only", async () => {
+    const client = await makeClient(t);
+    const admin = await makeUser(t, { role: "admin" });
+    const team = await makeTeam(t);
+    const tech = await makeUser(t, { role: "technician", clientIds: [client.id] });
+    const put = (body: object) =>
+      t.app.inject({
+        method: "PUT",
+        url: "/api/v1/monitoring/ticket-rules",
+        headers: admin.auth,
+        payload: body,
+      });
+    const bad = await put({ clientId: client.id, teamId: "00000000-0000-4000-8000-00000000dead" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details.issues[0].path).toBe("body.teamId");
+    const set = await put({
+      clientId: client.id,
+      minSeverity: "critical",
+      teamId: team.id,
+      assigneeId: tech.id,
+      resolveOnRecovery: false,
+    });
+    expect(set.statusCode, set.body).toBe(200);
+
+    // One machine of four offline: a high alert, below the floor: an alert, never a ticket.
+    const site = await siteWith(client.id, "Depot", 4);
+    await goOffline(site.ids.slice(0, 1));
+    await sweep();
+    await sweep();
+    expect(await alertsOf(client.id)).toMatchObject([{ state: "firing", ticket_id: null, no_ticket: true }]);
+    expect(await ticketsOf(client.id)).toHaveLength(0);
+
+    // The whole site: critical, a ticket for the rule's team and technician.
+    await goOffline(site.ids);
+    await sweep();
+    let tickets = await ticketsOf(client.id);
+    expect(tickets).toHaveLength(1);
+    expect(tickets[0]).toMatchObject({ priority: 1, team_id: team.id, assignee_id: tech.id });
+
+    // Back: the alerts and incident resolve, the ticket is only noted (the technician closes it).
+    await comeBack(site.ids);
+    await sweep();
+    await sweep();
+    expect((await alertsOf(client.id)).every((a) => a.state === "resolved")).toBe(true);
+    tickets = await ticketsOf(client.id);
+    expect(tickets[0]!.status_category).toBe("new");
+    expect((await notesOf(tickets[0]!.id)).at(-1)).toMatch(/^Every device of the site is back online/);
   });
 });

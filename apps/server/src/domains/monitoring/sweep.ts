@@ -3,6 +3,7 @@ import type { Database } from "../../db/database.ts";
 import type { AlertSeverity, DB } from "../../db/schema.ts";
 import { asSystem } from "../../db/scope.ts";
 import { emitEvent } from "../events/outbox.ts";
+import { ruleFor, ticketable } from "./rules.ts";
 import {
   monitorActor,
   noteOnTicket,
@@ -286,16 +287,13 @@ async function ticketWaitingAlerts(trx: Transaction<DB>, s: SweepSettings, out: 
   const { rows } = await sql<WaitingAlert>`
     select a.id, a.client_id, a.site_id, a.severity, a.name, a.output, a.kind, d.hostname, c.name as client_name
     from monitoring_alerts a join devices d on d.id = a.device_id join clients c on c.id = a.client_id
-    where a.state = 'firing' and a.ticket_id is null and a.incident_id is null
+    where a.state = 'firing' and a.ticket_id is null and a.incident_id is null and not a.no_ticket
       and (a.snoozed_until is null or a.snoozed_until < now())
       and (a.kind <> 'offline' or a.fired_at < now() - make_interval(secs => ${s.correlationSeconds}))
       and not ${inMaintenance("a", "device")}
     order by a.fired_at limit 200
     for update of a skip locked`.execute(trx);
-  for (const a of rows) {
-    await ticketAlert(trx, a);
-    out.tickets++;
-  }
+  for (const a of rows) if (await ticketAlert(trx, a)) out.tickets++;
 }
 
 export interface WaitingAlert {
@@ -310,8 +308,15 @@ export interface WaitingAlert {
   client_name: string;
 }
 
-/** Opens the alert's ticket (in the caller's transaction, the alert row locked by it). */
+/**
+ * Opens the alert's ticket (in the caller's transaction, the alert row locked by it); null when the
+ * client's ticket rule keeps alerts of this severity as alerts only.
+ */
 export async function ticketAlert(trx: Transaction<DB>, a: WaitingAlert) {
+  if (!ticketable(a.severity, await ruleFor(trx, a.client_id))) {
+    await sql`update monitoring_alerts set no_ticket = true where id = ${a.id}`.execute(trx);
+    return null;
+  }
   const subject = a.kind === "offline" ? `${a.hostname} is offline` : `${a.hostname}: ${a.name} failing`;
   const ticket = await openAlertTicket(trx, {
     clientId: a.client_id,

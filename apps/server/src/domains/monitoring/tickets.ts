@@ -7,6 +7,7 @@ import { BUILTIN_STATUS, lockTicket } from "../tickets/queries.ts";
 import { createTicketInTx } from "../tickets/service.ts";
 import { addTimelineEntryInTx } from "../tickets/timeline.ts";
 import { applyChanges } from "../tickets/update.ts";
+import { ruleFor } from "./rules.ts";
 
 // Alerts become work on the server, never on the agent: an offline agent can open no ticket.
 
@@ -24,7 +25,9 @@ export interface NewAlertTicket {
   severity: AlertSeverity;
 }
 
+/** Opens the ticket with the team and assignee of the client's ticket rule (rules.ts). */
 export async function openAlertTicket(trx: Transaction<DB>, t: NewAlertTicket) {
+  const rule = await ruleFor(trx, t.clientId);
   const ticket = await createTicketInTx(
     trx,
     monitorActor,
@@ -36,6 +39,8 @@ export async function openAlertTicket(trx: Transaction<DB>, t: NewAlertTicket) {
       type: "alert",
       source: "monitoring",
       priority: PRIORITY[t.severity],
+      teamId: rule.teamId,
+      assigneeId: rule.assigneeId,
       tags: ["monitoring"],
     }),
   );
@@ -44,7 +49,13 @@ export async function openAlertTicket(trx: Transaction<DB>, t: NewAlertTicket) {
     type: "monitoring.ticket_opened",
     clientId: t.clientId,
     ticketId: ticket.id,
-    payload: { number: ticket.number, priority: ticket.priority, subject: ticket.subject },
+    payload: {
+      number: ticket.number,
+      priority: ticket.priority,
+      subject: ticket.subject,
+      assigneeId: ticket.assignee_id,
+      teamId: ticket.team_id,
+    },
   });
   return ticket;
 }
@@ -54,11 +65,16 @@ export async function noteOnTicket(trx: Transaction<DB>, ticketId: string, body:
   await addTimelineEntryInTx(trx, monitorActor, ticketId, { kind: "note", visibility: "internal", body });
 }
 
-/** Recovery resolves the ticket monitoring opened, unless a technician already moved it on. */
-export async function resolveTicket(trx: Transaction<DB>, ticketId: string, body: string) {
+/**
+ * Recovery resolves the ticket monitoring opened, unless a technician already moved it on, or the
+ * client's ticket rule says recovery only notes it (`auto`; a technician resolving the alert by hand
+ * always resolves).
+ */
+export async function resolveTicket(trx: Transaction<DB>, ticketId: string, body: string, auto = true) {
   await noteOnTicket(trx, ticketId, body);
   const row = await lockTicket(trx, ticketId);
   if (!row?.is_open || row.merged_into_id) return;
+  if (auto && !(await ruleFor(trx, row.client_id)).resolveOnRecovery) return;
   await applyChanges(trx, monitorActor, row, { statusId: BUILTIN_STATUS.resolved.id });
 }
 
@@ -74,7 +90,12 @@ export async function reopenTicket(trx: Transaction<DB>, ticketId: string, body:
  * Recovery of one alert: its ticket resolves only when no other open alert shares it (a check failing on
  * many devices at once is one ticket); otherwise the recovery is noted.
  */
-export async function resolveTicketUnlessShared(trx: Transaction<DB>, ticketId: string, body: string) {
+export async function resolveTicketUnlessShared(
+  trx: Transaction<DB>,
+  ticketId: string,
+  body: string,
+  auto = true,
+) {
   const other = await trx
     .selectFrom("monitoring_alerts")
     .select("id")
@@ -83,5 +104,5 @@ export async function resolveTicketUnlessShared(trx: Transaction<DB>, ticketId: 
     .limit(1)
     .executeTakeFirst();
   if (other) return noteOnTicket(trx, ticketId, `${body} Other alerts on this ticket are still open.`);
-  return resolveTicket(trx, ticketId, body);
+  return resolveTicket(trx, ticketId, body, auto);
 }
