@@ -142,5 +142,14 @@ describe("monitoring", () => {
       .select("status_category")
       .executeTakeFirstOrThrow();
     expect(resolved.status_category).toBe("resolved");
+
+    // Policies and ticket rules: a new policy's form is there to fill in, and the page passes axe.
+    await page.getByRole("link", { name: "Monitoring policies" }).click();
+    await page.getByRole("heading", { name: "Monitoring policies", level: 1 }).waitFor();
+    await page.getByRole("button", { name: "New policy" }).click();
+    await page.getByLabel("Policy name").fill("Library servers");
+    await page.mouse.move(700, 10);
+    await expectAccessible(page, "monitoring policies");
+    await screenshot(page, "monitoring-policies");
   }, 120_000);
 });

@@ -6,6 +6,7 @@ import { Empty, Section } from "../components/section.tsx";
 import { SeverityBadge } from "../features/monitoring/alert-parts.tsx";
 import { type PolicyDto, useDeletePolicy, usePolicies } from "../features/monitoring/api.ts";
 import { PolicyForm } from "../features/monitoring/policy-form.tsx";
+import { TicketRulesSection } from "../features/monitoring/ticket-rules.tsx";
 
 const scopeOf = (p: PolicyDto) =>
   p.hostname
@@ -122,6 +123,7 @@ export function MonitoringPoliciesPage() {
             </Section>
           ))
         )}
+        <TicketRulesSection canEdit={canEdit} />
         {del.isError && (
           <Text c="red.8" role="alert">
             {del.error.message}

@@ -5,13 +5,14 @@ import type {
   DeviceMonitoringDto,
   MaintenanceDto,
   PolicyDto,
+  TicketRuleDto,
 } from "@switchboard/shared";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { z } from "zod";
 import { api, get } from "../../api/client.ts";
 
 // Types only from @switchboard/shared (values would pull zod into the bundle).
-export type { AlertDto, DeviceMonitoringDto, MaintenanceDto, PolicyDto };
+export type { AlertDto, DeviceMonitoringDto, MaintenanceDto, PolicyDto, TicketRuleDto };
 export type CreatePolicy = CreatePolicyRequest;
 export type CreateMaintenance = z.input<typeof CreateMaintenanceRequest>;
 
@@ -24,6 +25,7 @@ export const monitoringKeys = {
   ticket: (id: string) => ["monitoring", "ticket", id] as const,
   policies: ["monitoring", "policies"] as const,
   maintenance: ["monitoring", "maintenance"] as const,
+  rules: ["monitoring", "ticket-rules"] as const,
 };
 
 export interface AlertQuery {
@@ -119,6 +121,29 @@ export function useDeleteMaintenance() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (id: string) => api<void>("DELETE", `/monitoring/maintenance/${id}`),
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export const useTicketRules = () =>
+  useQuery({
+    queryKey: monitoringKeys.rules,
+    queryFn: ({ signal }) => get<{ items: TicketRuleDto[] }>("/monitoring/ticket-rules", undefined, signal),
+  });
+
+export function useSetTicketRule() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (r: Omit<TicketRuleDto, "id">) =>
+      api<TicketRuleDto>("PUT", "/monitoring/ticket-rules", { body: r }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export function useDeleteTicketRule() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>("DELETE", `/monitoring/ticket-rules/${id}`),
     onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
   });
 }
