@@ -211,6 +211,8 @@ export const ConfigSchema = z.object({
   MONITORING_REOPEN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(900),
   /** The same check firing on more devices within this many seconds joins the first one's ticket. */
   MONITORING_GROUP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Days of hourly metric history kept for the device charts. */
+  MONITORING_METRIC_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** How often a worker runs the monitoring sweep (offline detection, correlation, tickets). */
   MONITORING_SWEEP_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
   /** How often agents send the compact summary of every check (state changes are sent at once). */

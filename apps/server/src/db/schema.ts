@@ -1248,6 +1248,15 @@ export interface MonitoringAlertsTable {
   version: Generated<number>;
 }
 
+export interface MonitoringMetricsTable {
+  device_id: string;
+  check_id: string;
+  client_id: string;
+  hour: Timestamp;
+  samples: number;
+  sums: Json<Record<string, number>>;
+}
+
 export interface MonitoringTicketRulesTable {
   id: Generated<string>;
   client_id: string | null;
@@ -1278,4 +1287,5 @@ export interface DB {
   monitoring_alerts: MonitoringAlertsTable;
   monitoring_maintenance: MonitoringMaintenanceTable;
   monitoring_ticket_rules: MonitoringTicketRulesTable;
+  monitoring_metrics: MonitoringMetricsTable;
 }

@@ -127,6 +127,20 @@ create table monitoring_maintenance (
 create index monitoring_maintenance_client_idx on monitoring_maintenance (client_id, ends_at);
 select sb_client_table('monitoring_maintenance');
 
+-- Metric history, downsampled to one row per device, check and hour (sums and a count, averaged when
+-- read): 10 checks make 240 small rows a device a day. Kept MONITORING_METRIC_DAYS.
+create table monitoring_metrics (
+  device_id uuid not null references devices on delete cascade,
+  check_id uuid not null references monitoring_checks on delete cascade,
+  client_id uuid not null references clients on delete cascade,
+  hour timestamptz not null,
+  samples integer not null,
+  sums jsonb not null,
+  primary key (device_id, check_id, hour)
+);
+create index monitoring_metrics_hour_idx on monitoring_metrics (hour);
+select sb_client_table('monitoring_metrics');
+
 -- How alerts become tickets, per client (or for every client: client_id null): below min_severity an
 -- alert opens no ticket; tickets go to the team and assignee named; recovery resolves the ticket or
 -- only notes it.
@@ -152,6 +166,6 @@ alter table user_notification_preferences add column monitoring_p1 boolean not n
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`alter table user_notification_preferences drop column if exists monitoring_p1`.execute(db);
-  await sql`drop table if exists monitoring_ticket_rules, monitoring_maintenance, monitoring_alerts, monitoring_incidents,
+  await sql`drop table if exists monitoring_metrics, monitoring_ticket_rules, monitoring_maintenance, monitoring_alerts, monitoring_incidents,
     monitoring_check_states, monitoring_checks, monitoring_policies cascade`.execute(db);
 }

@@ -201,3 +201,20 @@ export const TicketRuleDto = z.object({
 });
 export type TicketRuleDto = z.infer<typeof TicketRuleDto>;
 export const TicketRuleList = z.object({ items: z.array(TicketRuleDto) });
+
+export const MetricHistoryQuery = z.object({
+  hours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(48),
+});
+export const MetricPoint = z.object({
+  checkId: Id,
+  hour: Timestamp,
+  /** Each metric's average over the hour. */
+  values: z.record(z.string(), z.number()),
+});
+export type MetricPoint = z.infer<typeof MetricPoint>;
+export const MetricHistory = z.object({ items: z.array(MetricPoint) });

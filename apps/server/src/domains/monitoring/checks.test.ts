@@ -25,7 +25,7 @@ const api = (method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: o
 beforeAll(async () => {
   // Raw agents send no heartbeats: a long interval keeps them connected through each test.
   t = await startGatewayApp({ MONITORING_REOPEN_SECONDS: "900", AGENT_HEARTBEAT_SECONDS: "60" });
-  setup = await enrollmentSetup(t, { maxUses: 10 });
+  setup = await enrollmentSetup(t, { maxUses: 50 });
 });
 afterAll(() => t?.close());
 
@@ -285,6 +285,30 @@ describe("checks and their alerts", () => {
     );
     const [after] = await alertsOf(deviceId);
     expect(after!.ticket?.priority).toBe(1);
+    agent.ws.close();
+  });
+});
+
+describe("metric history", () => {
+  it("keeps the summaries' numbers as hourly averages for the device's charts", async () => {
+    const { deviceId, agent } = await connect();
+    const p = await policy({
+      name: "Latency",
+      deviceId,
+      checks: [{ name: "Gateway ping", config: { kind: "ping", host: "10.0.0.1" } }],
+    });
+    const checkId = p.checks[0]!.id;
+    for (const latency of [10, 20, 30])
+      send(agent, [{ ...result(checkId, "ok", 1), metrics: { latency_ms: latency } }], true);
+    const points = await waitFor("three samples in the hour", async () => {
+      const res = (await api("GET", `/api/v1/devices/${deviceId}/metrics?hours=2`)).json();
+      return res.items?.length === 1 && res.items[0].values.latency_ms === 20 ? res.items : undefined;
+    });
+    expect(points[0]).toMatchObject({ checkId, values: { latency_ms: 20 } });
+    const other = await makeUser(t, { role: "technician", clientIds: [(await makeClient(t)).id] });
+    expect((await api("GET", `/api/v1/devices/${deviceId}/metrics`, undefined, other.auth)).statusCode).toBe(
+      404,
+    );
     agent.ws.close();
   });
 });

@@ -7,6 +7,7 @@ import { type Actor, assertClientVisible, canSeeClient, requireWriter } from "..
 import { listAlerts } from "./alerts.ts";
 import { effectiveChecks } from "./checks.ts";
 import { toCheckDto } from "./policies.ts";
+import { metricHistory } from "./results.ts";
 
 /** The device page's Monitoring tab: each check it runs with its last state, and its alerts. */
 export async function deviceMonitoring(
@@ -165,4 +166,16 @@ export async function deleteMaintenance(db: Database, actor: Actor, id: string) 
       { type: "monitoring.maintenance_changed", clientId: row.client_id, payload: { maintenanceId: id } },
     );
   });
+}
+
+/** Hourly averages of the device's check metrics, for its Monitoring charts. */
+export async function deviceMetrics(db: Database, actor: Actor, deviceId: string, hours: number) {
+  const device = await db
+    .selectFrom("devices")
+    .select("client_id")
+    .where("id", "=", deviceId)
+    .executeTakeFirst();
+  if (!device) throw notFound("Device");
+  assertClientVisible(actor, device.client_id, "Device");
+  return metricHistory(db, deviceId, hours);
 }

@@ -343,4 +343,44 @@ export async function saveSummaries(db: Database, items: SummaryBatchItem[]) {
       changed_at = case when s.state = excluded.state then s.changed_at else excluded.changed_at end`.execute(
     db,
   );
+  await saveMetricHistory(
+    db,
+    rows.filter((x) => x.r.metrics && Object.keys(x.r.metrics).length),
+  );
+}
+
+/**
+ * The summaries' numbers into hourly buckets (sums and a count): history for the device's charts at a
+ * fixed size per device and day, whatever the summary interval.
+ */
+async function saveMetricHistory(db: Database, rows: Array<{ d: string; r: CheckResult }>) {
+  if (!rows.length) return;
+  await sql`
+    insert into monitoring_metrics as m (device_id, check_id, client_id, hour, samples, sums)
+    select distinct on (v.device_id, v.check_id) v.device_id, v.check_id, d.client_id,
+      date_trunc('hour', v.at), 1, v.metrics::jsonb
+    from unnest(${rows.map((x) => x.d)}::uuid[], ${rows.map((x) => x.r.checkId)}::uuid[],
+      ${rows.map((x) => JSON.stringify(x.r.metrics))}::text[], ${rows.map((x) => x.r.at)}::timestamptz[])
+      as v(device_id, check_id, metrics, at)
+    join devices d on d.id = v.device_id
+    join monitoring_checks c on c.id = v.check_id
+    order by v.device_id, v.check_id, v.at desc
+    on conflict (device_id, check_id, hour) do update set samples = m.samples + 1,
+      sums = (select coalesce(jsonb_object_agg(k, coalesce((m.sums->>k)::float8, 0) + coalesce((excluded.sums->>k)::float8, 0)), '{}')
+              from jsonb_object_keys(m.sums || excluded.sums) as k)`.execute(db);
+}
+
+/** Hourly averages of a device's check metrics over the last `hours`. */
+export async function metricHistory(db: Database, deviceId: string, hours: number) {
+  const { rows } = await sql<{ check_id: string; hour: Date; samples: number; sums: Record<string, number> }>`
+    select check_id, hour, samples, sums from monitoring_metrics
+    where device_id = ${deviceId} and hour > now() - make_interval(hours => ${hours})
+    order by check_id, hour`.execute(db);
+  return rows.map((r) => ({
+    checkId: r.check_id,
+    hour: new Date(r.hour).toISOString(),
+    values: Object.fromEntries(
+      Object.entries(r.sums).map(([k, v]) => [k, Math.round((v / Math.max(1, r.samples)) * 100) / 100]),
+    ),
+  }));
 }

@@ -10,6 +10,8 @@ import {
   MaintenanceDto,
   MaintenanceList,
   MaintenanceQuery,
+  MetricHistory,
+  MetricHistoryQuery,
   PolicyDto,
   PolicyList,
   ResolveAlertRequest,
@@ -25,7 +27,13 @@ import { actorOf } from "../../http/auth.ts";
 import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { MonitoringAgentSide } from "./agent-side.ts";
 import { alertsOfTicket, changeAlert, getAlert, listAlerts, restartFromAlert } from "./alerts.ts";
-import { createMaintenance, deleteMaintenance, deviceMonitoring, listMaintenance } from "./device.ts";
+import {
+  createMaintenance,
+  deleteMaintenance,
+  deviceMetrics,
+  deviceMonitoring,
+  listMaintenance,
+} from "./device.ts";
 import { createPolicy, deletePolicy, devicesOf, listPolicies, updatePolicy } from "./policies.ts";
 import { deleteRule, listRules, setRule } from "./rules.ts";
 
@@ -162,6 +170,21 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req) => deviceMonitoring(deps.db, actorOf(req), req.params.id),
+  );
+
+  app.get(
+    "/api/v1/devices/:id/metrics",
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary: "Hourly averages of the device's check metrics",
+        params: IdParams,
+        querystring: MetricHistoryQuery,
+        response: { 200: MetricHistory },
+      },
+    },
+    async (req) => ({ items: await deviceMetrics(deps.db, actorOf(req), req.params.id, req.query.hours) }),
   );
 
   app.get(

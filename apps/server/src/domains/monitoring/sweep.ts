@@ -25,6 +25,8 @@ export interface SweepSettings {
   siteOfflinePercent: number;
   /** An alert failing again this soon after it resolved reopens (with its ticket) instead of a new one. */
   reopenSeconds: number;
+  /** Hourly metric history older than this is deleted (a bounded batch per pass). */
+  metricDays?: number;
 }
 
 export interface SweepOutcome {
@@ -72,6 +74,11 @@ export async function runSweep(db: Database, s: SweepSettings): Promise<SweepOut
       await correlateSites(trx, s, out);
       await resolveIncidents(trx, out);
       await ticketWaitingAlerts(trx, s, out);
+      if (s.metricDays)
+        await sql`delete from monitoring_metrics where ctid = any(array(
+          select ctid from monitoring_metrics where hour < now() - make_interval(days => ${s.metricDays}) limit 5000))`.execute(
+          trx,
+        );
       return out;
     }),
   );

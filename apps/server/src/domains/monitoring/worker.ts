@@ -10,6 +10,7 @@ export const sweepSettings = (config: Config): SweepSettings => ({
   siteMinOffline: config.MONITORING_SITE_MIN_OFFLINE,
   siteOfflinePercent: config.MONITORING_SITE_OFFLINE_PERCENT,
   reopenSeconds: config.MONITORING_REOPEN_SECONDS,
+  metricDays: config.MONITORING_METRIC_DAYS,
 });
 
 /**
