@@ -4,6 +4,7 @@ import type {
   CreatePolicyRequest,
   DeviceMonitoringDto,
   MaintenanceDto,
+  MetricPoint,
   PolicyDto,
   TicketRuleDto,
 } from "@switchboard/shared";
@@ -12,7 +13,7 @@ import type { z } from "zod";
 import { api, get } from "../../api/client.ts";
 
 // Types only from @switchboard/shared (values would pull zod into the bundle).
-export type { AlertDto, DeviceMonitoringDto, MaintenanceDto, PolicyDto, TicketRuleDto };
+export type { AlertDto, DeviceMonitoringDto, MaintenanceDto, MetricPoint, PolicyDto, TicketRuleDto };
 export type CreatePolicy = CreatePolicyRequest;
 export type CreateMaintenance = z.input<typeof CreateMaintenanceRequest>;
 
@@ -22,6 +23,7 @@ export const monitoringKeys = {
   alerts: (q: object) => ["monitoring", "alerts", q] as const,
   alert: (id: string) => ["monitoring", "alert", id] as const,
   device: (id: string) => ["monitoring", "device", id] as const,
+  metrics: (id: string) => ["monitoring", "metrics", id] as const,
   ticket: (id: string) => ["monitoring", "ticket", id] as const,
   policies: ["monitoring", "policies"] as const,
   maintenance: ["monitoring", "maintenance"] as const,
@@ -147,3 +149,10 @@ export function useDeleteTicketRule() {
     onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
   });
 }
+
+export const useDeviceMetrics = (deviceId: string) =>
+  useQuery({
+    queryKey: monitoringKeys.metrics(deviceId),
+    queryFn: ({ signal }) =>
+      get<{ items: MetricPoint[] }>(`/devices/${deviceId}/metrics`, { hours: 48 }, signal),
+  });

@@ -3,7 +3,8 @@ import { relative } from "../../components/format.ts";
 import { Empty, Section } from "../../components/section.tsx";
 import { CHECK_STATE_COLORS } from "./alert-parts.tsx";
 import { AlertTable } from "./alert-table.tsx";
-import { useDeviceMonitoring } from "./api.ts";
+import { type MetricPoint, useDeviceMetrics, useDeviceMonitoring } from "./api.ts";
+import { Sparkline } from "./sparkline.tsx";
 
 const metricText = (m: Record<string, number> | null) =>
   m
@@ -15,6 +16,9 @@ const metricText = (m: Record<string, number> | null) =>
 /** The device page's Monitoring tab: every check it runs (and from which policy), its state, its alerts. */
 export function DeviceMonitoring({ deviceId, canWrite }: { deviceId: string; canWrite: boolean }) {
   const q = useDeviceMonitoring(deviceId);
+  const history = useDeviceMetrics(deviceId);
+  const byCheck = new Map<string, MetricPoint[]>();
+  for (const p of history.data?.items ?? []) byCheck.set(p.checkId, [...(byCheck.get(p.checkId) ?? []), p]);
   const m = q.data;
   const open = m?.alerts.filter((a) => a.state !== "resolved") ?? [];
   return (
@@ -36,6 +40,7 @@ export function DeviceMonitoring({ deviceId, canWrite }: { deviceId: string; can
                   <Table.Th>Check</Table.Th>
                   <Table.Th>State</Table.Th>
                   <Table.Th>Last result</Table.Th>
+                  <Table.Th>Last 48 hours</Table.Th>
                   <Table.Th>Since</Table.Th>
                 </Table.Tr>
               </Table.Thead>
@@ -68,6 +73,27 @@ export function DeviceMonitoring({ deviceId, canWrite }: { deviceId: string; can
                           {metricText(c.metrics)}
                         </Text>
                       )}
+                    </Table.Td>
+                    <Table.Td>
+                      {(() => {
+                        const points = byCheck.get(c.check.id) ?? [];
+                        const key = points.length ? Object.keys(points.at(-1)!.values)[0] : undefined;
+                        if (!key)
+                          return (
+                            <Text fz="xs" c="dimmed">
+                              —
+                            </Text>
+                          );
+                        const values = points
+                          .map((p) => p.values[key])
+                          .filter((v): v is number => v !== undefined);
+                        return (
+                          <Sparkline
+                            values={values}
+                            label={`${key.replace(/_/g, " ")} hourly, ${Math.min(...values)} to ${Math.max(...values)}`}
+                          />
+                        );
+                      })()}
                     </Table.Td>
                     <Table.Td>
                       <Text fz="xs">{c.changedAt ? relative(c.changedAt) : "—"}</Text>
