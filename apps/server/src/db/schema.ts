@@ -1250,11 +1250,10 @@ export interface MonitoringAlertsTable {
 
 export interface MonitoringMetricsTable {
   device_id: string;
-  check_id: string;
   client_id: string;
   hour: Timestamp;
-  samples: number;
-  sums: Json<Record<string, number>>;
+  /** Per check: "n" samples and each metric's sum over the hour. */
+  sums: Json<Record<string, Record<string, number>>>;
 }
 
 export interface MonitoringTicketRulesTable {

@@ -127,16 +127,14 @@ create table monitoring_maintenance (
 create index monitoring_maintenance_client_idx on monitoring_maintenance (client_id, ends_at);
 select sb_client_table('monitoring_maintenance');
 
--- Metric history, downsampled to one row per device, check and hour (sums and a count, averaged when
--- read): 10 checks make 240 small rows a device a day. Kept MONITORING_METRIC_DAYS.
+-- Metric history, downsampled to one row per device and hour: {checkId: {"n": samples, metric: sum}},
+-- averaged when read. 24 rows a device a day, whatever the number of checks. Kept MONITORING_METRIC_DAYS.
 create table monitoring_metrics (
   device_id uuid not null references devices on delete cascade,
-  check_id uuid not null references monitoring_checks on delete cascade,
   client_id uuid not null references clients on delete cascade,
   hour timestamptz not null,
-  samples integer not null,
   sums jsonb not null,
-  primary key (device_id, check_id, hour)
+  primary key (device_id, hour)
 );
 create index monitoring_metrics_hour_idx on monitoring_metrics (hour);
 select sb_client_table('monitoring_metrics');

@@ -350,37 +350,49 @@ export async function saveSummaries(db: Database, items: SummaryBatchItem[]) {
 }
 
 /**
- * The summaries' numbers into hourly buckets (sums and a count): history for the device's charts at a
- * fixed size per device and day, whatever the summary interval.
+ * The summaries' numbers into hourly buckets, one row per device and hour ({checkId: {n, metric sums}}):
+ * history for the device's charts at a fixed size per device and day, whatever the summary interval.
  */
 async function saveMetricHistory(db: Database, rows: Array<{ d: string; r: CheckResult }>) {
   if (!rows.length) return;
+  const byDevice = new Map<string, { at: string; sums: Record<string, Record<string, number>> }>();
+  for (const { d, r } of rows) {
+    const e = byDevice.get(d) ?? { at: r.at, sums: {} };
+    e.sums[r.checkId] = { n: 1, ...r.metrics };
+    byDevice.set(d, e);
+  }
+  const items = [...byDevice.entries()];
   await sql`
-    insert into monitoring_metrics as m (device_id, check_id, client_id, hour, samples, sums)
-    select distinct on (v.device_id, v.check_id) v.device_id, v.check_id, d.client_id,
-      date_trunc('hour', v.at), 1, v.metrics::jsonb
-    from unnest(${rows.map((x) => x.d)}::uuid[], ${rows.map((x) => x.r.checkId)}::uuid[],
-      ${rows.map((x) => JSON.stringify(x.r.metrics))}::text[], ${rows.map((x) => x.r.at)}::timestamptz[])
-      as v(device_id, check_id, metrics, at)
+    insert into monitoring_metrics as m (device_id, client_id, hour, sums)
+    select v.device_id, d.client_id, date_trunc('hour', v.at), v.sums::jsonb
+    from unnest(${items.map(([d]) => d)}::uuid[], ${items.map(([, e]) => JSON.stringify(e.sums))}::text[],
+      ${items.map(([, e]) => e.at)}::timestamptz[]) as v(device_id, sums, at)
     join devices d on d.id = v.device_id
-    join monitoring_checks c on c.id = v.check_id
-    order by v.device_id, v.check_id, v.at desc
-    on conflict (device_id, check_id, hour) do update set samples = m.samples + 1,
-      sums = (select coalesce(jsonb_object_agg(k, coalesce((m.sums->>k)::float8, 0) + coalesce((excluded.sums->>k)::float8, 0)), '{}')
-              from jsonb_object_keys(m.sums || excluded.sums) as k)`.execute(db);
+    on conflict (device_id, hour) do update set sums = (
+      select jsonb_object_agg(c, (
+        select jsonb_object_agg(k, coalesce((m.sums->c->>k)::float8, 0) + coalesce((excluded.sums->c->>k)::float8, 0))
+        from jsonb_object_keys(coalesce(m.sums->c, '{}') || coalesce(excluded.sums->c, '{}')) as k))
+      from jsonb_object_keys(m.sums || excluded.sums) as c)`.execute(db);
 }
 
 /** Hourly averages of a device's check metrics over the last `hours`. */
 export async function metricHistory(db: Database, deviceId: string, hours: number) {
-  const { rows } = await sql<{ check_id: string; hour: Date; samples: number; sums: Record<string, number> }>`
-    select check_id, hour, samples, sums from monitoring_metrics
+  const { rows } = await sql<{ hour: Date; sums: Record<string, Record<string, number>> }>`
+    select hour, sums from monitoring_metrics
     where device_id = ${deviceId} and hour > now() - make_interval(hours => ${hours})
-    order by check_id, hour`.execute(db);
-  return rows.map((r) => ({
-    checkId: r.check_id,
-    hour: new Date(r.hour).toISOString(),
-    values: Object.fromEntries(
-      Object.entries(r.sums).map(([k, v]) => [k, Math.round((v / Math.max(1, r.samples)) * 100) / 100]),
-    ),
-  }));
+    order by hour`.execute(db);
+  return rows.flatMap((r) =>
+    Object.entries(r.sums).map(([checkId, sums]) => {
+      const n = Math.max(1, sums.n ?? 1);
+      return {
+        checkId,
+        hour: new Date(r.hour).toISOString(),
+        values: Object.fromEntries(
+          Object.entries(sums)
+            .filter(([k]) => k !== "n")
+            .map(([k, v]) => [k, Math.round((v / n) * 100) / 100]),
+        ),
+      };
+    }),
+  );
 }
