@@ -7,7 +7,8 @@ import type { AgentHub } from "../../gateway/hub.ts";
 import { createCommand } from "../agents/commands.ts";
 import type { ServerKey } from "../agents/signing-key.ts";
 import { checksFrame, effectiveChecks } from "./checks.ts";
-import { ingestResults, type Remediation, type SummaryBatchItem, saveSummaries } from "./results.ts";
+import { ingestResults, type Remediation } from "./results.ts";
+import { type SummaryBatchItem, saveSummaries } from "./summaries.ts";
 import { monitorActor, noteOnTicket } from "./tickets.ts";
 
 export interface MonitoringAgentDeps {

@@ -7,7 +7,7 @@ import { type Actor, assertClientVisible, canSeeClient, requireWriter } from "..
 import { listAlerts } from "./alerts.ts";
 import { effectiveChecks } from "./checks.ts";
 import { toCheckDto } from "./policies.ts";
-import { metricHistory } from "./results.ts";
+import { metricHistory } from "./summaries.ts";
 
 /** The device page's Monitoring tab: each check it runs with its last state, and its alerts. */
 export async function deviceMonitoring(
