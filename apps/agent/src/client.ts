@@ -12,6 +12,7 @@ import {
   serverAuthMessage,
 } from "@switchboard/shared";
 import WebSocket from "ws";
+import { CheckRunner, verifyChecks } from "./checks/runner.ts";
 import { executeCommand, type Reporter } from "./commands/execute.ts";
 import { detectServiceManager, type ServiceManager } from "./commands/services.ts";
 import { ReplayGuard, verifyCommand } from "./commands/verify.ts";
@@ -69,6 +70,8 @@ export class AgentClient extends EventEmitter {
   private readonly inventory: InventoryReporter;
   /** Shells and file transfers (remote/sessions.ts). */
   readonly remote: RemoteSessions;
+  /** Monitoring checks the server assigned (checks/runner.ts). */
+  readonly checks: CheckRunner;
 
   constructor(opts: ClientOptions) {
     super();
@@ -93,6 +96,7 @@ export class AgentClient extends EventEmitter {
       },
       log: this.log,
     });
+    this.checks = new CheckRunner({ send: (f) => this.report(f), log: this.log });
   }
 
   get connected() {
@@ -106,6 +110,7 @@ export class AgentClient extends EventEmitter {
 
   async stop() {
     this.stopped = true;
+    this.checks.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     const ws = this.ws;
@@ -188,6 +193,7 @@ export class AgentClient extends EventEmitter {
       if (code === CloseCode.retired) {
         this.log("error", "this device was retired by the server; the agent stops");
         this.stopped = true;
+        this.checks.stop();
         this.emit("retired");
         return;
       }
@@ -239,6 +245,7 @@ export class AgentClient extends EventEmitter {
             agentNonce,
             signature: signature.toString("base64"),
             agentVersion: AGENT_VERSION,
+            features: ["checks"],
           }),
         );
         return;
@@ -273,6 +280,19 @@ export class AgentClient extends EventEmitter {
         if (!this.ready) return;
         this.onCommand(frame);
         return;
+      case "checks": {
+        if (!this.ready) return;
+        const verdict = verifyChecks(
+          this.serverKey,
+          this.opts.state.deviceId,
+          frame,
+          this.serverNow(),
+          this.checks.lastIssuedAt,
+        );
+        if (!verdict.ok) this.log("warn", "refused the server's checks", { reason: verdict.reason });
+        else this.checks.apply(verdict.payload);
+        return;
+      }
     }
   }
 

@@ -30,6 +30,7 @@ import type { LiveHub } from "./domains/events/live.ts";
 import { eventRoutes } from "./domains/events/routes.ts";
 import { identityRoutes } from "./domains/identity/routes.ts";
 import { kbRoutes } from "./domains/kb/routes.ts";
+import { monitoringRoutes } from "./domains/monitoring/routes.ts";
 import { oncallRoutes } from "./domains/oncall/routes.ts";
 import { portalRoutes } from "./domains/portal/routes.ts";
 import { remoteRoutes } from "./domains/remote/routes.ts";
@@ -137,6 +138,7 @@ export async function buildApp(deps: AppDeps) {
   await slaRoutes(api, deps);
   await oncallRoutes(api, deps);
   await identityRoutes(api, deps);
+  await monitoringRoutes(api, deps);
   // WebSockets of the console (remote shells, support sessions) go through the router and its policies.
   routeUpgrades(app, app.server);
   app.get("/api/openapi.json", { config: publicRoute, schema: { hide: true } }, async () => app.swagger());

@@ -292,6 +292,27 @@ export const ConfigSchema = z.object({
    * once; this is for the case where other processes live on.
    */
   JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(20),
+  // Monitoring (domains/monitoring). Device offline alerts come from the gateways' presence.
+  /** A device silent this long (after the gateway marked it offline) gets an offline alert. */
+  MONITORING_OFFLINE_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(120),
+  /** Back online (or a check passing) this long before an offline alert resolves: flapping stays one alert. */
+  MONITORING_RECOVER_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  /** An offline alert waits this long for other devices of its site before opening a ticket of its own. */
+  MONITORING_CORRELATION_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  /** A site outage: at least this many devices of one site offline... */
+  MONITORING_SITE_MIN_OFFLINE: z.coerce.number().int().min(1).max(10_000).default(2),
+  /** ...and at least this percentage of its devices. */
+  MONITORING_SITE_OFFLINE_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  /** An alert failing again this soon after it resolved reopens, with its ticket, instead of a new one. */
+  MONITORING_REOPEN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(900),
+  /** The same check firing on more devices within this many seconds joins the first one's ticket. */
+  MONITORING_GROUP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Days of hourly metric history kept for the device charts. */
+  MONITORING_METRIC_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** How often a worker runs the monitoring sweep (offline detection, correlation, tickets). */
+  MONITORING_SWEEP_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
+  /** How often agents send the compact summary of every check (state changes are sent at once). */
+  MONITORING_SUMMARY_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
 });
 
 export type Config = z.output<typeof ConfigSchema> & { dataDir: string };

@@ -9,6 +9,8 @@ import { provisionAppRole } from "./db/roles.ts";
 import { registerEmailHandlers, startEmailChannel } from "./domains/email/channel.ts";
 import { EventDispatcher } from "./domains/events/dispatcher.ts";
 import { LiveHub } from "./domains/events/live.ts";
+import { registerMonitoringHandlers } from "./domains/monitoring/notify.ts";
+import { startMonitoringSweep } from "./domains/monitoring/worker.ts";
 import {
   createSchedulingQueues,
   registerSchedulingHandlers,
@@ -135,6 +137,8 @@ export async function startServer(config: Config, log = createLogger(config)) {
       const slaDeps = { ...deps, sms: smsProviderFromConfig(config) };
       registerSlaHandlers(dispatcher, slaDeps);
       closers.push((await startSlaWorkers(slaDeps)).stop);
+      closers.push(startMonitoringSweep(database.db, config, log).stop);
+      registerMonitoringHandlers(dispatcher, { ...deps, log });
       await dispatcher.start(live);
       closers.push(() => dispatcher.stop());
     }

@@ -66,6 +66,11 @@ const JoinPage = lazyPage(() => import("./routes/join.tsx"), "JoinPage");
 const OnCallPage = lazyPage(() => import("./routes/sla.tsx"), "OnCallPage");
 const SlaAdminPage = lazyPage(() => import("./routes/sla.tsx"), "SlaAdminPage");
 const PageAckPage = lazyPage(() => import("./routes/sla.tsx"), "PageAckPage");
+const AlertsPage = lazyPage(() => import("./routes/alerts.tsx"), "AlertsPage");
+const MonitoringPoliciesPage = lazyPage(
+  () => import("./routes/monitoring-policies.tsx"),
+  "MonitoringPoliciesPage",
+);
 
 const Loading = () => (
   <Center h="100vh">
@@ -153,6 +158,8 @@ function Console() {
           <Route path="/contacts/:id" component={ContactPage} />
           <Route path="/devices" component={DevicesPage} />
           <Route path="/devices/:id" component={DevicePage} />
+          <Route path="/alerts" component={AlertsPage} />
+          <Route path="/monitoring/policies" component={MonitoringPoliciesPage} />
           <Route path="/kb" component={KnowledgeBasePage} />
           <Route path="/kb/:id" component={KbArticlePage} />
           <Route path="/documents" component={DocumentsPage} />

@@ -11,6 +11,7 @@ export * from "./api/documents.ts";
 export * from "./api/email.ts";
 export * from "./api/identity.ts";
 export * from "./api/kb.ts";
+export * from "./api/monitoring.ts";
 export * from "./api/portal.ts";
 export * from "./api/remote.ts";
 export * from "./api/scheduling.ts";

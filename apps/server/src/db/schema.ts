@@ -518,6 +518,8 @@ export interface UserNotificationPreferencesTable {
   assigned: Generated<boolean>;
   new_reply: Generated<boolean>;
   updated_at: Timestamp;
+  /** Monitoring opened a P1 ticket for a client this user sees (migration 202612051300). */
+  monitoring_p1: Generated<boolean>;
 }
 
 export interface DB {
@@ -1388,6 +1390,123 @@ export interface OncallOverridesTable {
   created_at: CreatedAt;
 }
 
+// ---- monitoring (202612051300) ----
+export type AlertSeverity = "critical" | "high" | "medium" | "low";
+export type CheckState = "ok" | "warning" | "critical" | "unknown";
+
+export interface MonitoringPoliciesTable {
+  id: Generated<string>;
+  client_id: string | null;
+  site_id: string | null;
+  device_id: string | null;
+  name: string;
+  enabled: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  version: Generated<number>;
+}
+
+export interface MonitoringChecksTable {
+  id: Generated<string>;
+  policy_id: string;
+  kind: string;
+  name: string;
+  config: Json<Record<string, unknown>>;
+  interval_seconds: number;
+  severity: AlertSeverity;
+  fail_after: Generated<number>;
+  pass_after: Generated<number>;
+  enabled: Generated<boolean>;
+  remediation: Json<Record<string, unknown>> | null;
+  created_at: CreatedAt;
+  version: Generated<number>;
+}
+
+export interface MonitoringCheckStatesTable {
+  device_id: string;
+  check_id: string;
+  client_id: string;
+  state: CheckState;
+  output: Generated<string>;
+  metrics: Json<Record<string, number>> | null;
+  streak: Generated<number>;
+  changed_at: Timestamp;
+  reported_at: Timestamp;
+}
+
+export interface MonitoringIncidentsTable {
+  id: Generated<string>;
+  client_id: string;
+  site_id: string | null;
+  kind: "site_offline";
+  state: Generated<"open" | "resolved">;
+  ticket_id: string | null;
+  opened_at: Timestamp;
+  resolved_at: Timestamp | null;
+}
+
+export interface MonitoringAlertsTable {
+  id: Generated<string>;
+  number: Generated<string>;
+  client_id: string;
+  site_id: string | null;
+  device_id: string;
+  check_id: string | null;
+  check_key: string;
+  kind: string;
+  name: string;
+  severity: AlertSeverity;
+  state: "pending" | "firing" | "resolved";
+  output: Generated<string>;
+  fail_count: Generated<number>;
+  flaps: Generated<number>;
+  first_failed_at: Timestamp;
+  fired_at: Timestamp | null;
+  recovering_since: Timestamp | null;
+  resolved_at: Timestamp | null;
+  resolution: string | null;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by_user_id: string | null;
+  snoozed_until: Timestamp | null;
+  incident_id: string | null;
+  ticket_id: string | null;
+  remediation_command_id: string | null;
+  remediated: Generated<boolean>;
+  no_ticket: Generated<boolean>;
+  updated_at: Timestamp;
+  version: Generated<number>;
+}
+
+export interface MonitoringMetricsTable {
+  device_id: string;
+  client_id: string;
+  hour: Timestamp;
+  /** Per check: "n" samples and each metric's sum over the hour. */
+  sums: Json<Record<string, Record<string, number>>>;
+}
+
+export interface MonitoringTicketRulesTable {
+  id: Generated<string>;
+  client_id: string | null;
+  min_severity: Generated<AlertSeverity>;
+  team_id: string | null;
+  assignee_id: string | null;
+  resolve_on_recovery: Generated<boolean>;
+  updated_at: Timestamp;
+}
+
+export interface MonitoringMaintenanceTable {
+  id: Generated<string>;
+  client_id: string;
+  site_id: string | null;
+  device_id: string | null;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  reason: Generated<string>;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+}
+
 export type PageStatus = "paging" | "acknowledged" | "exhausted";
 
 export interface PagesTable {
@@ -1432,4 +1551,15 @@ export interface DB {
   oncall_overrides: OncallOverridesTable;
   pages: PagesTable;
   page_deliveries: PageDeliveriesTable;
+}
+
+export interface DB {
+  monitoring_policies: MonitoringPoliciesTable;
+  monitoring_checks: MonitoringChecksTable;
+  monitoring_check_states: MonitoringCheckStatesTable;
+  monitoring_incidents: MonitoringIncidentsTable;
+  monitoring_alerts: MonitoringAlertsTable;
+  monitoring_maintenance: MonitoringMaintenanceTable;
+  monitoring_ticket_rules: MonitoringTicketRulesTable;
+  monitoring_metrics: MonitoringMetricsTable;
 }

@@ -13,6 +13,7 @@ import {
   touchDevices,
 } from "../domains/agents/presence.ts";
 import type { ServerKey } from "../domains/agents/signing-key.ts";
+import type { MonitoringAgentSide } from "../domains/monitoring/agent-side.ts";
 import { Batcher } from "./batcher.ts";
 import type { AgentHub } from "./hub.ts";
 import { ConnectionRateLimiter } from "./rate-limit.ts";
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   authTimeoutMs?: number;
   /** Relays remote sessions' frames (domains/remote). */
   remote?: AgentRemoteRelay;
+  /** Monitoring checks and results (domains/monitoring). */
+  monitoring?: MonitoringAgentSide;
 }
 
 /**
@@ -69,6 +72,7 @@ export class AgentGateway {
       online: new Batcher((marks) => markOnlineBatch(db, marks)),
       inventory: new Batcher((items) => saveFullInventories(db, items), { maxSize: 100 }),
       remote: opts.remote,
+      monitoring: opts.monitoring,
     };
   }
 

@@ -27,6 +27,7 @@ import {
   saveInventoryChanges,
 } from "../domains/agents/presence.ts";
 import { importPublicKey, type ServerKey, signText, verifyText } from "../domains/agents/signing-key.ts";
+import type { MonitoringAgentSide } from "../domains/monitoring/agent-side.ts";
 import type { Batcher } from "./batcher.ts";
 import type { AgentHub, LocalAgent } from "./hub.ts";
 import type { AgentRemoteRelay } from "./remote-relay.ts";
@@ -47,6 +48,8 @@ export interface SessionContext {
   inventory: Batcher<FullInventory, null>;
   /** Remote sessions (shells, files): their frames are relayed, not processed here. */
   remote?: AgentRemoteRelay;
+  /** Monitoring: the device's checks after the welcome, and their results. */
+  monitoring?: MonitoringAgentSide;
 }
 
 let connSeq = 0;
@@ -61,6 +64,8 @@ export class AgentSession implements LocalAgent {
   lastSeen = Date.now();
   deviceId: string | null = null;
   private clientId = "";
+  /** The agent runs monitoring checks (it said so in its auth frame). */
+  private checks = false;
   private readonly ws: WebSocket;
   private readonly ctx: SessionContext;
   private readonly nonce = randomBytes(32).toString("base64");
@@ -98,6 +103,8 @@ export class AgentSession implements LocalAgent {
 
   send(frame: string): boolean {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
+    // An agent from before monitoring would close on a checks frame: it never gets one.
+    if (!this.checks && frame.startsWith('{"type":"checks"')) return true;
     this.ws.send(frame);
     return true;
   }
@@ -133,6 +140,15 @@ export class AgentSession implements LocalAgent {
       return this.ctx.remote.fromAgent(this.deviceId!, this, json, text);
     }
     const parsed = AgentFrame.safeParse(json);
+    if (!parsed.success && this.authenticated && (json as { type?: unknown })?.type === "check.results") {
+      // One bad batch of results is dropped and logged; the connection and its commands carry on.
+      const issue = parsed.error.issues[0];
+      this.ctx.log.warn(
+        { deviceId: this.deviceId, path: issue?.path.join("."), reason: issue?.message },
+        "malformed check results refused",
+      );
+      return;
+    }
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return this.reject(
@@ -180,6 +196,12 @@ export class AgentSession implements LocalAgent {
         return appendOutput(db, deviceId, frame.commandId, frame.stream, frame.data);
       case "command.result":
         return finishCommand(db, deviceId, frame);
+      case "check.results":
+        // A failed batch is logged, never the end of the connection: commands and shells carry on.
+        await this.ctx.monitoring
+          ?.results(deviceId, frame)
+          .catch((err) => this.ctx.log.error({ err, deviceId }, "check results not recorded"));
+        return;
       case "command.rejected":
         this.ctx.log.warn(
           { deviceId, commandId: frame.commandId, reason: frame.reason },
@@ -203,6 +225,7 @@ export class AgentSession implements LocalAgent {
     if (this.closed) return;
     this.deviceId = device.id;
     this.clientId = device.client_id;
+    this.checks = frame.features?.includes("checks") ?? false;
     hub.register(device.id, this);
     const hasQueued = await this.ctx.online.add({
       deviceId: device.id,
@@ -222,6 +245,9 @@ export class AgentSession implements LocalAgent {
     );
     // After register: a command created from now on is delivered directly, one created before is queued.
     if (hasQueued) for (const c of await claimQueued(db, device.id)) this.send(commandFrame(c));
+    await this.ctx.monitoring
+      ?.welcome(device.id, (f) => this.send(f))
+      .catch((err) => this.ctx.log.error({ err, deviceId: device.id }, "could not send the device's checks"));
   }
 
   private onClose(code: number, reason: string) {

@@ -23,6 +23,7 @@ export async function startGateway(app: App, deps: Pick<AppDeps, "db" | "config"
       connectsPerAddressPerMinute: config.AGENT_CONNECTS_PER_ADDRESS_PER_MINUTE,
       inventoryIntervalSeconds: config.AGENT_INVENTORY_INTERVAL_SECONDS,
       remote: app.remote.agentSide,
+      monitoring: app.monitoring,
     },
     app.log,
   );

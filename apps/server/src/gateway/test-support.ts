@@ -131,7 +131,7 @@ export interface RawAgent {
 /** Opens a socket and (unless `auth` is false) completes the signed handshake as `deviceId`. */
 export async function rawAgent(
   wsUrl: string,
-  opts: { deviceId?: string; key?: KeyObject; auth?: boolean } = {},
+  opts: { deviceId?: string; key?: KeyObject; auth?: boolean; features?: string[] } = {},
 ): Promise<RawAgent> {
   const ws = new WebSocket(wsUrl);
   const frames: unknown[] = [];
@@ -167,6 +167,7 @@ export async function rawAgent(
       opts.key,
     ).toString("base64"),
     agentVersion: "test",
+    ...(opts.features ? { features: opts.features } : {}),
   });
   return agent;
 }

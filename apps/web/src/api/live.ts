@@ -3,6 +3,20 @@ import { useSyncExternalStore } from "react";
 import { keys } from "./keys.ts";
 import type { LiveEvent, PresenceSignal } from "./types.ts";
 
+const MONITORING_EVENTS = [
+  "monitoring.alert_pending",
+  "monitoring.alert_fired",
+  "monitoring.alert_resolved",
+  "monitoring.alert_updated",
+  "monitoring.incident_opened",
+  "monitoring.incident_resolved",
+  "monitoring.policy_changed",
+  "monitoring.maintenance_changed",
+  "command.succeeded",
+  "command.failed",
+  "command.timed_out",
+];
+
 export type LiveState = "connecting" | "live" | "reconnecting";
 export interface Presence {
   userId: string;
@@ -120,6 +134,10 @@ class LiveStream {
         for (const l of this.eventListeners) l(e);
       });
     }
+    // Monitoring: alerts firing, resolving, incidents; the Alerts page, device and ticket panels refetch.
+    for (const type of MONITORING_EVENTS) {
+      es.addEventListener(type, (m) => this.onMonitoring(JSON.parse((m as MessageEvent).data)));
+    }
     es.onerror = () => {
       if (es.readyState === EventSource.CLOSED) {
         this.es = null;
@@ -151,6 +169,13 @@ class LiveStream {
     for (const l of this.eventListeners) l(e);
   }
 
+  private monitoringStale = false;
+  private onMonitoring(e: LiveEvent) {
+    this.lastId = Math.max(this.lastId, e.id);
+    this.monitoringStale = true;
+    this.flushTimer ??= setTimeout(() => this.flush(), 400);
+  }
+
   private staleTicketIds = new Set<string>();
   private onDelivery(e: LiveEvent) {
     this.lastId = Math.max(this.lastId, e.id);
@@ -168,6 +193,10 @@ class LiveStream {
     const ids = new Set(this.staleTicketIds);
     this.staleTicketIds.clear();
     if (!qc) return;
+    if (this.monitoringStale) {
+      this.monitoringStale = false;
+      qc.invalidateQueries({ queryKey: ["monitoring"] });
+    }
     if (ids.size) {
       qc.invalidateQueries({
         queryKey: keys.ticketAll,

@@ -42,6 +42,8 @@ const NAV: Array<{ href: string; label: string; section?: string; roles?: string
   { href: "/clients", label: "Clients", section: "Directory" },
   { href: "/contacts", label: "Contacts" },
   { href: "/devices", label: "Devices" },
+  { href: "/alerts", label: "Alerts" },
+  { href: "/monitoring/policies", label: "Monitoring policies" },
   { href: "/kb", label: "Knowledge base", section: "Knowledge" },
   { href: "/documents", label: "Documentation" },
   { href: "/vault", label: "Password vault" },

@@ -28,6 +28,7 @@ import { EnrollButton } from "../features/devices/enroll-button.tsx";
 import { InventoryGrid, SoftwareSection, UpdatesSection } from "../features/devices/inventory.tsx";
 import { RetireButton } from "../features/devices/retire-button.tsx";
 import { RunPanel } from "../features/devices/run-panel.tsx";
+import { DeviceMonitoring } from "../features/monitoring/device-monitoring.tsx";
 import { RemotePanel } from "../features/remote/remote-panel.tsx";
 
 const STATUS_OPTIONS = [
@@ -191,6 +192,7 @@ export function DevicePage() {
           <Empty>No inventory received yet.</Empty>
         </Paper>
       )}
+      <DeviceMonitoring deviceId={d.id} canWrite={!!role && role !== "readonly" && !d.retiredAt} />
       <Grid gap="md">
         <Grid.Col span={{ base: 12, lg: 7 }}>
           <Section id="device-commands" title="Commands" count={history.length}>

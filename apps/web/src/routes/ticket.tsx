@@ -10,6 +10,7 @@ import type { TicketWithTimeline, TimelineEntryDto } from "../api/types.ts";
 import { PriorityBadge, StatusBadge, VipBadge } from "../components/badges.tsx";
 import { ErrorPage } from "../components/error-page.tsx";
 import { VerifyCallerButton } from "../features/identity/verify-caller.tsx";
+import { TicketAlerts } from "../features/monitoring/ticket-alerts.tsx";
 import { RemoteMenu } from "../features/remote/remote-menu.tsx";
 import { TicketSlaPanel } from "../features/sla/ticket-sla-panel.tsx";
 import { Composer, type ComposerMode } from "../features/tickets/composer.tsx";
@@ -241,6 +242,7 @@ export function TicketPage() {
               <div className="sb-timeline-body">{ticket.description}</div>
             </Box>
           )}
+          {ticket.source === "monitoring" && <TicketAlerts ticketId={ticket.id} canWrite={!readOnly} />}
           <Composer
             ticket={ticket}
             mode={mode}

@@ -1,4 +1,5 @@
 export * from "./api.ts";
+export * from "./checks.ts";
 export * from "./commands.ts";
 export * from "./inventory.ts";
 export * from "./protocol.ts";

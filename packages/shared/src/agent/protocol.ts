@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CheckResultsFrame, ChecksFrame } from "./checks.ts";
 import { ServiceInfo } from "./commands.ts";
 import { Inventory } from "./inventory.ts";
 
@@ -86,6 +87,7 @@ export const ServerFrame = z.discriminatedUnion("type", [
   WelcomeFrame,
   CommandFrame,
   InventoryRequestFrame,
+  ChecksFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 
@@ -98,6 +100,11 @@ export const AuthFrame = z.object({
   agentNonce: Nonce,
   signature: Signature,
   agentVersion: z.string().max(50),
+  /**
+   * What this agent understands beyond protocol 1 ("checks": monitoring). Agents from before a feature
+   * send none and are never sent its frames (they would close on a frame type they do not know).
+   */
+  features: z.array(z.string().max(40)).max(20).optional(),
 });
 export const HeartbeatFrame = z.object({
   type: z.literal("heartbeat"),
@@ -160,6 +167,7 @@ export const AgentFrame = z.discriminatedUnion("type", [
   CommandOutputFrame,
   CommandResultFrame,
   CommandRejectedFrame,
+  CheckResultsFrame,
 ]);
 export type AgentFrame = z.infer<typeof AgentFrame>;
 

@@ -1,0 +1,315 @@
+import {
+  AcknowledgeAlertRequest,
+  AlertDto,
+  AlertList,
+  AlertListQuery,
+  CreateMaintenanceRequest,
+  CreatePolicyRequest,
+  DeviceMonitoringDto,
+  IdParams,
+  MaintenanceDto,
+  MaintenanceList,
+  MaintenanceQuery,
+  MetricHistory,
+  MetricHistoryQuery,
+  PolicyDto,
+  PolicyList,
+  ResolveAlertRequest,
+  RestartServiceRequest,
+  SnoozeAlertRequest,
+  TicketRuleDto,
+  TicketRuleList,
+  UpdatePolicyRequest,
+  UpdateTicketRuleRequest,
+} from "@switchboard/shared";
+import type { App, AppDeps } from "../../app.ts";
+import { actorOf } from "../../http/auth.ts";
+import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
+import { MonitoringAgentSide } from "./agent-side.ts";
+import { alertsOfTicket, changeAlert, getAlert, listAlerts, restartFromAlert } from "./alerts.ts";
+import {
+  createMaintenance,
+  deleteMaintenance,
+  deviceMetrics,
+  deviceMonitoring,
+  listMaintenance,
+} from "./device.ts";
+import { createPolicy, deletePolicy, devicesOf, listPolicies, updatePolicy } from "./policies.ts";
+import { deleteRule, listRules, setRule } from "./rules.ts";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    monitoring: MonitoringAgentSide;
+  }
+}
+
+/** Alerts, policies, maintenance windows and the device's Monitoring tab; the gateway's monitoring side. */
+export async function monitoringRoutes(app: App, deps: AppDeps) {
+  const side = new MonitoringAgentSide({
+    db: deps.db,
+    hub: app.agents.hub,
+    serverKey: app.agents.serverKey,
+    log: app.log,
+    summarySeconds: deps.config.MONITORING_SUMMARY_SECONDS,
+    reopenSeconds: deps.config.MONITORING_REOPEN_SECONDS,
+    groupSeconds: deps.config.MONITORING_GROUP_SECONDS,
+  });
+  app.decorate("monitoring", side);
+  const cmd = { db: deps.db, hub: app.agents.hub, serverKey: app.agents.serverKey };
+  const tags = ["monitoring"];
+  // Agents learn their new checks after the change commits; a slow push never holds the request.
+  const push = (p: { client_id: string | null; site_id: string | null; device_id: string | null }) =>
+    void devicesOf(deps.db, p)
+      .then((ids) => side.push(ids))
+      .catch((err) => app.log.error({ err }, "could not push checks to agents"));
+
+  app.get(
+    "/api/v1/alerts",
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary: "Alerts, open first by severity",
+        querystring: AlertListQuery,
+        response: { 200: AlertList },
+      },
+    },
+    async (req) => ({ items: await listAlerts(deps.db, actorOf(req), req.query) }),
+  );
+  app.get(
+    "/api/v1/alerts/:id",
+    {
+      config: signedIn,
+      schema: { tags, summary: "One alert", params: IdParams, response: { 200: AlertDto } },
+    },
+    async (req) => getAlert(deps.db, actorOf(req), req.params.id),
+  );
+  app.post(
+    "/api/v1/alerts/:id/acknowledge",
+    {
+      config: writers,
+      schema: {
+        tags,
+        summary: "Acknowledge the alert",
+        params: IdParams,
+        body: AcknowledgeAlertRequest,
+        response: { 200: AlertDto },
+      },
+    },
+    async (req) =>
+      changeAlert(deps.db, actorOf(req), req.params.id, req.body.version, { action: "acknowledge" }),
+  );
+  app.post(
+    "/api/v1/alerts/:id/snooze",
+    {
+      config: writers,
+      schema: {
+        tags,
+        summary: "Hold the alert's ticket back for a while",
+        params: IdParams,
+        body: SnoozeAlertRequest,
+        response: { 200: AlertDto },
+      },
+    },
+    async (req) =>
+      changeAlert(deps.db, actorOf(req), req.params.id, req.body.version, {
+        action: "snooze",
+        minutes: req.body.minutes,
+      }),
+  );
+  app.post(
+    "/api/v1/alerts/:id/resolve",
+    {
+      config: writers,
+      schema: {
+        tags,
+        summary: "Resolve the alert by hand",
+        params: IdParams,
+        body: ResolveAlertRequest,
+        response: { 200: AlertDto },
+      },
+    },
+    async (req) =>
+      changeAlert(deps.db, actorOf(req), req.params.id, req.body.version, {
+        action: "resolve",
+        note: req.body.note,
+      }),
+  );
+  app.post(
+    "/api/v1/alerts/:id/restart-service",
+    {
+      config: writers,
+      schema: {
+        tags,
+        summary:
+          "Restart the alert's service through the agent (the result shows on the alert and its ticket)",
+        params: IdParams,
+        body: RestartServiceRequest,
+        response: { 200: AlertDto },
+      },
+    },
+    async (req) => restartFromAlert(cmd, actorOf(req), req.params.id, req.body.service),
+  );
+  app.get(
+    "/api/v1/tickets/:id/alerts",
+    {
+      config: signedIn,
+      schema: { tags, summary: "The alerts behind a ticket", params: IdParams, response: { 200: AlertList } },
+    },
+    async (req) => ({ items: await alertsOfTicket(deps.db, actorOf(req), req.params.id) }),
+  );
+  app.get(
+    "/api/v1/devices/:id/monitoring",
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary: "The device's checks, their last state, and its alerts",
+        params: IdParams,
+        response: { 200: DeviceMonitoringDto },
+      },
+    },
+    async (req) => deviceMonitoring(deps.db, actorOf(req), req.params.id),
+  );
+
+  app.get(
+    "/api/v1/devices/:id/metrics",
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary: "Hourly averages of the device's check metrics",
+        params: IdParams,
+        querystring: MetricHistoryQuery,
+        response: { 200: MetricHistory },
+      },
+    },
+    async (req) => ({ items: await deviceMetrics(deps.db, actorOf(req), req.params.id, req.query.hours) }),
+  );
+
+  app.get(
+    "/api/v1/monitoring/policies",
+    { config: signedIn, schema: { tags, summary: "Monitoring policies", response: { 200: PolicyList } } },
+    async (req) => ({ items: await listPolicies(deps.db, actorOf(req)) }),
+  );
+  app.post(
+    "/api/v1/monitoring/policies",
+    {
+      config: rolesOnly(["admin", "dispatcher"]),
+      schema: {
+        tags,
+        summary: "Create a policy: checks for the MSP, a client, a site or a device",
+        body: CreatePolicyRequest,
+        response: { 201: PolicyDto },
+      },
+    },
+    async (req, reply) => {
+      const p = await createPolicy(deps.db, actorOf(req), req.body);
+      push({ client_id: p.clientId, site_id: p.siteId, device_id: p.deviceId });
+      reply.code(201);
+      return p;
+    },
+  );
+  app.put(
+    "/api/v1/monitoring/policies/:id",
+    {
+      config: rolesOnly(["admin", "dispatcher"]),
+      schema: {
+        tags,
+        summary: "Change a policy and its checks",
+        params: IdParams,
+        body: UpdatePolicyRequest,
+        response: { 200: PolicyDto },
+      },
+    },
+    async (req) => {
+      const p = await updatePolicy(deps.db, actorOf(req), req.params.id, req.body);
+      push({ client_id: p.clientId, site_id: p.siteId, device_id: p.deviceId });
+      return p;
+    },
+  );
+  app.delete(
+    "/api/v1/monitoring/policies/:id",
+    {
+      config: rolesOnly(["admin", "dispatcher"]),
+      schema: { tags, summary: "Delete a policy", params: IdParams },
+    },
+    async (req, reply) => {
+      const p = await deletePolicy(deps.db, actorOf(req), req.params.id);
+      push(p);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    "/api/v1/monitoring/maintenance",
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary: "Current and coming maintenance windows",
+        querystring: MaintenanceQuery,
+        response: { 200: MaintenanceList },
+      },
+    },
+    async (req) => ({ items: await listMaintenance(deps.db, actorOf(req), req.query.clientId) }),
+  );
+  app.post(
+    "/api/v1/monitoring/maintenance",
+    {
+      config: writers,
+      schema: {
+        tags,
+        summary: "Hold alerts' tickets back during a window",
+        body: CreateMaintenanceRequest,
+        response: { 201: MaintenanceDto },
+      },
+    },
+    async (req, reply) => {
+      const m = await createMaintenance(deps.db, actorOf(req), req.body);
+      reply.code(201);
+      return m;
+    },
+  );
+  app.delete(
+    "/api/v1/monitoring/maintenance/:id",
+    { config: writers, schema: { tags, summary: "End a maintenance window", params: IdParams } },
+    async (req, reply) => {
+      await deleteMaintenance(deps.db, actorOf(req), req.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    "/api/v1/monitoring/ticket-rules",
+    {
+      config: signedIn,
+      schema: { tags, summary: "How alerts become tickets, per client", response: { 200: TicketRuleList } },
+    },
+    async (req) => ({ items: await listRules(deps.db, actorOf(req)) }),
+  );
+  app.put(
+    "/api/v1/monitoring/ticket-rules",
+    {
+      config: rolesOnly(["admin", "dispatcher"]),
+      schema: {
+        tags,
+        summary: "Set a client's (or the MSP's) rule: minimum severity, team, assignee, recovery",
+        body: UpdateTicketRuleRequest,
+        response: { 200: TicketRuleDto },
+      },
+    },
+    async (req) => setRule(deps.db, actorOf(req), req.body),
+  );
+  app.delete(
+    "/api/v1/monitoring/ticket-rules/:id",
+    {
+      config: rolesOnly(["admin", "dispatcher"]),
+      schema: { tags, summary: "Remove a ticket rule", params: IdParams },
+    },
+    async (req, reply) => {
+      await deleteRule(deps.db, actorOf(req), req.params.id);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,158 @@
+import type {
+  AlertDto,
+  CreateMaintenanceRequest,
+  CreatePolicyRequest,
+  DeviceMonitoringDto,
+  MaintenanceDto,
+  MetricPoint,
+  PolicyDto,
+  TicketRuleDto,
+} from "@switchboard/shared";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { z } from "zod";
+import { api, get } from "../../api/client.ts";
+
+// Types only from @switchboard/shared (values would pull zod into the bundle).
+export type { AlertDto, DeviceMonitoringDto, MaintenanceDto, MetricPoint, PolicyDto, TicketRuleDto };
+export type CreatePolicy = CreatePolicyRequest;
+export type CreateMaintenance = z.input<typeof CreateMaintenanceRequest>;
+
+/** Every monitoring query sits under this key: a monitoring event refetches them all. */
+export const monitoringKeys = {
+  all: ["monitoring"] as const,
+  alerts: (q: object) => ["monitoring", "alerts", q] as const,
+  alert: (id: string) => ["monitoring", "alert", id] as const,
+  device: (id: string) => ["monitoring", "device", id] as const,
+  metrics: (id: string) => ["monitoring", "metrics", id] as const,
+  ticket: (id: string) => ["monitoring", "ticket", id] as const,
+  policies: ["monitoring", "policies"] as const,
+  maintenance: ["monitoring", "maintenance"] as const,
+  rules: ["monitoring", "ticket-rules"] as const,
+};
+
+export interface AlertQuery {
+  state?: "open" | "resolved" | "all";
+  clientId?: string;
+  severity?: string;
+  deviceId?: string;
+}
+
+export const useAlerts = (q: AlertQuery) =>
+  useQuery({
+    queryKey: monitoringKeys.alerts(q),
+    queryFn: ({ signal }) => get<{ items: AlertDto[] }>("/alerts", { ...q }, signal),
+  });
+
+export const useDeviceMonitoring = (deviceId: string) =>
+  useQuery({
+    queryKey: monitoringKeys.device(deviceId),
+    queryFn: ({ signal }) => get<DeviceMonitoringDto>(`/devices/${deviceId}/monitoring`, undefined, signal),
+  });
+
+export const useTicketAlerts = (ticketId: string | undefined) =>
+  useQuery({
+    queryKey: monitoringKeys.ticket(ticketId ?? ""),
+    queryFn: ({ signal }) => get<{ items: AlertDto[] }>(`/tickets/${ticketId}/alerts`, undefined, signal),
+    enabled: !!ticketId,
+  });
+
+export const usePolicies = () =>
+  useQuery({
+    queryKey: monitoringKeys.policies,
+    queryFn: ({ signal }) => get<{ items: PolicyDto[] }>("/monitoring/policies", undefined, signal),
+  });
+
+export const useMaintenance = () =>
+  useQuery({
+    queryKey: monitoringKeys.maintenance,
+    queryFn: ({ signal }) => get<{ items: MaintenanceDto[] }>("/monitoring/maintenance", undefined, signal),
+  });
+
+export type AlertAction =
+  | { action: "acknowledge" }
+  | { action: "snooze"; minutes: number }
+  | { action: "resolve"; note?: string }
+  | { action: "restart-service" };
+
+/** Acknowledge, snooze, resolve or restart the service from an alert; every monitoring view refreshes. */
+export function useAlertAction(alert: AlertDto) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (a: AlertAction) => {
+      const { action, ...rest } = a;
+      const body = action === "restart-service" ? {} : { version: alert.version, ...rest };
+      return api<AlertDto>("POST", `/alerts/${alert.id}/${action}`, { body });
+    },
+    onSettled: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+/** Creates a policy, or (with `id` and `version`) replaces an existing one's name, state and checks. */
+export function useSavePolicy() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (p: CreatePolicy & { id?: string; version?: number }) => {
+      const { id, version, clientId: _c, siteId: _s, deviceId: _d, ...rest } = p;
+      return id
+        ? api<PolicyDto>("PUT", `/monitoring/policies/${id}`, {
+            body: { ...rest, enabled: rest.enabled ?? true, version },
+          })
+        : api<PolicyDto>("POST", "/monitoring/policies", { body: p });
+    },
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export function useDeletePolicy() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>("DELETE", `/monitoring/policies/${id}`),
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export function useCreateMaintenance() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (m: CreateMaintenance) => api<MaintenanceDto>("POST", "/monitoring/maintenance", { body: m }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export function useDeleteMaintenance() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>("DELETE", `/monitoring/maintenance/${id}`),
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export const useTicketRules = () =>
+  useQuery({
+    queryKey: monitoringKeys.rules,
+    queryFn: ({ signal }) => get<{ items: TicketRuleDto[] }>("/monitoring/ticket-rules", undefined, signal),
+  });
+
+export function useSetTicketRule() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (r: Omit<TicketRuleDto, "id">) =>
+      api<TicketRuleDto>("PUT", "/monitoring/ticket-rules", { body: r }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export function useDeleteTicketRule() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>("DELETE", `/monitoring/ticket-rules/${id}`),
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export const useDeviceMetrics = (deviceId: string) =>
+  useQuery({
+    queryKey: monitoringKeys.metrics(deviceId),
+    queryFn: ({ signal }) =>
+      get<{ items: MetricPoint[] }>(`/devices/${deviceId}/metrics`, { hours: 48 }, signal),
+  });

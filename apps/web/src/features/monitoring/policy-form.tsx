@@ -1,0 +1,281 @@
+import { Button, Group, NumberInput, Paper, Select, Stack, Text, Textarea, TextInput } from "@mantine/core";
+import { useState } from "react";
+import { fieldErrors } from "../../api/client.ts";
+import { useClients, useSites } from "../../api/hooks.ts";
+import { type PolicyDto, useSavePolicy } from "./api.ts";
+
+type Kind = "service" | "process" | "disk" | "cpu" | "memory" | "ping" | "tcp" | "http" | "script";
+interface Field {
+  key: string;
+  label: string;
+  type: "text" | "number" | "textarea";
+  required?: boolean;
+}
+/** The parameters each kind asks for (the server validates them: CheckConfig in packages/shared). */
+const FIELDS: Record<Kind, Field[]> = {
+  service: [{ key: "service", label: "Service name", type: "text", required: true }],
+  process: [{ key: "process", label: "Process name", type: "text", required: true }],
+  disk: [
+    { key: "volume", label: "Volume (/ or C:)", type: "text", required: true },
+    { key: "minFreePercent", label: "Min free %", type: "number" },
+    { key: "minFreeGb", label: "Min free GB", type: "number" },
+  ],
+  cpu: [
+    { key: "maxPercent", label: "Max average %", type: "number", required: true },
+    { key: "windowSeconds", label: "Over seconds", type: "number" },
+  ],
+  memory: [
+    { key: "maxPercent", label: "Max average %", type: "number", required: true },
+    { key: "windowSeconds", label: "Over seconds", type: "number" },
+  ],
+  ping: [{ key: "host", label: "Host", type: "text", required: true }],
+  tcp: [
+    { key: "host", label: "Host", type: "text", required: true },
+    { key: "port", label: "Port", type: "number", required: true },
+  ],
+  http: [
+    { key: "url", label: "URL", type: "text", required: true },
+    { key: "expectStatus", label: "Expected status", type: "number" },
+    { key: "bodyContains", label: "Page contains", type: "text" },
+    { key: "minCertDays", label: "Warn when certificate expires within (days)", type: "number" },
+  ],
+  script: [
+    {
+      key: "script",
+      label: "Script (exit 0 ok, 1 warning, 2 critical; name=number lines are metrics)",
+      type: "textarea",
+      required: true,
+    },
+  ],
+};
+const KINDS = Object.keys(FIELDS) as Kind[];
+
+interface Draft {
+  key: number;
+  /** A check the policy already has: kept (its alerts and history stay) when saved. */
+  id?: string;
+  kind: Kind;
+  name: string;
+  values: Record<string, string>;
+  intervalSeconds: number;
+  severity: string;
+  failAfter: number;
+  restart: string;
+}
+
+let seq = 0;
+const blank = (): Draft => ({
+  key: ++seq,
+  kind: "service",
+  name: "",
+  values: {},
+  intervalSeconds: 60,
+  severity: "high",
+  failAfter: 2,
+  restart: "",
+});
+
+const fromCheck = (c: PolicyDto["checks"][number]): Draft => ({
+  key: ++seq,
+  id: c.id,
+  kind: c.kind as Kind,
+  name: c.name,
+  values: Object.fromEntries(
+    Object.entries(c.config)
+      .filter(([k]) => k !== "kind" && k !== "interpreter")
+      .map(([k, v]) => [k, String(v)]),
+  ),
+  intervalSeconds: c.intervalSeconds,
+  severity: c.severity,
+  failAfter: c.failAfter,
+  restart: c.remediation?.name ?? "",
+});
+
+function toCheck(d: Draft) {
+  const config: Record<string, unknown> = { kind: d.kind };
+  for (const f of FIELDS[d.kind]) {
+    const v = d.values[f.key]?.trim();
+    if (!v) continue;
+    config[f.key] = f.type === "number" ? Number(v) : v;
+  }
+  if (d.kind === "script") config.interpreter = "bash";
+  return {
+    ...(d.id ? { id: d.id } : {}),
+    name: d.name,
+    config,
+    intervalSeconds: d.intervalSeconds,
+    severity: d.severity,
+    failAfter: d.failAfter,
+    remediation: d.restart.trim() ? { kind: "service.restart" as const, name: d.restart.trim() } : null,
+  };
+}
+
+/**
+ * A new policy (its scope: the MSP, a client, one of its sites) or an existing one (`policy`: its scope
+ * stays; checks it keeps keep their alerts) and its checks.
+ */
+export function PolicyForm({ onDone, policy }: { onDone: () => void; policy?: PolicyDto }) {
+  const clients = useClients();
+  const [clientId, setClientId] = useState<string | null>(policy?.clientId ?? null);
+  const [siteId, setSiteId] = useState<string | null>(policy?.siteId ?? null);
+  const sites = useSites(clientId);
+  const [name, setName] = useState(policy?.name ?? "");
+  const [checks, setChecks] = useState<Draft[]>(
+    policy?.checks.length ? policy.checks.map(fromCheck) : [blank()],
+  );
+  const save = useSavePolicy();
+  const errors = fieldErrors(save.error);
+  const set = (key: number, patch: Partial<Draft>) =>
+    setChecks((cs) => cs.map((c) => (c.key === key ? { ...c, ...patch } : c)));
+
+  return (
+    <Stack
+      component="form"
+      gap="sm"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate({ name, clientId, siteId, checks: checks.map(toCheck) as never }, { onSuccess: onDone });
+      }}
+    >
+      <Group gap="xs" align="flex-end" wrap="wrap">
+        <TextInput
+          label="Policy name"
+          value={name}
+          onChange={(e) => setName(e.currentTarget.value)}
+          error={errors.name}
+          required
+          w={240}
+        />
+        <Select
+          label="Applies to client"
+          placeholder="Every client (MSP default)"
+          searchable
+          clearable
+          data={(clients.data ?? []).map((c) => ({ value: c.id, label: c.name }))}
+          value={clientId}
+          onChange={(v) => {
+            setClientId(v);
+            setSiteId(null);
+          }}
+          error={errors.clientId}
+          disabled={!!policy}
+          w={240}
+        />
+        <Select
+          label="Site"
+          placeholder="Every site"
+          clearable
+          disabled={!clientId || !!policy}
+          data={(sites.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
+          value={siteId}
+          onChange={setSiteId}
+          error={errors.siteId}
+          w={200}
+        />
+      </Group>
+      {checks.map((c, i) => (
+        <Paper key={c.key} p="xs" withBorder>
+          <Stack gap={6}>
+            <Group gap="xs" align="flex-end" wrap="wrap">
+              <Select
+                label="Check"
+                data={KINDS}
+                value={c.kind}
+                onChange={(v) => set(c.key, { kind: (v as Kind) ?? "service", values: {} })}
+                allowDeselect={false}
+                w={120}
+              />
+              <TextInput
+                label="Name"
+                value={c.name}
+                onChange={(e) => set(c.key, { name: e.currentTarget.value })}
+                error={errors[`checks.${i}.name`]}
+                required
+                w={220}
+              />
+              <NumberInput
+                label="Every (s)"
+                value={c.intervalSeconds}
+                min={5}
+                onChange={(v) => set(c.key, { intervalSeconds: Number(v) || 60 })}
+                w={100}
+              />
+              <Select
+                label="Severity"
+                data={["critical", "high", "medium", "low"]}
+                value={c.severity}
+                onChange={(v) => set(c.key, { severity: v ?? "high" })}
+                allowDeselect={false}
+                w={110}
+              />
+              <NumberInput
+                label="Alert after failures"
+                value={c.failAfter}
+                min={1}
+                max={100}
+                onChange={(v) => set(c.key, { failAfter: Number(v) || 1 })}
+                w={150}
+              />
+              <TextInput
+                label="Restart service on alert"
+                placeholder="none"
+                value={c.restart}
+                onChange={(e) => set(c.key, { restart: e.currentTarget.value })}
+                error={errors[`checks.${i}.remediation.name`]}
+                w={190}
+              />
+              {checks.length > 1 && (
+                <Button
+                  size="xs"
+                  variant="default"
+                  onClick={() => setChecks((cs) => cs.filter((x) => x.key !== c.key))}
+                >
+                  Remove
+                </Button>
+              )}
+            </Group>
+            <Group gap="xs" align="flex-end" wrap="wrap">
+              {FIELDS[c.kind].map((f) => {
+                const props = {
+                  label: f.label,
+                  value: c.values[f.key] ?? "",
+                  required: f.required,
+                  error: errors[`checks.${i}.config.${f.key}`],
+                  onChange: (e: { currentTarget: { value: string } }) =>
+                    set(c.key, { values: { ...c.values, [f.key]: e.currentTarget.value } }),
+                };
+                return f.type === "textarea" ? (
+                  <Textarea key={f.key} {...props} autosize minRows={3} w="100%" ff="monospace" />
+                ) : (
+                  <TextInput
+                    key={f.key}
+                    {...props}
+                    inputMode={f.type === "number" ? "decimal" : undefined}
+                    w={f.key === "url" ? 340 : 180}
+                  />
+                );
+              })}
+            </Group>
+          </Stack>
+        </Paper>
+      ))}
+      <Group gap="xs">
+        <Button size="xs" variant="default" onClick={() => setChecks((cs) => [...cs, blank()])}>
+          Add a check
+        </Button>
+        <Button type="submit" size="xs" loading={save.isPending}>
+          Save policy
+        </Button>
+        <Button size="xs" variant="subtle" onClick={onDone}>
+          Cancel
+        </Button>
+      </Group>
+      {save.isError && (
+        <Text fz="sm" c="red.8" role="alert">
+          {save.error.message}
+          {Object.entries(errors).map(([k, v]) => ` · ${k}: ${v}`)}
+        </Text>
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,154 @@
+import { z } from "zod";
+import { ScriptInterpreter, ServiceName } from "./commands.ts";
+
+/**
+ * Monitoring checks as the agent runs them. The server pushes the device's checks in one signed
+ * `checks` frame (after the welcome and whenever a policy changes); the agent runs each on its interval
+ * and reports results: at once when the state changes, every run while the check is failing or still
+ * recovering, and in a compact periodic summary (the latest state and numbers of every check).
+ */
+export const CheckState = z.enum(["ok", "warning", "critical", "unknown"]);
+export type CheckState = z.infer<typeof CheckState>;
+
+const Host = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9.:_-]+$/, { error: "must be a host name or address" });
+const Percent = z.number().min(0).max(100);
+/** A volume's mount point or drive ("/", "/var", "C:"): no shell syntax. */
+const Volume = z
+  .string()
+  .min(1)
+  .max(260)
+  .regex(/^[A-Za-z0-9/\\:._ -]+$/, { error: "must be a mount point or drive letter" });
+
+export const CheckConfig = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("service"), service: ServiceName }),
+  z.object({
+    kind: z.literal("process"),
+    /** The executable's name, compared without case and without ".exe". */
+    process: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^/\\\0]+$/, { error: "must be a process name, not a path" }),
+  }),
+  z.object({
+    kind: z.literal("disk"),
+    volume: Volume,
+    /** Failing when free space falls under either threshold. */
+    minFreePercent: Percent.optional(),
+    minFreeGb: z.number().min(0).max(1_000_000).optional(),
+  }),
+  z.object({
+    kind: z.literal("cpu"),
+    maxPercent: Percent,
+    /** Failing only when the average over this window is above the threshold. */
+    windowSeconds: z.number().int().min(10).max(3600).default(300),
+  }),
+  z.object({
+    kind: z.literal("memory"),
+    maxPercent: Percent,
+    windowSeconds: z.number().int().min(10).max(3600).default(300),
+  }),
+  z.object({
+    kind: z.literal("ping"),
+    host: Host,
+    timeoutMs: z.number().int().min(100).max(30_000).default(3000),
+  }),
+  z.object({
+    kind: z.literal("tcp"),
+    host: Host,
+    port: z.number().int().min(1).max(65_535),
+    timeoutMs: z.number().int().min(100).max(30_000).default(3000),
+  }),
+  z.object({
+    kind: z.literal("http"),
+    url: z.url({ protocol: /^https?$/ }).max(2000),
+    expectStatus: z.number().int().min(100).max(599).optional(),
+    /** Plain text the body must contain (no regular expressions: nothing a pattern can hang on). */
+    bodyContains: z.string().max(500).optional(),
+    /** HTTPS: warning when the certificate expires within this many days. */
+    minCertDays: z.number().int().min(0).max(3650).optional(),
+    timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+  }),
+  z.object({
+    kind: z.literal("script"),
+    interpreter: ScriptInterpreter,
+    script: z
+      .string()
+      .min(1)
+      .max(16 * 1024),
+    /** Exit 0 ok, 1 warning, 2 critical, anything else unknown (the Nagios convention). */
+    timeoutSeconds: z.number().int().min(1).max(600).default(60),
+  }),
+]);
+export type CheckConfig = z.infer<typeof CheckConfig>;
+export type CheckConfigInput = z.input<typeof CheckConfig>;
+export const CheckKind = z.enum([
+  "service",
+  "process",
+  "disk",
+  "cpu",
+  "memory",
+  "ping",
+  "tcp",
+  "http",
+  "script",
+]);
+export type CheckKind = z.infer<typeof CheckKind>;
+
+export const CheckDefinition = z.object({
+  id: z.uuid(),
+  name: z.string().max(200),
+  intervalSeconds: z.number().int().min(5).max(86_400),
+  /** The agent keeps reporting each result until this many passes in a row (the server resolves on them). */
+  passAfter: z.number().int().min(1).max(100),
+  config: CheckConfig,
+});
+export type CheckDefinition = z.infer<typeof CheckDefinition>;
+
+/** What the server signs: the whole set of the device's checks, replacing the previous one. */
+export const ChecksPayload = z.object({
+  v: z.literal(1),
+  deviceId: z.uuid(),
+  issuedAt: z.iso.datetime({ offset: true }),
+  /** Seconds between compact summaries. */
+  summarySeconds: z.number().int().min(10).max(86_400),
+  checks: z.array(CheckDefinition).max(200),
+});
+export type ChecksPayload = z.infer<typeof ChecksPayload>;
+export const checksMessage = (payload: string) => `switchboard/checks/v1\n${payload}`;
+
+export const ChecksFrame = z.object({
+  type: z.literal("checks"),
+  /** JSON of ChecksPayload, exactly as signed. */
+  payload: z.string().max(512 * 1024),
+  signature: z.string().max(200),
+});
+
+const MetricName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.-]+$/);
+export const CheckResult = z.object({
+  checkId: z.uuid(),
+  state: CheckState,
+  output: z.string().max(4000),
+  /** Numbers the check measured (free_percent, latency_ms, a script's name=value lines). */
+  metrics: z.record(MetricName, z.number().finite()).optional(),
+  /** Results in a row in this state, counted by the agent. */
+  streak: z.number().int().min(1),
+  at: z.iso.datetime({ offset: true }),
+});
+export type CheckResult = z.infer<typeof CheckResult>;
+
+export const CheckResultsFrame = z.object({
+  type: z.literal("check.results"),
+  /** true: the periodic summary of every check; false: changes and failing results, sent at once. */
+  summary: z.boolean(),
+  results: z.array(CheckResult).max(200),
+});
+export type CheckResultsFrame = z.infer<typeof CheckResultsFrame>;

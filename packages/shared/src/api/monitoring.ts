@@ -1,0 +1,220 @@
+import { z } from "zod";
+import { CheckConfig, CheckKind, CheckState } from "../agent/checks.ts";
+import { ServiceName } from "../agent/commands.ts";
+import { Id, Timestamp, Versioned } from "./common.ts";
+
+export const AlertSeverity = z.enum(["critical", "high", "medium", "low"]);
+export type AlertSeverity = z.infer<typeof AlertSeverity>;
+export const AlertState = z.enum(["pending", "firing", "resolved"]);
+
+export const AlertDto = z.object({
+  id: Id,
+  number: z.number().int(),
+  clientId: Id,
+  clientName: z.string(),
+  siteId: Id.nullable(),
+  siteName: z.string().nullable(),
+  deviceId: Id,
+  hostname: z.string(),
+  checkId: Id.nullable(),
+  /** "offline" (the server's presence check) or the check's kind. */
+  kind: z.string(),
+  name: z.string(),
+  severity: AlertSeverity,
+  state: AlertState,
+  output: z.string(),
+  failCount: z.number().int(),
+  flaps: z.number().int(),
+  firstFailedAt: Timestamp,
+  firedAt: Timestamp.nullable(),
+  resolvedAt: Timestamp.nullable(),
+  resolution: z.string().nullable(),
+  acknowledgedAt: Timestamp.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  snoozedUntil: Timestamp.nullable(),
+  incidentId: Id.nullable(),
+  ticket: z.object({ id: Id, number: z.number().int(), priority: z.number().int() }).nullable(),
+  /** The service a restart would act on (a service check's), when there is one. */
+  service: z.string().nullable(),
+  remediation: z
+    .object({
+      commandId: Id,
+      status: z.string(),
+      error: z.string().nullable(),
+      exitCode: z.number().int().nullable(),
+    })
+    .nullable(),
+  version: z.number().int(),
+});
+export type AlertDto = z.infer<typeof AlertDto>;
+
+export const AlertListQuery = z.object({
+  state: z.enum(["open", "resolved", "all"]).default("open"),
+  clientId: Id.optional(),
+  siteId: Id.optional(),
+  deviceId: Id.optional(),
+  severity: AlertSeverity.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(200),
+});
+export const AlertList = z.object({ items: z.array(AlertDto) });
+
+export const SnoozeAlertRequest = Versioned.extend({
+  minutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(7 * 24 * 60),
+});
+export const ResolveAlertRequest = Versioned.extend({ note: z.string().trim().max(2000).default("") });
+export const AcknowledgeAlertRequest = Versioned;
+export const RestartServiceRequest = z.object({
+  /** Defaults to the service the alert's check watches. */
+  service: ServiceName.optional(),
+});
+
+export const CheckInput = z.object({
+  /** A check of this policy to keep (its alerts and history stay); omitted: a new check. */
+  id: Id.optional(),
+  name: z.string().trim().min(1).max(200),
+  config: CheckConfig,
+  intervalSeconds: z.number().int().min(5).max(86_400).default(60),
+  severity: AlertSeverity.default("high"),
+  failAfter: z.number().int().min(1).max(100).default(2),
+  passAfter: z.number().int().min(1).max(100).default(1),
+  /** false: switches off an inherited check of the same kind and name (an exclusion). */
+  enabled: z.boolean().default(true),
+  /** Tried once when the alert fires. */
+  remediation: z
+    .object({ kind: z.literal("service.restart"), name: ServiceName })
+    .nullable()
+    .default(null),
+});
+export type CheckInput = z.input<typeof CheckInput>;
+export const CheckDto = z.object({
+  id: Id,
+  kind: CheckKind,
+  name: z.string(),
+  config: CheckConfig,
+  intervalSeconds: z.number().int(),
+  severity: AlertSeverity,
+  failAfter: z.number().int(),
+  passAfter: z.number().int(),
+  enabled: z.boolean(),
+  remediation: z.object({ kind: z.literal("service.restart"), name: z.string() }).nullable(),
+});
+export type CheckDto = z.infer<typeof CheckDto>;
+
+export const PolicyScope = z.object({
+  /** All null: the MSP default for every device. */
+  clientId: Id.nullable().default(null),
+  siteId: Id.nullable().default(null),
+  deviceId: Id.nullable().default(null),
+});
+export const CreatePolicyRequest = PolicyScope.extend({
+  name: z.string().trim().min(1).max(200),
+  enabled: z.boolean().default(true),
+  checks: z.array(CheckInput).max(100).default([]),
+});
+export type CreatePolicyRequest = z.input<typeof CreatePolicyRequest>;
+export const UpdatePolicyRequest = Versioned.extend({
+  name: z.string().trim().min(1).max(200),
+  enabled: z.boolean(),
+  /** The whole set: checks not listed are removed (their open alerts resolve). */
+  checks: z.array(CheckInput).max(100),
+});
+export const PolicyDto = z.object({
+  id: Id,
+  name: z.string(),
+  enabled: z.boolean(),
+  clientId: Id.nullable(),
+  clientName: z.string().nullable(),
+  siteId: Id.nullable(),
+  siteName: z.string().nullable(),
+  deviceId: Id.nullable(),
+  hostname: z.string().nullable(),
+  checks: z.array(CheckDto),
+  version: z.number().int(),
+});
+export type PolicyDto = z.infer<typeof PolicyDto>;
+export const PolicyList = z.object({ items: z.array(PolicyDto) });
+
+export const DeviceCheckDto = z.object({
+  check: CheckDto,
+  policyName: z.string(),
+  state: CheckState.nullable(),
+  output: z.string(),
+  metrics: z.record(z.string(), z.number()).nullable(),
+  changedAt: Timestamp.nullable(),
+  reportedAt: Timestamp.nullable(),
+});
+export const DeviceMonitoringDto = z.object({
+  deviceId: Id,
+  online: z.boolean(),
+  checks: z.array(DeviceCheckDto),
+  alerts: z.array(AlertDto),
+});
+export type DeviceMonitoringDto = z.infer<typeof DeviceMonitoringDto>;
+
+export const CreateMaintenanceRequest = z
+  .object({
+    clientId: Id,
+    siteId: Id.nullable().default(null),
+    deviceId: Id.nullable().default(null),
+    startsAt: Timestamp,
+    endsAt: Timestamp,
+    reason: z.string().trim().max(500).default(""),
+  })
+  .refine((v) => Date.parse(v.endsAt) > Date.parse(v.startsAt), {
+    path: ["endsAt"],
+    error: "must be after startsAt",
+  });
+export const MaintenanceDto = z.object({
+  id: Id,
+  clientId: Id,
+  siteId: Id.nullable(),
+  deviceId: Id.nullable(),
+  startsAt: Timestamp,
+  endsAt: Timestamp,
+  reason: z.string(),
+});
+export type MaintenanceDto = z.infer<typeof MaintenanceDto>;
+export const MaintenanceList = z.object({ items: z.array(MaintenanceDto) });
+export const MaintenanceQuery = z.object({ clientId: Id.optional() });
+
+/** How a client's alerts become tickets (clientId null: the MSP's rule for clients without their own). */
+export const UpdateTicketRuleRequest = z.object({
+  clientId: Id.nullable(),
+  /** Alerts below this severity stay alerts, with no ticket. */
+  minSeverity: AlertSeverity.default("low"),
+  teamId: Id.nullable().default(null),
+  assigneeId: Id.nullable().default(null),
+  /** false: recovery notes the ticket and leaves it for a technician to close. */
+  resolveOnRecovery: z.boolean().default(true),
+});
+export const TicketRuleDto = z.object({
+  id: Id,
+  clientId: Id.nullable(),
+  minSeverity: AlertSeverity,
+  teamId: Id.nullable(),
+  assigneeId: Id.nullable(),
+  resolveOnRecovery: z.boolean(),
+});
+export type TicketRuleDto = z.infer<typeof TicketRuleDto>;
+export const TicketRuleList = z.object({ items: z.array(TicketRuleDto) });
+
+export const MetricHistoryQuery = z.object({
+  hours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(48),
+});
+export const MetricPoint = z.object({
+  checkId: Id,
+  hour: Timestamp,
+  /** Each metric's average over the hour. */
+  values: z.record(z.string(), z.number()),
+});
+export type MetricPoint = z.infer<typeof MetricPoint>;
+export const MetricHistory = z.object({ items: z.array(MetricPoint) });
