@@ -71,6 +71,8 @@ export async function startReceiver(opts: { reject?: (rcpt: string) => string | 
       });
     },
   });
+  // A sender that drops its connection (a server stopped mid-delivery) is not a failure of the sink.
+  server.on("error", () => {});
   const port = await new Promise<number>((resolve) =>
     server.listen(0, "127.0.0.1", () => resolve((server.server.address() as AddressInfo).port)),
   );
