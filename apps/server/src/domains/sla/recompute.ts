@@ -8,7 +8,7 @@ import { type Boss, bossDb } from "../../lib/jobs.ts";
 import type { SmsProvider } from "../../lib/sms.ts";
 import type { BusinessCalendar } from "./calendar.ts";
 import { computeClock, type SlaClock, type TargetClock } from "./clock.ts";
-import { notifySla, type SlaNotice } from "./notify.ts";
+import { notifySlaMany, type SlaNotice } from "./notify.ts";
 import {
   clockPolicy,
   type LoadedPolicy,
@@ -112,8 +112,6 @@ export async function recomputeMany(
 
 interface Computed {
   t: TicketForSla;
-  clock: SlaClock;
-  calendar: BusinessCalendar;
   notices: SlaNotice[];
 }
 
@@ -173,7 +171,7 @@ async function recomputeBatch(
     out.set(t.id, clock);
     const { values, notices } = rowOf(t, policy.id, clock, prevs.get(t.id), now, timers);
     rows.push(values);
-    computed.push({ t, clock, calendar, notices });
+    computed.push({ t, notices });
     const q = queueState(clock, !["resolved", "closed"].includes(t.status_category));
     if (!same(t.sla_due_at, q.dueAt) || t.sla_state !== q.state) moved.push({ t, ...q });
   }
@@ -223,9 +221,12 @@ async function recomputeBatch(
       { db: bossDb(trx) },
     );
   }
-  for (const c of computed) {
-    for (const n of c.notices) await notifySla(deps, trx, c.t, c.calendar, n, now);
-  }
+  await notifySlaMany(
+    deps,
+    trx,
+    computed.flatMap((c) => c.notices.map((n) => ({ t: c.t, n }))),
+    now,
+  );
   return out;
 }
 

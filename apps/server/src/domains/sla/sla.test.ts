@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   connectAppDatabase,
@@ -7,14 +8,16 @@ import {
   isolatedDatabase,
   makeClient,
   makeContact,
+  makeTeam,
   makeUser,
   type TestApp,
   type TestUser,
 } from "../../../test/helpers.ts";
 import { runInScope } from "../../db/scope.ts";
 import { type Boss, startBoss } from "../../lib/jobs.ts";
+import { OUTBOUND_QUEUE } from "../email/outbound.ts";
 import { waitFor } from "../email/test-support.ts";
-import { recomputeOpenTickets, startSlaWorkers } from "./jobs.ts";
+import { createSlaQueues, fireTimers, recomputeOpenTickets, startSlaWorkers } from "./jobs.ts";
 import { recomputeTicketSla, type SlaDeps, TIMER_QUEUE } from "./recompute.ts";
 
 // The SLA clock on a real PostgreSQL with a controlled clock: business hours in Chicago, a pause while
@@ -363,6 +366,96 @@ describe("warnings and breaches", () => {
     } finally {
       for (const stop of stops) await stop();
       for (const b of bosses) await b.stop({ graceful: false, timeout: 2000 });
+    }
+  });
+});
+
+describe("a burst of timers", () => {
+  it("fires each ticket once in set-based chunks; a ticket that fails fails only its own timers", async () => {
+    const c = await clientOn(fast);
+    const ago = new Date(Date.now() - 90_000).toISOString(); // first response due 30 s ago: a breach now
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) ids.push(await ticketAt(c, ago));
+    const sorted = [...ids].sort();
+    const bad = sorted[3]!; // in the first chunk of 25, with 24 neighbours
+    // A fault in that one ticket's write, raised by PostgreSQL (installed as the database owner).
+    const owner = new pg.Client({ connectionString: t.url });
+    await owner.connect();
+    let failed: Map<string, string>;
+    try {
+      await owner.query(`create function sla_test_refuse() returns trigger language plpgsql as $$
+        begin
+          if new.ticket_id = '${bad}'::uuid then raise exception 'refused for the test'; end if;
+          return new;
+        end $$`);
+      await owner.query(`create trigger sla_test_refuse before insert or update on ticket_slas
+        for each row execute function sla_test_refuse()`);
+      // Every ticket's warning and due timers in one fetched batch: each ticket twice.
+      failed = await fireTimers(deps, [...ids, ...[...ids].reverse()]);
+    } finally {
+      await owner.query("drop trigger if exists sla_test_refuse on ticket_slas");
+      await owner.query("drop function if exists sla_test_refuse()");
+      await owner.end();
+    }
+    expect([...failed.keys()]).toEqual([bad]);
+    expect(failed.get(bad)).toContain("refused for the test");
+    for (const id of ids) expect(await timelineEvents(id, "sla_breached")).toBe(id === bad ? 0 : 1);
+    const events = await t.db
+      .selectFrom("domain_events")
+      .select(["ticket_id", "payload"])
+      .where("ticket_id", "in", ids)
+      .where("type", "=", "sla.breached")
+      .execute();
+    expect(events).toHaveLength(29);
+    for (const e of events) expect(e.payload).toMatchObject({ target: "first_response", quiet: false });
+    // Its retry, once the fault is gone, announces it; the others are not announced again.
+    expect((await fireTimers(deps, ids)).size).toBe(0);
+    for (const id of ids) expect(await timelineEvents(id, "sla_breached")).toBe(1);
+  });
+  it("mails each breach to its assignee, or to the team's active members when nobody is assigned", async () => {
+    const schema = `pgboss_sla_${randomBytes(4).toString("hex")}`;
+    const boss = await startBoss(t.url, { schema, supervise: false, schedule: false });
+    try {
+      await createSlaQueues(boss);
+      await boss.createQueue(OUTBOUND_QUEUE); // mails are queued here, delivered by nobody in this test
+      const team = await makeTeam(t);
+      const [lead, a, b, gone] = await Promise.all([
+        makeUser(t),
+        makeUser(t, { teamIds: [team.id] }),
+        makeUser(t, { teamIds: [team.id] }),
+        makeUser(t, { teamIds: [team.id] }),
+      ]);
+      await t.db.updateTable("users").set({ active: false }).where("id", "=", gone!.id).execute();
+      const c = await clientOn(fast);
+      const ago = new Date(Date.now() - 90_000).toISOString();
+      const [assigned, toTeam, toNobody] = [
+        await ticketAt(c, ago),
+        await ticketAt(c, ago),
+        await ticketAt(c, ago),
+      ];
+      await t.db.updateTable("tickets").set({ assignee_id: lead!.id }).where("id", "=", assigned!).execute();
+      await t.db.updateTable("tickets").set({ team_id: team.id }).where("id", "=", toTeam!).execute();
+      await t.db.updateTable("tickets").set({ assignee_id: gone!.id }).where("id", "=", toNobody!).execute();
+      expect([...(await fireTimers({ ...deps, boss }, [assigned!, toTeam!, toNobody!])).values()]).toEqual(
+        [],
+      );
+      const mails = await t.db
+        .selectFrom("email_messages")
+        .select(["ticket_id", "to_addresses", "subject"])
+        .where("ticket_id", "in", [assigned!, toTeam!, toNobody!])
+        .where("template", "=", "sla_breach")
+        .execute();
+      const to = (id: string) =>
+        mails
+          .filter((m) => m.ticket_id === id)
+          .flatMap((m) => m.to_addresses)
+          .sort();
+      expect(to(assigned!)).toEqual([lead!.email]);
+      expect(to(toTeam!)).toEqual([a!.email, b!.email].sort());
+      expect(to(toNobody!)).toEqual([]);
+      expect(mails.every((m) => m.subject?.startsWith("SLA breached: first response on #"))).toBe(true);
+    } finally {
+      await boss.stop({ graceful: false, timeout: 2000 });
     }
   });
 });
