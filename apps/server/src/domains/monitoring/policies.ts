@@ -84,7 +84,7 @@ export async function listPolicies(db: Database, actor: Actor, ids?: string[]): 
 }
 
 /** The MSP default needs an admin who sees every client; a client's policies, an admin or dispatcher of it. */
-function authorize(actor: Actor, clientId: string | null) {
+export function authorize(actor: Actor, clientId: string | null) {
   requireRole(actor, "admin", "dispatcher");
   if (clientId === null) {
     requireRole(actor, "admin");
