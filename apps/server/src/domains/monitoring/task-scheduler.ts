@@ -77,7 +77,7 @@ export async function scheduleDueRuns(deps: TaskSchedulerDeps, now = new Date())
           select * from unnest(${due.map((d) => d.task)}::uuid[], ${due.map((d) => d.zone)}::text[],
             ${due.map((d) => d.at.toISOString())}::timestamptz[])),
         reach as (
-          select distinct on (d.id, t.name) d.id as device_id, d.client_id, d.online, d.created_at,
+          select distinct on (d.id, t.name) d.id as device_id, d.client_id, d.online, d.enrolled_at,
             coalesce(s.timezone, (select timezone from msp limit 1), 'UTC') as zone,
             t.id as task_id, t.name, t.interpreter, t.script, t.timeout_seconds, t.run_missed, t.enabled
           from devices d
@@ -98,7 +98,7 @@ export async function scheduleDueRuns(deps: TaskSchedulerDeps, now = new Date())
             where w.task_id = r.task_id and w.device_id = r.device_id and not w.judged
               and c.status = 'queued') as waiting
         from reach r join due on due.task_id = r.task_id and due.zone = r.zone
-        where r.enabled and r.created_at < due.due_at
+        where r.enabled and r.enrolled_at < due.due_at
           and not exists (select 1 from monitoring_task_runs x
             where x.task_id = r.task_id and x.device_id = r.device_id and x.due_at = due.due_at)`.execute(
         trx,
@@ -123,13 +123,17 @@ export async function scheduleDueRuns(deps: TaskSchedulerDeps, now = new Date())
         .map((i) => ({ run: i, c: byKey.get(`${i.task_id}/${i.device_id}`)! }))
         .filter((x) => status(x.c) === "queued");
       if (!runs.length) return [];
+      // The signed command carries the real clock: the agent checks its freshness against its own.
+      const issued = new Date();
       const commands = runs.map(({ run, c }) => {
         const payload: CommandPayload = {
           v: 1,
           id: randomUUID(),
           deviceId: c.device_id,
-          issuedAt: now.toISOString(),
-          expiresAt: new Date(now.getTime() + (c.run_missed ? CATCH_UP_MS : ONLINE_GRACE_MS)).toISOString(),
+          issuedAt: issued.toISOString(),
+          expiresAt: new Date(
+            issued.getTime() + (c.run_missed ? CATCH_UP_MS : ONLINE_GRACE_MS),
+          ).toISOString(),
           command: {
             kind: "script.run",
             interpreter: c.interpreter as "bash",

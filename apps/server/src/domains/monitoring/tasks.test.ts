@@ -121,9 +121,6 @@ describe("scheduled tasks", () => {
             .executeTakeFirstOrThrow()
         ).id,
       );
-    await sql`update devices set created_at = '2026-01-01T00:00:00Z' where id = any(${ids}::uuid[])`.execute(
-      t.db,
-    );
     const api = (method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: object) =>
       t.app.inject({ method, url, headers: admin.auth, payload });
     const policy = (
@@ -197,7 +194,7 @@ describe("scheduled tasks", () => {
       script: "true",
       cron: "0 4 * * *",
     });
-    expect(stale.statusCode).toBe(409);
+    expect(stale.statusCode).toBe(412);
     expect((await s.api("GET", `/api/v1/monitoring/policies/${s.policyId}/tasks`)).json().items).toHaveLength(
       1,
     );
