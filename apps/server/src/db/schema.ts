@@ -1596,7 +1596,14 @@ export interface MonitoringTaskRunsTable {
   created_at: CreatedAt;
 }
 
+export interface MonitoringTaskDuesTable {
+  task_id: string;
+  zone: string;
+  due_at: Timestamp;
+}
+
 export interface DB {
   monitoring_tasks: MonitoringTasksTable;
+  monitoring_task_dues: MonitoringTaskDuesTable;
   monitoring_task_runs: MonitoringTaskRunsTable;
 }

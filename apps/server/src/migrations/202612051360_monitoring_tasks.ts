@@ -25,6 +25,16 @@ create table monitoring_tasks (
 create index monitoring_tasks_policy_idx on monitoring_tasks (policy_id);
 select sb_client_child_table('monitoring_tasks', 'policy_id', 'monitoring_policies');
 
+-- Each (task, zone, due time) is claimed once by one worker, which fans it out to the devices in the same
+-- transaction: the steady-state pass is one small insert that claims nothing, not a device scan.
+create table monitoring_task_dues (
+  task_id uuid not null references monitoring_tasks on delete cascade,
+  zone text not null,
+  due_at timestamptz not null,
+  primary key (task_id, zone, due_at)
+);
+select sb_client_child_table('monitoring_task_dues', 'task_id', 'monitoring_tasks');
+
 create table monitoring_task_runs (
   id uuid primary key default gen_random_uuid(),
   task_id uuid not null references monitoring_tasks on delete cascade,
@@ -45,10 +55,13 @@ create table monitoring_task_runs (
 );
 create index monitoring_task_runs_device_idx on monitoring_task_runs (device_id, due_at desc);
 create index monitoring_task_runs_open_idx on monitoring_task_runs (command_id) where not judged;
+create index monitoring_task_runs_created_idx on monitoring_task_runs (created_at);
 select sb_client_table('monitoring_task_runs');
 `.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`drop table if exists monitoring_task_runs, monitoring_tasks cascade`.execute(db);
+  await sql`drop table if exists monitoring_task_runs, monitoring_task_dues, monitoring_tasks cascade`.execute(
+    db,
+  );
 }

@@ -24,6 +24,8 @@ const ONLINE_GRACE_MS = 10 * 60_000;
 /** A missed run caught up on reconnect: the device has this long to come back. */
 const CATCH_UP_MS = 7 * 86_400_000;
 const OUTPUT_LIMIT = 64 * 1024;
+/** Task runs (and their output) are kept this long for the device's Monitoring section. */
+const RUN_DAYS = 30;
 
 interface Candidate {
   task_id: string;
@@ -71,11 +73,22 @@ export async function scheduleDueRuns(deps: TaskSchedulerDeps, now = new Date())
           if (at) due.push({ task: t.id, zone, at });
         }
       }
+      await sql`delete from monitoring_task_dues where due_at < ${now}::timestamptz - interval '3 days'`.execute(
+        trx,
+      );
       if (!due.length) return [];
+      // Claimed by exactly one worker (a concurrent one waits on the key, then finds it taken).
+      const { rows: claimed } = await sql<{ task_id: string; zone: string; due_at: Date }>`
+        insert into monitoring_task_dues (task_id, zone, due_at)
+        select * from unnest(${due.map((d) => d.task)}::uuid[], ${due.map((d) => d.zone)}::text[],
+          ${due.map((d) => d.at.toISOString())}::timestamptz[])
+        on conflict do nothing
+        returning task_id, zone, due_at`.execute(trx);
+      if (!claimed.length) return [];
       const { rows } = await sql<Candidate>`
         with due(task_id, zone, due_at) as (
-          select * from unnest(${due.map((d) => d.task)}::uuid[], ${due.map((d) => d.zone)}::text[],
-            ${due.map((d) => d.at.toISOString())}::timestamptz[])),
+          select * from unnest(${claimed.map((d) => d.task_id)}::uuid[], ${claimed.map((d) => d.zone)}::text[],
+            ${claimed.map((d) => d.due_at)}::timestamptz[])),
         reach as (
           select distinct on (d.id, t.name) d.id as device_id, d.client_id, d.online, d.enrolled_at,
             coalesce(s.timezone, (select timezone from msp limit 1), 'UTC') as zone,
@@ -251,6 +264,10 @@ function describe(f: Finished): { ok: boolean; status: string; output: string } 
 export async function judgeFinishedRuns(db: Database, s: IngestSettings) {
   return asSystem(() =>
     db.transaction().execute(async (trx) => {
+      // History is kept RUN_DAYS; a bounded batch per pass.
+      await sql`delete from monitoring_task_runs where id = any(array(
+        select id from monitoring_task_runs where judged and created_at < now() - make_interval(days => ${RUN_DAYS})
+        limit 5000))`.execute(trx);
       const { rows } = await sql<Finished>`
         select r.id, r.task_id, t.name, t.severity, t.policy_id, t.timeout_seconds, r.device_id, d.client_id,
           d.site_id, d.hostname, c.status, c.exit_code, c.stdout, c.stderr, c.error

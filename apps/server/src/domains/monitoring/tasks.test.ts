@@ -222,6 +222,9 @@ describe("scheduled tasks", () => {
       script: "echo hi",
     });
     expect(sent.filter((d) => s.ids.includes(d)).sort()).toEqual([...s.ids].sort());
+    // The same due time again (a third worker, a later pass) claims nothing.
+    expect((await scheduleDueRuns(deps(), new Date("2026-03-09T13:00:40Z"))).created).toBe(0);
+    expect(await commandsOf(s.ids)).toHaveLength(3);
     // A later pass before the next due time adds nothing.
     expect((await scheduleDueRuns(deps(), new Date("2026-03-10T12:59:00Z"))).created).toBe(0);
     expect(await runsOf(task.id)).toHaveLength(3);
