@@ -78,14 +78,25 @@ export function parseCron(expr: string): Cron {
   };
 }
 
-/** A local wall-clock minute (as a UTC timestamp holding the local fields) matches the expression. */
-function matches(c: Cron, local: Date): boolean {
-  if (!c.minute.has(local.getUTCMinutes()) || !c.hour.has(local.getUTCHours())) return false;
+/** The day of a local wall-clock time (a UTC date holding the local fields) matches the expression. */
+function dayMatches(c: Cron, local: Date): boolean {
   if (!c.month.has(local.getUTCMonth() + 1)) return false;
   const dom = c.dom.has(local.getUTCDate());
   const dow = c.dow.has(local.getUTCDay());
   if (c.domAny || c.dowAny) return dom && dow;
   return dom || dow;
+}
+
+/**
+ * Minutes to move from a local minute to the nearest one that may match: a day that does not match is
+ * skipped whole, an hour likewise, so a walk costs a few steps per day instead of 1,440.
+ */
+function skip(c: Cron, local: Date, back: boolean): number {
+  const h = local.getUTCHours();
+  const m = local.getUTCMinutes();
+  if (!dayMatches(c, local)) return back ? h * 60 + m + 1 : 1440 - (h * 60 + m);
+  if (!c.hour.has(h)) return back ? m + 1 : 60 - m;
+  return 0;
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();
@@ -139,15 +150,23 @@ export function zonedToUtc(local: number, zone: string): number {
 
 /**
  * The latest due time at or before `now` and after `since` (at most two days back), or null. Walks local
- * minutes backwards with plain arithmetic; only a matching minute costs a time zone conversion.
+ * time backwards with plain arithmetic (skipping days and hours that cannot match); only a matching minute
+ * costs a time zone conversion.
  */
 export function latestDue(c: Cron, zone: string, now: Date, since: Date): Date | null {
   const floor = Math.max(since.getTime(), now.getTime() - 2 * 86_400_000);
   // One day of slack: a gap's shifted time may lie after the local minute that names it.
   const stop = localMs(floor, zone) - 86_400_000;
-  for (let local = localMs(now.getTime(), zone) + 86_400_000; local >= stop; local -= 60_000) {
-    if (!matches(c, new Date(local))) continue;
-    const at = zonedToUtc(local, zone);
+  for (let local = localMs(now.getTime(), zone) + 86_400_000; local >= stop; ) {
+    const d = new Date(local);
+    const jump = skip(c, d, true);
+    if (jump) {
+      local -= jump * 60_000;
+      continue;
+    }
+    local -= 60_000;
+    if (!c.minute.has(d.getUTCMinutes())) continue;
+    const at = zonedToUtc(d.getTime(), zone);
     if (at <= now.getTime() && at > floor) return new Date(at);
     if (at <= floor) return null;
   }
@@ -157,9 +176,16 @@ export function latestDue(c: Cron, zone: string, now: Date, since: Date): Date |
 /** The next due time after `after` within a year (for the console), or null. */
 export function nextDue(c: Cron, zone: string, after: Date): Date | null {
   const start = localMs(after.getTime(), zone) - 86_400_000;
-  for (let local = start; local < start + 367 * 86_400_000; local += 60_000) {
-    if (!matches(c, new Date(local))) continue;
-    const at = zonedToUtc(local, zone);
+  for (let local = start; local < start + 367 * 86_400_000; ) {
+    const d = new Date(local);
+    const jump = skip(c, d, false);
+    if (jump) {
+      local += jump * 60_000;
+      continue;
+    }
+    local += 60_000;
+    if (!c.minute.has(d.getUTCMinutes())) continue;
+    const at = zonedToUtc(d.getTime(), zone);
     if (at > after.getTime()) return new Date(at);
   }
   return null;
