@@ -327,6 +327,12 @@ describe("scheduled tasks", () => {
     const runs = (await s.api("GET", `/api/v1/devices/${device}/task-runs`)).json().items;
     expect(runs.map((r: { status: string }) => r.status)).toEqual(["succeeded", "timed_out", "failed"]);
     expect(runs[2]).toMatchObject({ taskName: "Backup", exitCode: 3, dueAt: "2026-06-01T10:00:00.000Z" });
+
+    // Failing again, then the policy is deleted: the alert does not stay open with nothing behind it.
+    await runAt("2026-06-01T11:00:01Z", "failed", 1);
+    expect((await alerts()).filter((a) => a.state === "firing")).toHaveLength(1);
+    expect((await s.api("DELETE", `/api/v1/monitoring/policies/${s.policyId}`)).statusCode).toBe(204);
+    expect((await alerts()).every((a) => a.state === "resolved")).toBe(true);
   });
 
   it("keeps tasks and runs inside their client (row-level security) and 404s another client's", async () => {

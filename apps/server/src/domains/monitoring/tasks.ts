@@ -180,7 +180,7 @@ export async function deleteTask(db: Database, actor: Actor, id: string) {
 }
 
 /** A task removed or switched off: its open alerts resolve with their tickets, nothing fires forever. */
-async function resolveTaskAlerts(trx: Transaction<DB>, taskId: string, why: string) {
+export async function resolveTaskAlerts(trx: Transaction<DB>, taskId: string, why: string) {
   const { rows } = await sql<{ ticket_id: string | null; name: string }>`
     update monitoring_alerts set state = 'resolved', resolved_at = now(), resolution = ${why},
       updated_at = now(), version = version + 1
