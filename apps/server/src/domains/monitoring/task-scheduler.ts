@@ -62,8 +62,8 @@ export async function scheduleDueRuns(deps: TaskSchedulerDeps, now = new Date())
         .execute();
       if (!tasks.length) return [];
       const { rows: zoneRows } = await sql<{ zone: string }>`
-        select distinct coalesce(s.timezone, m.timezone, 'UTC') as zone
-        from (select timezone from msp limit 1) m full join sites s on true`.execute(trx);
+        select timezone as zone from sites
+        union select coalesce((select timezone from msp limit 1), 'UTC')`.execute(trx);
       const zones = [...new Set(zoneRows.map((z) => z.zone))];
       const due: { task: string; zone: string; at: Date }[] = [];
       for (const t of tasks) {
