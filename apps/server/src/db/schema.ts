@@ -1563,3 +1563,47 @@ export interface DB {
   monitoring_ticket_rules: MonitoringTicketRulesTable;
   monitoring_metrics: MonitoringMetricsTable;
 }
+
+export interface MonitoringTasksTable {
+  id: Generated<string>;
+  policy_id: string;
+  name: string;
+  interpreter: string;
+  script: string;
+  cron: string;
+  timeout_seconds: Generated<number>;
+  severity: Generated<AlertSeverity>;
+  run_missed: Generated<boolean>;
+  enabled: Generated<boolean>;
+  schedule_from: Timestamp;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  version: Generated<number>;
+}
+
+export interface MonitoringTaskRunsTable {
+  id: Generated<string>;
+  task_id: string;
+  device_id: string;
+  client_id: string;
+  due_at: Timestamp;
+  status: string;
+  command_id: string | null;
+  exit_code: number | null;
+  output: Generated<string>;
+  finished_at: Timestamp | null;
+  judged: Generated<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface MonitoringTaskDuesTable {
+  task_id: string;
+  zone: string;
+  due_at: Timestamp;
+}
+
+export interface DB {
+  monitoring_tasks: MonitoringTasksTable;
+  monitoring_task_dues: MonitoringTaskDuesTable;
+  monitoring_task_runs: MonitoringTaskRunsTable;
+}

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CheckConfig, CheckKind, CheckState } from "../agent/checks.ts";
-import { ServiceName } from "../agent/commands.ts";
+import { ScriptInterpreter, ServiceName } from "../agent/commands.ts";
 import { Id, Timestamp, Versioned } from "./common.ts";
 
 export const AlertSeverity = z.enum(["critical", "high", "medium", "low"]);
@@ -218,3 +218,62 @@ export const MetricPoint = z.object({
 });
 export type MetricPoint = z.infer<typeof MetricPoint>;
 export const MetricHistory = z.object({ items: z.array(MetricPoint) });
+
+/** A scheduled task of a policy: a script run by the agents of the policy's devices on a cron schedule. */
+export const TaskInput = z.object({
+  name: z.string().trim().min(1).max(200),
+  interpreter: ScriptInterpreter,
+  script: z
+    .string()
+    .min(1)
+    .max(64 * 1024),
+  /** Five fields (minute hour day-of-month month day-of-week), in each device's site time zone. */
+  cron: z.string().trim().min(9).max(200),
+  timeoutSeconds: z.number().int().min(1).max(86_400).default(300),
+  /** A failing run (non-zero exit or timeout) opens an alert of this severity on (device, task). */
+  severity: AlertSeverity.default("medium"),
+  /** A device offline at the due time runs it once when it reconnects (else the run is recorded missed). */
+  runMissed: z.boolean().default(false),
+  enabled: z.boolean().default(true),
+});
+export const CreateTaskRequest = TaskInput;
+export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
+export const UpdateTaskRequest = Versioned.extend(TaskInput.shape);
+export type UpdateTaskRequest = z.input<typeof UpdateTaskRequest>;
+export const TaskDto = z.object({
+  id: Id,
+  policyId: Id,
+  name: z.string(),
+  interpreter: ScriptInterpreter,
+  script: z.string(),
+  cron: z.string(),
+  timeoutSeconds: z.number().int(),
+  severity: AlertSeverity,
+  runMissed: z.boolean(),
+  enabled: z.boolean(),
+  version: z.number().int(),
+});
+export type TaskDto = z.infer<typeof TaskDto>;
+export const TaskList = z.object({ items: z.array(TaskDto) });
+export const TaskRunStatus = z.enum([
+  "queued",
+  "sent",
+  "succeeded",
+  "failed",
+  "timed_out",
+  "missed",
+  "skipped",
+]);
+export const TaskRunDto = z.object({
+  id: Id,
+  taskId: Id,
+  taskName: z.string(),
+  dueAt: Timestamp,
+  status: TaskRunStatus,
+  exitCode: z.number().int().nullable(),
+  output: z.string(),
+  finishedAt: Timestamp.nullable(),
+  commandId: Id.nullable(),
+});
+export type TaskRunDto = z.infer<typeof TaskRunDto>;
+export const TaskRunList = z.object({ items: z.array(TaskRunDto) });

@@ -12,6 +12,7 @@ import type { AlertSeverity, DB } from "../../db/schema.ts";
 import { invalid, notFound, versionConflict } from "../../http/errors.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, canSeeClient, requireRole } from "../auth/actor.ts";
+import { resolveTaskAlerts } from "./tasks.ts";
 import { resolveTicketUnlessShared } from "./tickets.ts";
 
 interface CheckRow {
@@ -84,7 +85,7 @@ export async function listPolicies(db: Database, actor: Actor, ids?: string[]): 
 }
 
 /** The MSP default needs an admin who sees every client; a client's policies, an admin or dispatcher of it. */
-function authorize(actor: Actor, clientId: string | null) {
+export function authorize(actor: Actor, clientId: string | null) {
   requireRole(actor, "admin", "dispatcher");
   if (clientId === null) {
     requireRole(actor, "admin");
@@ -272,6 +273,8 @@ export async function deletePolicy(db: Database, actor: Actor, id: string) {
       trx,
       checks.map((c) => c.id),
     );
+    const tasks = await trx.selectFrom("monitoring_tasks").select("id").where("policy_id", "=", id).execute();
+    for (const task of tasks) await resolveTaskAlerts(trx, task.id, "task removed");
     await trx.deleteFrom("monitoring_policies").where("id", "=", id).execute();
     await recordChange(
       trx,

@@ -34,7 +34,7 @@ export interface IngestOutcome {
   remediations: Remediation[];
 }
 
-interface DeviceRow {
+export interface DeviceRow {
   id: string;
   client_id: string;
   site_id: string | null;
@@ -92,18 +92,24 @@ export async function ingestResults(
   return out;
 }
 
-async function advanceAlert(
+/**
+ * Moves the alert of one check (or, with `key` and `checkId`, of another source such as a scheduled task,
+ * keyed `task:<id>` without a check row) on one result.
+ */
+export async function advanceAlert(
   trx: Transaction<DB>,
   device: DeviceRow,
   check: EffectiveCheck,
-  r: CheckResult,
+  r: Pick<CheckResult, "state" | "output" | "streak">,
   s: IngestSettings,
+  key: string = check.id,
+  checkId: string | null = check.id,
 ): Promise<Remediation | null> {
   const open = await trx
     .selectFrom("monitoring_alerts")
     .selectAll()
     .where("device_id", "=", device.id)
-    .where("check_key", "=", check.id)
+    .where("check_key", "=", key)
     .where("state", "<>", "resolved")
     .forUpdate()
     .executeTakeFirst();
@@ -173,7 +179,7 @@ async function advanceAlert(
     .selectFrom("monitoring_alerts")
     .select(["id", "ticket_id"])
     .where("device_id", "=", device.id)
-    .where("check_key", "=", check.id)
+    .where("check_key", "=", key)
     .where("state", "=", "resolved")
     .where("fired_at", "is not", null)
     .where("resolved_at", ">", new Date(Date.now() - s.reopenSeconds * 1000))
@@ -214,8 +220,8 @@ async function advanceAlert(
       client_id: device.client_id,
       site_id: device.site_id,
       device_id: device.id,
-      check_id: check.id,
-      check_key: check.id,
+      check_id: checkId,
+      check_key: key,
       kind: check.kind,
       name: check.name,
       severity: check.severity,

@@ -36,6 +36,7 @@ import {
 } from "./device.ts";
 import { createPolicy, deletePolicy, devicesOf, listPolicies, updatePolicy } from "./policies.ts";
 import { deleteRule, listRules, setRule } from "./rules.ts";
+import { taskRoutes } from "./task-routes.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -57,6 +58,7 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
   app.decorate("monitoring", side);
   const cmd = { db: deps.db, hub: app.agents.hub, serverKey: app.agents.serverKey };
   const tags = ["monitoring"];
+  await taskRoutes(app, deps);
   // Agents learn their new checks after the change commits; a slow push never holds the request.
   const push = (p: { client_id: string | null; site_id: string | null; device_id: string | null }) =>
     void devicesOf(deps.db, p)

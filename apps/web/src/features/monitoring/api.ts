@@ -2,10 +2,13 @@ import type {
   AlertDto,
   CreateMaintenanceRequest,
   CreatePolicyRequest,
+  CreateTaskRequest,
   DeviceMonitoringDto,
   MaintenanceDto,
   MetricPoint,
   PolicyDto,
+  TaskDto,
+  TaskRunDto,
   TicketRuleDto,
 } from "@switchboard/shared";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -28,6 +31,8 @@ export const monitoringKeys = {
   policies: ["monitoring", "policies"] as const,
   maintenance: ["monitoring", "maintenance"] as const,
   rules: ["monitoring", "ticket-rules"] as const,
+  tasks: (policyId: string) => ["monitoring", "tasks", policyId] as const,
+  taskRuns: (deviceId: string) => ["monitoring", "task-runs", deviceId] as const,
 };
 
 export interface AlertQuery {
@@ -155,4 +160,43 @@ export const useDeviceMetrics = (deviceId: string) =>
     queryKey: monitoringKeys.metrics(deviceId),
     queryFn: ({ signal }) =>
       get<{ items: MetricPoint[] }>(`/devices/${deviceId}/metrics`, { hours: 48 }, signal),
+  });
+
+export type { TaskDto, TaskRunDto };
+export type TaskInput = CreateTaskRequest;
+
+export const usePolicyTasks = (policyId: string) =>
+  useQuery({
+    queryKey: monitoringKeys.tasks(policyId),
+    queryFn: ({ signal }) =>
+      get<{ items: TaskDto[] }>(`/monitoring/policies/${policyId}/tasks`, undefined, signal),
+  });
+
+/** Creates a task on the policy, or (with `id` and `version`) changes one. */
+export function useSaveTask(policyId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (t: TaskInput & { id?: string; version?: number }) => {
+      const { id, ...body } = t;
+      return id
+        ? api<TaskDto>("PUT", `/monitoring/tasks/${id}`, { body })
+        : api<TaskDto>("POST", `/monitoring/policies/${policyId}/tasks`, { body });
+    },
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export function useDeleteTask() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>("DELETE", `/monitoring/tasks/${id}`),
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export const useTaskRuns = (deviceId: string) =>
+  useQuery({
+    queryKey: monitoringKeys.taskRuns(deviceId),
+    queryFn: ({ signal }) =>
+      get<{ items: TaskRunDto[] }>(`/devices/${deviceId}/task-runs`, undefined, signal),
   });

@@ -5,6 +5,7 @@ import { CHECK_STATE_COLORS } from "./alert-parts.tsx";
 import { AlertTable } from "./alert-table.tsx";
 import { type MetricPoint, useDeviceMetrics, useDeviceMonitoring } from "./api.ts";
 import { Sparkline } from "./sparkline.tsx";
+import { DeviceTaskRuns } from "./task-runs.tsx";
 
 const metricText = (m: Record<string, number> | null) =>
   m
@@ -113,6 +114,7 @@ export function DeviceMonitoring({ deviceId, canWrite }: { deviceId: string; can
           empty={m?.online === false ? "No alerts yet; the device is offline." : "No alerts."}
         />
       </Section>
+      <DeviceTaskRuns deviceId={deviceId} />
     </Stack>
   );
 }

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { fieldErrors } from "../../api/client.ts";
 import { useClients, useSites } from "../../api/hooks.ts";
 import { type PolicyDto, useSavePolicy } from "./api.ts";
+import { PolicyTasks } from "./policy-tasks.tsx";
 
 type Kind = "service" | "process" | "disk" | "cpu" | "memory" | "ping" | "tcp" | "http" | "script";
 interface Field {
@@ -129,151 +130,164 @@ export function PolicyForm({ onDone, policy }: { onDone: () => void; policy?: Po
     setChecks((cs) => cs.map((c) => (c.key === key ? { ...c, ...patch } : c)));
 
   return (
-    <Stack
-      component="form"
-      gap="sm"
-      onSubmit={(e) => {
-        e.preventDefault();
-        save.mutate({ name, clientId, siteId, checks: checks.map(toCheck) as never }, { onSuccess: onDone });
-      }}
-    >
-      <Group gap="xs" align="flex-end" wrap="wrap">
-        <TextInput
-          label="Policy name"
-          value={name}
-          onChange={(e) => setName(e.currentTarget.value)}
-          error={errors.name}
-          required
-          w={240}
-        />
-        <Select
-          label="Applies to client"
-          placeholder="Every client (MSP default)"
-          searchable
-          clearable
-          data={(clients.data ?? []).map((c) => ({ value: c.id, label: c.name }))}
-          value={clientId}
-          onChange={(v) => {
-            setClientId(v);
-            setSiteId(null);
-          }}
-          error={errors.clientId}
-          disabled={!!policy}
-          w={240}
-        />
-        <Select
-          label="Site"
-          placeholder="Every site"
-          clearable
-          disabled={!clientId || !!policy}
-          data={(sites.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
-          value={siteId}
-          onChange={setSiteId}
-          error={errors.siteId}
-          w={200}
-        />
-      </Group>
-      {checks.map((c, i) => (
-        <Paper key={c.key} p="xs" withBorder>
-          <Stack gap={6}>
-            <Group gap="xs" align="flex-end" wrap="wrap">
-              <Select
-                label="Check"
-                data={KINDS}
-                value={c.kind}
-                onChange={(v) => set(c.key, { kind: (v as Kind) ?? "service", values: {} })}
-                allowDeselect={false}
-                w={120}
-              />
-              <TextInput
-                label="Name"
-                value={c.name}
-                onChange={(e) => set(c.key, { name: e.currentTarget.value })}
-                error={errors[`checks.${i}.name`]}
-                required
-                w={220}
-              />
-              <NumberInput
-                label="Every (s)"
-                value={c.intervalSeconds}
-                min={5}
-                onChange={(v) => set(c.key, { intervalSeconds: Number(v) || 60 })}
-                w={100}
-              />
-              <Select
-                label="Severity"
-                data={["critical", "high", "medium", "low"]}
-                value={c.severity}
-                onChange={(v) => set(c.key, { severity: v ?? "high" })}
-                allowDeselect={false}
-                w={110}
-              />
-              <NumberInput
-                label="Alert after failures"
-                value={c.failAfter}
-                min={1}
-                max={100}
-                onChange={(v) => set(c.key, { failAfter: Number(v) || 1 })}
-                w={150}
-              />
-              <TextInput
-                label="Restart service on alert"
-                placeholder="none"
-                value={c.restart}
-                onChange={(e) => set(c.key, { restart: e.currentTarget.value })}
-                error={errors[`checks.${i}.remediation.name`]}
-                w={190}
-              />
-              {checks.length > 1 && (
-                <Button
-                  size="xs"
-                  variant="default"
-                  onClick={() => setChecks((cs) => cs.filter((x) => x.key !== c.key))}
-                >
-                  Remove
-                </Button>
-              )}
-            </Group>
-            <Group gap="xs" align="flex-end" wrap="wrap">
-              {FIELDS[c.kind].map((f) => {
-                const props = {
-                  label: f.label,
-                  value: c.values[f.key] ?? "",
-                  required: f.required,
-                  error: errors[`checks.${i}.config.${f.key}`],
-                  onChange: (e: { currentTarget: { value: string } }) =>
-                    set(c.key, { values: { ...c.values, [f.key]: e.currentTarget.value } }),
-                };
-                return f.type === "textarea" ? (
-                  <Textarea key={f.key} {...props} autosize minRows={3} w="100%" ff="monospace" />
-                ) : (
-                  <TextInput
-                    key={f.key}
-                    {...props}
-                    inputMode={f.type === "number" ? "decimal" : undefined}
-                    w={f.key === "url" ? 340 : 180}
-                  />
-                );
-              })}
-            </Group>
-          </Stack>
-        </Paper>
-      ))}
-      <Group gap="xs">
-        <Button size="xs" variant="default" onClick={() => setChecks((cs) => [...cs, blank()])}>
-          Add a check
-        </Button>
-        <Button type="submit" size="xs" loading={save.isPending}>
-          Save policy
-        </Button>
-        <Button size="xs" variant="subtle" onClick={onDone}>
-          Cancel
-        </Button>
-      </Group>
-      {save.isError && (
-        <Text fz="sm" c="red.8" role="alert">
-          {save.error.message}
-          {Object.entries(errors).map(([k, v]) => ` · ${k}: ${v}`)}
+    <Stack gap="md">
+      <Stack
+        component="form"
+        gap="sm"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.mutate(
+            { name, clientId, siteId, checks: checks.map(toCheck) as never },
+            { onSuccess: onDone },
+          );
+        }}
+      >
+        <Group gap="xs" align="flex-end" wrap="wrap">
+          <TextInput
+            label="Policy name"
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+            error={errors.name}
+            required
+            w={240}
+          />
+          <Select
+            label="Applies to client"
+            placeholder="Every client (MSP default)"
+            searchable
+            clearable
+            data={(clients.data ?? []).map((c) => ({ value: c.id, label: c.name }))}
+            value={clientId}
+            onChange={(v) => {
+              setClientId(v);
+              setSiteId(null);
+            }}
+            error={errors.clientId}
+            disabled={!!policy}
+            w={240}
+          />
+          <Select
+            label="Site"
+            placeholder="Every site"
+            clearable
+            disabled={!clientId || !!policy}
+            data={(sites.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
+            value={siteId}
+            onChange={setSiteId}
+            error={errors.siteId}
+            w={200}
+          />
+        </Group>
+        {checks.map((c, i) => (
+          <Paper key={c.key} p="xs" withBorder>
+            <Stack gap={6}>
+              <Group gap="xs" align="flex-end" wrap="wrap">
+                <Select
+                  label="Check"
+                  data={KINDS}
+                  value={c.kind}
+                  onChange={(v) => set(c.key, { kind: (v as Kind) ?? "service", values: {} })}
+                  allowDeselect={false}
+                  w={120}
+                />
+                <TextInput
+                  label="Name"
+                  value={c.name}
+                  onChange={(e) => set(c.key, { name: e.currentTarget.value })}
+                  error={errors[`checks.${i}.name`]}
+                  required
+                  w={220}
+                />
+                <NumberInput
+                  label="Every (s)"
+                  value={c.intervalSeconds}
+                  min={5}
+                  onChange={(v) => set(c.key, { intervalSeconds: Number(v) || 60 })}
+                  w={100}
+                />
+                <Select
+                  label="Severity"
+                  data={["critical", "high", "medium", "low"]}
+                  value={c.severity}
+                  onChange={(v) => set(c.key, { severity: v ?? "high" })}
+                  allowDeselect={false}
+                  w={110}
+                />
+                <NumberInput
+                  label="Alert after failures"
+                  value={c.failAfter}
+                  min={1}
+                  max={100}
+                  onChange={(v) => set(c.key, { failAfter: Number(v) || 1 })}
+                  w={150}
+                />
+                <TextInput
+                  label="Restart service on alert"
+                  placeholder="none"
+                  value={c.restart}
+                  onChange={(e) => set(c.key, { restart: e.currentTarget.value })}
+                  error={errors[`checks.${i}.remediation.name`]}
+                  w={190}
+                />
+                {checks.length > 1 && (
+                  <Button
+                    size="xs"
+                    variant="default"
+                    onClick={() => setChecks((cs) => cs.filter((x) => x.key !== c.key))}
+                  >
+                    Remove
+                  </Button>
+                )}
+              </Group>
+              <Group gap="xs" align="flex-end" wrap="wrap">
+                {FIELDS[c.kind].map((f) => {
+                  const props = {
+                    label: f.label,
+                    value: c.values[f.key] ?? "",
+                    required: f.required,
+                    error: errors[`checks.${i}.config.${f.key}`],
+                    onChange: (e: { currentTarget: { value: string } }) =>
+                      set(c.key, { values: { ...c.values, [f.key]: e.currentTarget.value } }),
+                  };
+                  return f.type === "textarea" ? (
+                    <Textarea key={f.key} {...props} autosize minRows={3} w="100%" ff="monospace" />
+                  ) : (
+                    <TextInput
+                      key={f.key}
+                      {...props}
+                      inputMode={f.type === "number" ? "decimal" : undefined}
+                      w={f.key === "url" ? 340 : 180}
+                    />
+                  );
+                })}
+              </Group>
+            </Stack>
+          </Paper>
+        ))}
+        <Group gap="xs">
+          <Button size="xs" variant="default" onClick={() => setChecks((cs) => [...cs, blank()])}>
+            Add a check
+          </Button>
+          <Button type="submit" size="xs" loading={save.isPending}>
+            Save policy
+          </Button>
+          <Button size="xs" variant="subtle" onClick={onDone}>
+            Cancel
+          </Button>
+        </Group>
+        {save.isError && (
+          <Text fz="sm" c="red.8" role="alert">
+            {save.error.message}
+            {Object.entries(errors).map(([k, v]) => ` · ${k}: ${v}`)}
+          </Text>
+        )}
+      </Stack>
+      {/* Outside the policy's form: each task is saved on its own, and forms do not nest. */}
+      {policy ? (
+        <PolicyTasks policyId={policy.id} />
+      ) : (
+        <Text fz="xs" c="dimmed">
+          Save the policy to add scheduled tasks to it.
         </Text>
       )}
     </Stack>
