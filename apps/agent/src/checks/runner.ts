@@ -7,6 +7,7 @@ import {
   checksMessage,
 } from "@switchboard/shared";
 import type { Log } from "../log.ts";
+import { backupProbe, logProbe, rebootProbe, updatesProbe } from "./os-probes.ts";
 import {
   diskProbe,
   httpProbe,
@@ -200,5 +201,13 @@ function probe(def: CheckDefinition, usage: WindowedUsage): Promise<Probe> {
       return httpProbe(c);
     case "script":
       return scriptProbe(c);
+    case "reboot":
+      return rebootProbe(c);
+    case "updates":
+      return updatesProbe(c);
+    case "log":
+      return logProbe(c);
+    case "backup":
+      return backupProbe(c);
   }
 }
