@@ -203,10 +203,39 @@ export const CheckResult = z.object({
 });
 export type CheckResult = z.infer<typeof CheckResult>;
 
+/** One missing OS update as the agent found it. */
+export const MissingUpdate = z.object({
+  name: z.string().min(1).max(500),
+  current: z.string().max(200).optional(),
+  available: z.string().max(200).optional(),
+  security: z.boolean(),
+  /** Where the OS rates it (dnf, Windows MSRC): critical, important, moderate, low. */
+  severity: z.string().max(30).optional(),
+  /** Where the OS dates it (Windows Update). */
+  releasedAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type MissingUpdate = z.infer<typeof MissingUpdate>;
+
+/** The device's patch status, scanned every few hours and carried by the next periodic summary. */
+export const PatchReport = z.object({
+  source: z.enum(["apt", "dnf", "windows_update"]).nullable(),
+  updates: z.array(MissingUpdate).max(2000),
+  rebootPending: z.boolean(),
+  rebootSince: z.iso.datetime({ offset: true }).nullable(),
+  /** When updates were last installed successfully (the package manager's history), if known. */
+  lastInstallAt: z.iso.datetime({ offset: true }).nullable(),
+  collectedAt: z.iso.datetime({ offset: true }),
+  /** Why the scan failed: shown on the device, the previous list kept. */
+  error: z.string().max(1000).optional(),
+});
+export type PatchReport = z.infer<typeof PatchReport>;
+
 export const CheckResultsFrame = z.object({
   type: z.literal("check.results"),
   /** true: the periodic summary of every check; false: changes and failing results, sent at once. */
   summary: z.boolean(),
   results: z.array(CheckResult).max(200),
+  /** On a summary: the patch status when a scan finished since the previous summary. */
+  patch: PatchReport.optional(),
 });
 export type CheckResultsFrame = z.infer<typeof CheckResultsFrame>;
