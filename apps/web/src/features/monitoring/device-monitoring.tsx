@@ -4,6 +4,7 @@ import { Empty, Section } from "../../components/section.tsx";
 import { CHECK_STATE_COLORS } from "./alert-parts.tsx";
 import { AlertTable } from "./alert-table.tsx";
 import { type MetricPoint, useDeviceMetrics, useDeviceMonitoring } from "./api.ts";
+import { DevicePatch } from "./patch.tsx";
 import { Sparkline } from "./sparkline.tsx";
 
 const metricText = (m: Record<string, number> | null) =>
@@ -113,6 +114,7 @@ export function DeviceMonitoring({ deviceId, canWrite }: { deviceId: string; can
           empty={m?.online === false ? "No alerts yet; the device is offline." : "No alerts."}
         />
       </Section>
+      <DevicePatch deviceId={deviceId} />
     </Stack>
   );
 }
