@@ -205,6 +205,10 @@ describe("log", () => {
     expect((await logProbe(c)).metrics).toEqual({ log_matches: 1 });
     const tolerant = cfg({ kind: "log", source: "file", target: file, contains: "error", maxMatches: 5 });
     expect((await logProbe(tolerant)).state).toBe("ok");
+    // Another check on the same file reads on its own: both see the next line.
+    appendFileSync(file, "error disk once more\n");
+    expect((await logProbe(c)).metrics).toEqual({ log_matches: 1 });
+    expect((await logProbe(tolerant)).metrics).toEqual({ log_matches: 1 });
   });
 
   it("plain text: a pattern-looking needle matches literally, and a huge line does not hang", async () => {

@@ -282,20 +282,21 @@ export async function updatesProbe(c: Config<"updates">, sys: Sys = realSys): Pr
 /** Bytes a file check reads per run at most, and on its first run (the file's tail). */
 const FILE_READ_LIMIT = 4 * 1024 * 1024;
 const FILE_FIRST_TAIL = 256 * 1024;
+/** Where each file check stopped reading, per check (two checks on one file each see every line). */
 const fileOffsets = new Map<string, number>();
 
-async function readNew(file: string): Promise<string> {
+async function readNew(file: string, checkKey: string): Promise<string> {
   const fh = await open(file, "r");
   try {
     const size = (await fh.stat()).size;
-    let from = fileOffsets.get(file);
+    let from = fileOffsets.get(checkKey);
     // First run: the tail; a file shorter than where we were was rotated or truncated: from the start.
     if (from === undefined) from = Math.max(0, size - FILE_FIRST_TAIL);
     else if (from > size) from = 0;
     from = Math.max(from, size - FILE_READ_LIMIT);
     const buf = Buffer.alloc(size - from);
     if (buf.length) await fh.read(buf, 0, buf.length, from);
-    fileOffsets.set(file, size);
+    fileOffsets.set(checkKey, size);
     return buf.toString("utf8");
   } finally {
     await fh.close();
@@ -306,7 +307,7 @@ const psQuote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** Lines of the window (or, for a file, written since the previous run), newest last. */
 async function logLines(c: Config<"log">, sys: Sys): Promise<string[]> {
-  if (c.source === "file") return (await readNew(c.target!)).split("\n");
+  if (c.source === "file") return (await readNew(c.target!, JSON.stringify(c))).split("\n");
   if (c.source === "eventlog") {
     if (sys.platform !== "win32") throw new Error("the Windows event log exists only on Windows");
     const script =

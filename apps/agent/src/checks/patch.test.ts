@@ -6,7 +6,7 @@ import { CheckResultsFrame, type PatchReport } from "@switchboard/shared";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { silentLog } from "../log.ts";
 import type { RunResult, Sys } from "./os-probes.ts";
-import { lastAptInstall, lastDnfInstall, scanPatches } from "./patch.ts";
+import { fitted, lastAptInstall, lastDnfInstall, PATCH_REPORT_MAX_BYTES, scanPatches } from "./patch.ts";
 import { CheckRunner } from "./runner.ts";
 
 // The patch status the agent reports: what it reads from the OS, and how it rides on the summary.
@@ -89,6 +89,21 @@ describe("patch scan", () => {
     });
     expect(report).toMatchObject({ source: null, updates: [], rebootPending: true });
     expect(report.error).toMatch(/no package manager answered/);
+  });
+});
+
+describe("report size", () => {
+  it("keeps the report under the frame budget, security updates first", () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({
+      name: `package-with-a-long-name-${i}-${"x".repeat(150)}`,
+      available: "1.0",
+      security: i % 10 === 0,
+    }));
+    const kept = fitted(many);
+    expect(kept.length).toBeLessThan(5000);
+    expect(JSON.stringify(kept).length).toBeLessThanOrEqual(PATCH_REPORT_MAX_BYTES);
+    expect(kept.slice(0, 500).every((u) => u.security)).toBe(true);
+    expect(fitted(many.slice(0, 3))).toHaveLength(3);
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { PatchReport } from "@switchboard/shared";
-import { missingUpdates, realSys, rebootStatus, type Sys } from "./os-probes.ts";
+import { type MissingUpdate, missingUpdates, realSys, rebootStatus, type Sys } from "./os-probes.ts";
 
 // The device's patch status for the server's Patch section: missing updates (versions, security flag,
 // rating), reboot pending, and when updates were last installed. Scanned every few hours by the check
@@ -54,6 +54,20 @@ async function lastInstall(sys: Sys, aptHistory: string): Promise<number | null>
   }
 }
 
+/** The summary frame must stay well under the gateway's message limit: security updates first, then cut. */
+export const PATCH_REPORT_MAX_BYTES = 512 * 1024;
+export function fitted(updates: MissingUpdate[]): MissingUpdate[] {
+  const sorted = [...updates].sort((a, b) => Number(b.security) - Number(a.security));
+  const out: MissingUpdate[] = [];
+  let bytes = 0;
+  for (const u of sorted) {
+    bytes += JSON.stringify(u).length + 40;
+    if (out.length >= 2000 || bytes > PATCH_REPORT_MAX_BYTES) break;
+    out.push(u);
+  }
+  return out;
+}
+
 const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** One scan; a failure is reported with its reason (the server keeps the previous list). */
@@ -73,7 +87,7 @@ export async function scanPatches(
     return {
       ...base,
       source: status.source,
-      updates: status.updates.slice(0, 2000).map((u) => ({
+      updates: fitted(status.updates).map((u) => ({
         name: u.name.slice(0, 500),
         current: u.current?.slice(0, 200),
         available: u.available?.slice(0, 200),
