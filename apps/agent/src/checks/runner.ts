@@ -5,8 +5,11 @@ import {
   type CheckState,
   ChecksPayload,
   checksMessage,
+  type PatchReport,
 } from "@switchboard/shared";
 import type { Log } from "../log.ts";
+import { backupProbe, logProbe, rebootProbe, updatesProbe } from "./os-probes.ts";
+import { scanPatches } from "./patch.ts";
 import {
   diskProbe,
   httpProbe,
@@ -68,7 +71,15 @@ export interface RunnerOptions {
   log: Log;
   /** Replaces the real probes in tests. */
   probe?: (def: CheckDefinition, usage: WindowedUsage) => Promise<Probe>;
+  /** The patch scan (replaced in tests); its report rides on the next summary. */
+  patchScan?: () => Promise<PatchReport>;
+  /** First scan this long after the first checks frame, then every `patchIntervalMs`. */
+  patchFirstMs?: number;
+  patchIntervalMs?: number;
 }
+
+/** Missing updates are looked up from cached lists: cheap, but the lists only change every few hours. */
+const PATCH_INTERVAL_MS = 6 * 3_600_000;
 
 /**
  * Runs the device's checks on their intervals. A result goes to the server at once when the state
@@ -80,6 +91,9 @@ export class CheckRunner {
   private readonly checks = new Map<string, Running>();
   private summaryTimer: NodeJS.Timeout | null = null;
   private summarySeconds = 0;
+  private patchTimer: NodeJS.Timeout | null = null;
+  /** The latest patch scan, until a summary carried it. */
+  private patch: PatchReport | null = null;
   lastIssuedAt = 0;
 
   constructor(opts: RunnerOptions) {
@@ -93,6 +107,7 @@ export class CheckRunner {
   /** The new set replaces the old: unchanged checks keep their state and schedule. */
   apply(payload: ChecksPayload) {
     this.lastIssuedAt = Date.parse(payload.issuedAt);
+    if (!this.patchTimer) this.schedulePatchScan(this.opts.patchFirstMs ?? 30_000);
     const next = new Map(payload.checks.map((c) => [c.id, c]));
     for (const [id, r] of this.checks) {
       const def = next.get(id);
@@ -130,6 +145,20 @@ export class CheckRunner {
     this.checks.clear();
     if (this.summaryTimer) clearInterval(this.summaryTimer);
     this.summaryTimer = null;
+    if (this.patchTimer) clearTimeout(this.patchTimer);
+    this.patchTimer = null;
+  }
+
+  private schedulePatchScan(ms: number) {
+    this.patchTimer = setTimeout(async () => {
+      try {
+        this.patch = await (this.opts.patchScan ?? scanPatches)();
+      } catch (err) {
+        this.opts.log("warn", "patch scan failed", { error: (err as Error).message });
+      }
+      if (this.patchTimer) this.schedulePatchScan(this.opts.patchIntervalMs ?? PATCH_INTERVAL_MS);
+    }, ms);
+    this.patchTimer.unref();
   }
 
   private schedule(r: Running, ms: number) {
@@ -176,7 +205,10 @@ export class CheckRunner {
 
   private summary() {
     const results = [...this.checks.values()].flatMap((r) => (r.last ? [r.last] : []));
-    if (results.length) this.opts.send({ type: "check.results", summary: true, results });
+    const patch = this.patch;
+    this.patch = null;
+    if (results.length || patch)
+      this.opts.send({ type: "check.results", summary: true, results, ...(patch ? { patch } : {}) });
   }
 }
 
@@ -200,5 +232,13 @@ function probe(def: CheckDefinition, usage: WindowedUsage): Promise<Probe> {
       return httpProbe(c);
     case "script":
       return scriptProbe(c);
+    case "reboot":
+      return rebootProbe(c);
+    case "updates":
+      return updatesProbe(c);
+    case "log":
+      return logProbe(c);
+    case "backup":
+      return backupProbe(c);
   }
 }

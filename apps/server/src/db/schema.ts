@@ -1607,3 +1607,39 @@ export interface DB {
   monitoring_task_dues: MonitoringTaskDuesTable;
   monitoring_task_runs: MonitoringTaskRunsTable;
 }
+
+// --- Patching (domains/monitoring/patch.ts) ---
+
+export interface PatchStatusUpdate {
+  name: string;
+  current: string | null;
+  available: string | null;
+  security: boolean;
+  severity: string | null;
+  releasedAt: string | null;
+  firstSeenAt: string;
+}
+export interface PatchStatusTable {
+  device_id: string;
+  client_id: string;
+  source: "apt" | "dnf" | "windows_update" | null;
+  updates: Json<PatchStatusUpdate[]>;
+  missing_count: number;
+  security_count: number;
+  critical_count: number;
+  important_count: number;
+  moderate_count: number;
+  low_count: number;
+  oldest_missing_at: Timestamp | null;
+  oldest_security_at: Timestamp | null;
+  reboot_pending: boolean;
+  reboot_since: Timestamp | null;
+  last_install_at: Timestamp | null;
+  scan_error: string | null;
+  collected_at: Timestamp;
+  reported_at: Generated<Timestamp>;
+}
+
+export interface DB {
+  patch_status: PatchStatusTable;
+}

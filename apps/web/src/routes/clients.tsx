@@ -13,6 +13,7 @@ import { DeviceStatusBadge, LastSeen } from "../features/devices/device-table.ts
 import { ClientFormButton, SiteFormButton } from "../features/directory/client-form.tsx";
 import { ContactFormButton } from "../features/directory/contact-form.tsx";
 import { IdentityPolicySection } from "../features/identity/policy-section.tsx";
+import { ClientHealth } from "../features/monitoring/patch.tsx";
 import { TicketList } from "../features/tickets/ticket-list.tsx";
 
 export function ClientsPage() {
@@ -105,6 +106,7 @@ export function ClientPage() {
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 4 }}>
           <Stack gap="md">
+            <ClientHealth clientId={id} />
             <Section
               id="client-sites"
               title="Sites"

@@ -35,6 +35,14 @@ function describe(c: PolicyDto["checks"][number]) {
       return `http ${k.url}`;
     case "script":
       return `${k.interpreter} script`;
+    case "reboot":
+      return `reboot pending > ${k.graceHours} h`;
+    case "updates":
+      return `updates: ≤ ${k.maxSecurity} security${k.maxAgeDays !== undefined ? `, none older than ${k.maxAgeDays} d` : ""}`;
+    case "log":
+      return `${k.source}${k.target ? ` ${k.target}` : ""} contains "${k.contains}"`;
+    case "backup":
+      return `backup ${k.path} ≤ ${k.maxAgeHours} h old`;
   }
 }
 

@@ -23,6 +23,13 @@ const Volume = z
   .max(260)
   .regex(/^[A-Za-z0-9/\\:._ -]+$/, { error: "must be a mount point or drive letter" });
 
+/** A unit, path or event log name: printable, no shell or PowerShell syntax. */
+const LogTarget = z
+  .string()
+  .min(1)
+  .max(500)
+  .regex(/^[A-Za-z0-9/\\:._@ -]+$/, { error: "must be a unit, path or log name without special characters" });
+
 export const CheckConfig = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("service"), service: ServiceName }),
   z.object({
@@ -83,6 +90,53 @@ export const CheckConfig = z.discriminatedUnion("kind", [
     /** Exit 0 ok, 1 warning, 2 critical, anything else unknown (the Nagios convention). */
     timeoutSeconds: z.number().int().min(1).max(600).default(60),
   }),
+  z.object({
+    kind: z.literal("reboot"),
+    /** Failing once a reboot has been pending longer than this (0: as soon as one is pending). */
+    graceHours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 90)
+      .default(0),
+  }),
+  z.object({
+    kind: z.literal("updates"),
+    /** Critical when more security updates than this are missing. */
+    maxSecurity: z.number().int().min(0).max(10_000).default(0),
+    /** Warning when more updates of any kind than this are missing. */
+    maxTotal: z.number().int().min(0).max(10_000).optional(),
+    /** Critical when a missing security update is older than this (released, or first seen missing). */
+    maxAgeDays: z.number().int().min(1).max(3650).optional(),
+  }),
+  z
+    .object({
+      kind: z.literal("log"),
+      /** journald (optionally one unit), a text file tailed between runs, or a Windows event log. */
+      source: z.enum(["journal", "file", "eventlog"]),
+      /** journal: a systemd unit; file: an absolute path; eventlog: a log name (System, Application). */
+      target: LogTarget.optional(),
+      /** Plain text, matched without case (no regular expressions: nothing a pattern can hang on). */
+      contains: z.string().min(1).max(500),
+      /** Failing when more lines than this match within the window (file: since the previous run). */
+      maxMatches: z.number().int().min(0).max(100_000).default(0),
+      windowMinutes: z.number().int().min(1).max(1440).default(15),
+    })
+    .superRefine((c, ctx) => {
+      if (c.source !== "journal" && !c.target)
+        ctx.addIssue({ code: "custom", path: ["target"], message: `a ${c.source} check needs a target` });
+      if (c.source === "file" && c.target && !/^(\/|[A-Za-z]:[\\/])/.test(c.target))
+        ctx.addIssue({ code: "custom", path: ["target"], message: "must be an absolute path" });
+    }),
+  z.object({
+    kind: z.literal("backup"),
+    /** A backup file or marker, or a directory: the newest entry directly inside it counts. */
+    path: LogTarget,
+    maxAgeHours: z
+      .number()
+      .min(0.1)
+      .max(24 * 365),
+  }),
 ]);
 export type CheckConfig = z.infer<typeof CheckConfig>;
 export type CheckConfigInput = z.input<typeof CheckConfig>;
@@ -96,6 +150,10 @@ export const CheckKind = z.enum([
   "tcp",
   "http",
   "script",
+  "reboot",
+  "updates",
+  "log",
+  "backup",
 ]);
 export type CheckKind = z.infer<typeof CheckKind>;
 
@@ -145,10 +203,39 @@ export const CheckResult = z.object({
 });
 export type CheckResult = z.infer<typeof CheckResult>;
 
+/** One missing OS update as the agent found it. */
+export const MissingUpdate = z.object({
+  name: z.string().min(1).max(500),
+  current: z.string().max(200).optional(),
+  available: z.string().max(200).optional(),
+  security: z.boolean(),
+  /** Where the OS rates it (dnf, Windows MSRC): critical, important, moderate, low. */
+  severity: z.string().max(30).optional(),
+  /** Where the OS dates it (Windows Update). */
+  releasedAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type MissingUpdate = z.infer<typeof MissingUpdate>;
+
+/** The device's patch status, scanned every few hours and carried by the next periodic summary. */
+export const PatchReport = z.object({
+  source: z.enum(["apt", "dnf", "windows_update"]).nullable(),
+  updates: z.array(MissingUpdate).max(2000),
+  rebootPending: z.boolean(),
+  rebootSince: z.iso.datetime({ offset: true }).nullable(),
+  /** When updates were last installed successfully (the package manager's history), if known. */
+  lastInstallAt: z.iso.datetime({ offset: true }).nullable(),
+  collectedAt: z.iso.datetime({ offset: true }),
+  /** Why the scan failed: shown on the device, the previous list kept. */
+  error: z.string().max(1000).optional(),
+});
+export type PatchReport = z.infer<typeof PatchReport>;
+
 export const CheckResultsFrame = z.object({
   type: z.literal("check.results"),
   /** true: the periodic summary of every check; false: changes and failing results, sent at once. */
   summary: z.boolean(),
   results: z.array(CheckResult).max(200),
+  /** On a summary: the patch status when a scan finished since the previous summary. */
+  patch: PatchReport.optional(),
 });
 export type CheckResultsFrame = z.infer<typeof CheckResultsFrame>;

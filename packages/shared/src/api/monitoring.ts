@@ -277,3 +277,69 @@ export const TaskRunDto = z.object({
 });
 export type TaskRunDto = z.infer<typeof TaskRunDto>;
 export const TaskRunList = z.object({ items: z.array(TaskRunDto) });
+
+/** Missing security updates by the OS's rating; "unrated" where it gives none (apt). */
+export const PatchSeverityCounts = z.object({
+  critical: z.number().int(),
+  important: z.number().int(),
+  moderate: z.number().int(),
+  low: z.number().int(),
+  unrated: z.number().int(),
+});
+export const PatchUpdateDto = z.object({
+  name: z.string(),
+  current: z.string().nullable(),
+  available: z.string().nullable(),
+  security: z.boolean(),
+  severity: z.string().nullable(),
+  releasedAt: Timestamp.nullable(),
+  /** When the server first saw it missing on this device. */
+  firstSeenAt: Timestamp,
+});
+export const DevicePatchStatusDto = z.object({
+  deviceId: Id,
+  /** null: the agent has not reported a patch scan yet. */
+  status: z
+    .object({
+      source: z.string().nullable(),
+      missing: z.number().int(),
+      security: z.number().int(),
+      bySeverity: PatchSeverityCounts,
+      oldestMissingAt: Timestamp.nullable(),
+      oldestSecurityAt: Timestamp.nullable(),
+      rebootPending: z.boolean(),
+      rebootSince: Timestamp.nullable(),
+      lastInstallAt: Timestamp.nullable(),
+      scanError: z.string().nullable(),
+      collectedAt: Timestamp,
+      updates: z.array(PatchUpdateDto),
+    })
+    .nullable(),
+});
+export type DevicePatchStatusDto = z.infer<typeof DevicePatchStatusDto>;
+
+export const ClientHealthDto = z.object({
+  clientId: Id,
+  openAlerts: z.object({
+    critical: z.number().int(),
+    high: z.number().int(),
+    medium: z.number().int(),
+    low: z.number().int(),
+  }),
+  patch: z.object({
+    devices: z.number().int(),
+    /** Devices whose agent reported a patch scan. */
+    reporting: z.number().int(),
+    devicesMissingSecurity: z.number().int(),
+    missing: z.number().int(),
+    security: z.number().int(),
+    bySeverity: PatchSeverityCounts,
+    oldestSecurityAt: Timestamp.nullable(),
+    /** The device that has gone longest without a successful install, and the latest install anywhere. */
+    oldestLastInstallAt: Timestamp.nullable(),
+    lastInstallAt: Timestamp.nullable(),
+    rebootPending: z.number().int(),
+    scanErrors: z.number().int(),
+  }),
+});
+export type ClientHealthDto = z.infer<typeof ClientHealthDto>;

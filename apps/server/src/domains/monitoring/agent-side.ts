@@ -7,6 +7,7 @@ import type { AgentHub } from "../../gateway/hub.ts";
 import { createCommand } from "../agents/commands.ts";
 import type { ServerKey } from "../agents/signing-key.ts";
 import { checksFrame, effectiveChecks } from "./checks.ts";
+import { savePatchReport } from "./patch.ts";
 import { ingestResults, type Remediation } from "./results.ts";
 import { type SummaryBatchItem, saveSummaries } from "./summaries.ts";
 import { monitorActor, noteOnTicket } from "./tickets.ts";
@@ -64,7 +65,9 @@ export class MonitoringAgentSide {
 
   async results(deviceId: string, frame: CheckResultsFrame) {
     if (frame.summary) {
-      await this.summaries.add({ deviceId, results: frame.results });
+      const patch = frame.patch;
+      if (patch) await asSystem(() => savePatchReport(this.deps.db, deviceId, patch));
+      if (frame.results.length) await this.summaries.add({ deviceId, results: frame.results });
       return;
     }
     const out = await asSystem(() =>

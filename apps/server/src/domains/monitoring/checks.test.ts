@@ -422,4 +422,72 @@ describe("the alerts API", () => {
     expect(foreignSite.statusCode).toBe(400);
     expect(foreignSite.json().error.details.issues[0].path).toBe("body.siteId");
   });
+
+  it("saves and pushes the upkeep checks (reboot, updates, log, backup) and refuses unsafe targets", async () => {
+    const e = await enrollRaw(t, setup.token.token);
+    await policy({
+      name: "Upkeep",
+      deviceId: e.deviceId,
+      checks: [
+        { name: "Reboot", config: { kind: "reboot", graceHours: 24 } },
+        { name: "Patches", config: { kind: "updates", maxSecurity: 0, maxAgeDays: 14 } },
+        {
+          name: "SSH failures",
+          config: {
+            kind: "log",
+            source: "journal",
+            target: "ssh.service",
+            contains: "Failed password",
+            maxMatches: 20,
+          },
+        },
+        { name: "Nightly backup", config: { kind: "backup", path: "/srv/backup/last-ok", maxAgeHours: 26 } },
+      ],
+    });
+    const agent = await rawAgent(t.wsUrl, { deviceId: e.deviceId, key: e.key, features: ["checks"] });
+    const frame = await waitFor(
+      "the checks frame",
+      async () =>
+        agent.frames.find((f) => (f as { type: string }).type === "checks") as
+          | { payload: string; signature: string }
+          | undefined,
+    );
+    const key = await t.app.agents.serverKey();
+    const pinned = createPublicKey({
+      key: Buffer.from(key.publicKey, "base64"),
+      format: "der",
+      type: "spki",
+    });
+    const verdict = verifyChecks(pinned, e.deviceId, frame, Date.now(), 0);
+    if (!verdict.ok) throw new Error(verdict.reason);
+    const byName = Object.fromEntries(verdict.payload.checks.map((c) => [c.name, c.config]));
+    expect(byName.Reboot).toEqual({ kind: "reboot", graceHours: 24 });
+    expect(byName.Patches).toEqual({ kind: "updates", maxSecurity: 0, maxAgeDays: 14 });
+    expect(byName["SSH failures"]).toMatchObject({ kind: "log", source: "journal", windowMinutes: 15 });
+    expect(byName["Nightly backup"]).toMatchObject({ kind: "backup", maxAgeHours: 26 });
+    agent.ws.close();
+
+    const bad = await api("POST", "/api/v1/monitoring/policies", {
+      clientId: setup.client.id,
+      name: "Unsafe",
+      checks: [
+        {
+          name: "Events",
+          config: { kind: "log", source: "eventlog", target: "System'; Stop-Computer", contains: "x" },
+        },
+        { name: "Tail", config: { kind: "log", source: "file", target: "app.log", contains: "x" } },
+        { name: "Backup", config: { kind: "backup", path: "/srv/`reboot`", maxAgeHours: 0 } },
+      ],
+    });
+    expect(bad.statusCode).toBe(400);
+    const paths = bad.json().error.details.issues.map((i: { path: string }) => i.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "body.checks.0.config.target",
+        "body.checks.1.config.target",
+        "body.checks.2.config.path",
+        "body.checks.2.config.maxAgeHours",
+      ]),
+    );
+  });
 });

@@ -3,9 +3,11 @@ import {
   AlertDto,
   AlertList,
   AlertListQuery,
+  ClientHealthDto,
   CreateMaintenanceRequest,
   CreatePolicyRequest,
   DeviceMonitoringDto,
+  DevicePatchStatusDto,
   IdParams,
   MaintenanceDto,
   MaintenanceList,
@@ -34,6 +36,7 @@ import {
   deviceMonitoring,
   listMaintenance,
 } from "./device.ts";
+import { clientHealth, devicePatchStatus } from "./patch.ts";
 import { createPolicy, deletePolicy, devicesOf, listPolicies, updatePolicy } from "./policies.ts";
 import { deleteRule, listRules, setRule } from "./rules.ts";
 import { taskRoutes } from "./task-routes.ts";
@@ -187,6 +190,33 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req) => ({ items: await deviceMetrics(deps.db, actorOf(req), req.params.id, req.query.hours) }),
+  );
+
+  app.get(
+    "/api/v1/devices/:id/patch-status",
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary: "The device's missing updates, reboot pending and last install, as its agent reported them",
+        params: IdParams,
+        response: { 200: DevicePatchStatusDto },
+      },
+    },
+    async (req) => devicePatchStatus(deps.db, actorOf(req), req.params.id),
+  );
+  app.get(
+    "/api/v1/clients/:id/health",
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary: "The client's open alerts by severity and the patch rollup of its devices",
+        params: IdParams,
+        response: { 200: ClientHealthDto },
+      },
+    },
+    async (req) => clientHealth(deps.db, actorOf(req), req.params.id),
   );
 
   app.get(

@@ -1,9 +1,11 @@
 import type {
   AlertDto,
+  ClientHealthDto,
   CreateMaintenanceRequest,
   CreatePolicyRequest,
   CreateTaskRequest,
   DeviceMonitoringDto,
+  DevicePatchStatusDto,
   MaintenanceDto,
   MetricPoint,
   PolicyDto,
@@ -16,7 +18,16 @@ import type { z } from "zod";
 import { api, get } from "../../api/client.ts";
 
 // Types only from @switchboard/shared (values would pull zod into the bundle).
-export type { AlertDto, DeviceMonitoringDto, MaintenanceDto, MetricPoint, PolicyDto, TicketRuleDto };
+export type {
+  AlertDto,
+  ClientHealthDto,
+  DeviceMonitoringDto,
+  DevicePatchStatusDto,
+  MaintenanceDto,
+  MetricPoint,
+  PolicyDto,
+  TicketRuleDto,
+};
 export type CreatePolicy = CreatePolicyRequest;
 export type CreateMaintenance = z.input<typeof CreateMaintenanceRequest>;
 
@@ -199,4 +210,19 @@ export const useTaskRuns = (deviceId: string) =>
     queryKey: monitoringKeys.taskRuns(deviceId),
     queryFn: ({ signal }) =>
       get<{ items: TaskRunDto[] }>(`/devices/${deviceId}/task-runs`, undefined, signal),
+  });
+
+/** The device's Patch section (under the monitoring key: a monitoring event refetches it too). */
+export const useDevicePatch = (deviceId: string) =>
+  useQuery({
+    queryKey: ["monitoring", "patch", deviceId] as const,
+    queryFn: ({ signal }) =>
+      get<DevicePatchStatusDto>(`/devices/${deviceId}/patch-status`, undefined, signal),
+  });
+
+/** The client page's health summary: open alerts by severity and the patch rollup. */
+export const useClientHealth = (clientId: string) =>
+  useQuery({
+    queryKey: ["monitoring", "client-health", clientId] as const,
+    queryFn: ({ signal }) => get<ClientHealthDto>(`/clients/${clientId}/health`, undefined, signal),
   });

@@ -4,6 +4,7 @@ import { Empty, Section } from "../../components/section.tsx";
 import { CHECK_STATE_COLORS } from "./alert-parts.tsx";
 import { AlertTable } from "./alert-table.tsx";
 import { type MetricPoint, useDeviceMetrics, useDeviceMonitoring } from "./api.ts";
+import { DevicePatch } from "./patch.tsx";
 import { Sparkline } from "./sparkline.tsx";
 import { DeviceTaskRuns } from "./task-runs.tsx";
 
@@ -115,6 +116,7 @@ export function DeviceMonitoring({ deviceId, canWrite }: { deviceId: string; can
         />
       </Section>
       <DeviceTaskRuns deviceId={deviceId} />
+      <DevicePatch deviceId={deviceId} />
     </Stack>
   );
 }

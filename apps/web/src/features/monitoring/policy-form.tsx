@@ -5,12 +5,26 @@ import { useClients, useSites } from "../../api/hooks.ts";
 import { type PolicyDto, useSavePolicy } from "./api.ts";
 import { PolicyTasks } from "./policy-tasks.tsx";
 
-type Kind = "service" | "process" | "disk" | "cpu" | "memory" | "ping" | "tcp" | "http" | "script";
+type Kind =
+  | "service"
+  | "process"
+  | "disk"
+  | "cpu"
+  | "memory"
+  | "ping"
+  | "tcp"
+  | "http"
+  | "script"
+  | "reboot"
+  | "updates"
+  | "log"
+  | "backup";
 interface Field {
   key: string;
   label: string;
-  type: "text" | "number" | "textarea";
+  type: "text" | "number" | "textarea" | "select";
   required?: boolean;
+  options?: Array<{ value: string; label: string }>;
 }
 /** The parameters each kind asks for (the server validates them: CheckConfig in packages/shared). */
 const FIELDS: Record<Kind, Field[]> = {
@@ -47,6 +61,33 @@ const FIELDS: Record<Kind, Field[]> = {
       type: "textarea",
       required: true,
     },
+  ],
+  reboot: [{ key: "graceHours", label: "Alert when pending longer than (hours)", type: "number" }],
+  updates: [
+    { key: "maxSecurity", label: "Max missing security updates", type: "number" },
+    { key: "maxAgeDays", label: "Max age of a missing security update (days)", type: "number" },
+    { key: "maxTotal", label: "Warn above this many missing updates", type: "number" },
+  ],
+  log: [
+    {
+      key: "source",
+      label: "Log",
+      type: "select",
+      required: true,
+      options: [
+        { value: "journal", label: "journald" },
+        { value: "file", label: "Text file" },
+        { value: "eventlog", label: "Windows event log" },
+      ],
+    },
+    { key: "target", label: "Unit, file path or event log name", type: "text" },
+    { key: "contains", label: "Line contains (plain text)", type: "text", required: true },
+    { key: "maxMatches", label: "Alert above this many lines", type: "number" },
+    { key: "windowMinutes", label: "Within minutes", type: "number" },
+  ],
+  backup: [
+    { key: "path", label: "Backup file, marker or directory", type: "text", required: true },
+    { key: "maxAgeHours", label: "Max age (hours)", type: "number", required: true },
   ],
 };
 const KINDS = Object.keys(FIELDS) as Kind[];
@@ -249,6 +290,19 @@ export function PolicyForm({ onDone, policy }: { onDone: () => void; policy?: Po
                     onChange: (e: { currentTarget: { value: string } }) =>
                       set(c.key, { values: { ...c.values, [f.key]: e.currentTarget.value } }),
                   };
+                  if (f.type === "select")
+                    return (
+                      <Select
+                        key={f.key}
+                        label={f.label}
+                        required={f.required}
+                        data={f.options ?? []}
+                        value={c.values[f.key] ?? null}
+                        error={errors[`checks.${i}.config.${f.key}`]}
+                        onChange={(v) => set(c.key, { values: { ...c.values, [f.key]: v ?? "" } })}
+                        w={180}
+                      />
+                    );
                   return f.type === "textarea" ? (
                     <Textarea key={f.key} {...props} autosize minRows={3} w="100%" ff="monospace" />
                   ) : (
@@ -256,7 +310,7 @@ export function PolicyForm({ onDone, policy }: { onDone: () => void; policy?: Po
                       key={f.key}
                       {...props}
                       inputMode={f.type === "number" ? "decimal" : undefined}
-                      w={f.key === "url" ? 340 : 180}
+                      w={f.key === "url" || f.key === "path" || f.key === "target" ? 340 : 180}
                     />
                   );
                 })}
