@@ -50,7 +50,12 @@ case "$1" in
   restart|start)
     [ -f ${pidFile} ] && kill "$(cat ${pidFile})" 2>/dev/null
     setsid ${path.join(dir, daemonName)} -e "${listen}" </dev/null >/dev/null 2>&1 &
-    echo $! > ${pidFile}
+    pid=$!
+    echo $pid > ${pidFile}
+    # The agent ends the command's process group when this script exits: wait (10 s at most) until the
+    # daemon leads its own session, as a real init script returns only once its daemon is detached.
+    i=0
+    while [ $i -lt 100 ] && [ "$(ps -o sid= -p $pid | tr -d ' ')" != "$pid" ]; do sleep 0.1; i=$((i+1)); done
     echo "webapp restarted" ;;
 esac
 `,
