@@ -12,6 +12,7 @@ import type { DB } from "../../db/schema.ts";
 import { invalid, notFound, versionConflict } from "../../http/errors.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireRole, requireWriter } from "../auth/actor.ts";
+import { visibleClient } from "../clients/service.ts";
 
 type Db = Kysely<DB> | Transaction<DB>;
 type FactorMethod = IdentityPolicyDto["methods"][number];
@@ -45,12 +46,6 @@ export async function loadPolicy(db: Db, clientId: string): Promise<IdentityPoli
     version: row.version,
     updatedAt: row.updated_at.toISOString(),
   };
-}
-
-async function visibleClient(db: Db, actor: Actor, clientId: string) {
-  const c = await db.selectFrom("clients").select("id").where("id", "=", clientId).executeTakeFirst();
-  if (!c) throw notFound("Client");
-  assertClientVisible(actor, clientId, "Client");
 }
 
 export async function getPolicy(db: Database, actor: Actor, clientId: string) {

@@ -6,6 +6,7 @@ import type { DB } from "../../db/schema.ts";
 import { AppError, forbidden, invalid, notFound, versionConflict } from "../../http/errors.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireRole, requireUser, requireWriter } from "../auth/actor.ts";
+import { visibleClient } from "../clients/service.ts";
 import { controlConsented } from "./support/agent.ts";
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -34,12 +35,6 @@ export async function loadPolicy(db: Db, clientId: string): Promise<RemotePolicy
     version: row.version,
     updatedAt: row.updated_at.toISOString(),
   };
-}
-
-async function visibleClient(db: Db, actor: Actor, clientId: string) {
-  const c = await db.selectFrom("clients").select("id").where("id", "=", clientId).executeTakeFirst();
-  if (!c) throw notFound("Client");
-  assertClientVisible(actor, clientId, "Client");
 }
 
 export async function getPolicy(db: Database, actor: Actor, clientId: string) {
