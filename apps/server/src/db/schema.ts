@@ -1418,6 +1418,8 @@ export interface MonitoringChecksTable {
   pass_after: Generated<number>;
   enabled: Generated<boolean>;
   remediation: Json<Record<string, unknown>> | null;
+  /** A ping/TCP/HTTP check watching this site's connection: its failure is the site's outage. */
+  uplink_site_id: Generated<string | null>;
   created_at: CreatedAt;
   version: Generated<number>;
 }

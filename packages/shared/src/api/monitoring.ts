@@ -88,6 +88,11 @@ export const CheckInput = z.object({
     .object({ kind: z.literal("service.restart"), name: ServiceName })
     .nullable()
     .default(null),
+  /**
+   * A ping, TCP or HTTP check may watch a site's connection (its router or internet line): when it fires,
+   * the site's outage is one incident and one P1 at once, and the site's devices that drop join it.
+   */
+  uplinkSiteId: Id.nullable().default(null),
 });
 export type CheckInput = z.input<typeof CheckInput>;
 export const CheckDto = z.object({
@@ -101,6 +106,8 @@ export const CheckDto = z.object({
   passAfter: z.number().int(),
   enabled: z.boolean(),
   remediation: z.object({ kind: z.literal("service.restart"), name: z.string() }).nullable(),
+  /** The site whose connection this check watches, if it does. */
+  uplink: z.object({ siteId: Id, siteName: z.string(), clientId: Id, clientName: z.string() }).nullable(),
 });
 export type CheckDto = z.infer<typeof CheckDto>;
 

@@ -23,7 +23,7 @@ export async function deviceMonitoring(
   if (!device) throw notFound("Device");
   assertClientVisible(actor, device.client_id, "Device");
   const checks = (await effectiveChecks(db, [deviceId])).get(deviceId) ?? [];
-  const [states, policies, alerts] = await Promise.all([
+  const [states, policies, alerts, uplinks] = await Promise.all([
     db.selectFrom("monitoring_check_states").selectAll().where("device_id", "=", deviceId).execute(),
     checks.length
       ? db
@@ -37,7 +37,27 @@ export async function deviceMonitoring(
           .execute()
       : [],
     listAlerts(db, actor, { state: "all", deviceId, limit: 50 }),
+    checks.length
+      ? db
+          .selectFrom("monitoring_checks as mc")
+          .innerJoin("sites as us", "us.id", "mc.uplink_site_id")
+          .innerJoin("clients as uc", "uc.id", "us.client_id")
+          .select([
+            "mc.id",
+            "mc.uplink_site_id",
+            "us.name as uplink_site_name",
+            "uc.id as uplink_client_id",
+            "uc.name as uplink_client_name",
+          ])
+          .where(
+            "mc.id",
+            "in",
+            checks.map((c) => c.id),
+          )
+          .execute()
+      : [],
   ]);
+  const uplinkOf = new Map(uplinks.map((u) => [u.id, u]));
   const stateOf = new Map(states.map((s) => [s.check_id, s]));
   const policyName = new Map(policies.map((p) => [p.id, p.name]));
   return {
@@ -46,7 +66,15 @@ export async function deviceMonitoring(
     checks: checks.map((c) => {
       const s = stateOf.get(c.id);
       return {
-        check: toCheckDto({ ...c, enabled: true }),
+        check: toCheckDto({
+          ...c,
+          enabled: true,
+          uplink_site_id: null,
+          uplink_site_name: null,
+          uplink_client_id: null,
+          uplink_client_name: null,
+          ...uplinkOf.get(c.id),
+        }),
         policyName: policyName.get(c.policy_id) ?? "",
         state: s?.state ?? null,
         output: s?.output ?? "",

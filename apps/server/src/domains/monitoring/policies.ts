@@ -26,6 +26,10 @@ interface CheckRow {
   pass_after: number;
   enabled: boolean;
   remediation: unknown;
+  uplink_site_id: string | null;
+  uplink_site_name: string | null;
+  uplink_client_id: string | null;
+  uplink_client_name: string | null;
 }
 type CheckIn = z.output<typeof CheckInput>;
 
@@ -41,6 +45,15 @@ export function toCheckDto(c: CheckRow): CheckDto {
     passAfter: c.pass_after,
     enabled: c.enabled,
     remediation: (c.remediation as CheckDto["remediation"]) ?? null,
+    uplink:
+      c.uplink_site_id && c.uplink_site_name !== null && c.uplink_client_id && c.uplink_client_name !== null
+        ? {
+            siteId: c.uplink_site_id,
+            siteName: c.uplink_site_name,
+            clientId: c.uplink_client_id,
+            clientName: c.uplink_client_name,
+          }
+        : null,
   };
 }
 
@@ -59,14 +72,17 @@ export async function listPolicies(db: Database, actor: Actor, ids?: string[]): 
   );
   const checks = policies.length
     ? await db
-        .selectFrom("monitoring_checks")
-        .selectAll()
+        .selectFrom("monitoring_checks as mc")
+        .leftJoin("sites as us", "us.id", "mc.uplink_site_id")
+        .leftJoin("clients as uc", "uc.id", "us.client_id")
+        .selectAll("mc")
+        .select(["us.name as uplink_site_name", "uc.id as uplink_client_id", "uc.name as uplink_client_name"])
         .where(
-          "policy_id",
+          "mc.policy_id",
           "in",
           policies.map((p) => p.id),
         )
-        .orderBy("created_at")
+        .orderBy("mc.created_at")
         .execute()
     : [];
   return policies.map((p) => ({
@@ -132,7 +148,32 @@ function checkValues(c: CheckIn) {
     pass_after: c.passAfter,
     enabled: c.enabled,
     remediation: c.remediation ? JSON.stringify(c.remediation) : null,
+    uplink_site_id: c.uplinkSiteId,
   };
+}
+
+const UPLINK_KINDS = new Set(["ping", "tcp", "http"]);
+
+/**
+ * A check watching a site's connection: only a network probe can, and only of a site the actor sees (it
+ * may be another client's than the policy's: a probe at the office watching a client's line).
+ */
+async function checkUplinks(trx: Transaction<DB>, actor: Actor, checks: CheckIn[]) {
+  for (const [i, c] of checks.entries()) {
+    if (!c.uplinkSiteId) continue;
+    if (!UPLINK_KINDS.has(c.config.kind))
+      throw invalid(
+        `body.checks.${i}.uplinkSiteId`,
+        "only a ping, TCP or HTTP check can watch a site's connection",
+      );
+    const site = await trx
+      .selectFrom("sites")
+      .select("client_id")
+      .where("id", "=", c.uplinkSiteId)
+      .executeTakeFirst();
+    if (!site || !canSeeClient(actor, site.client_id))
+      throw invalid(`body.checks.${i}.uplinkSiteId`, "no such site");
+  }
 }
 
 /** Devices a policy reaches: their agents get their new set of checks. */
@@ -155,6 +196,7 @@ export async function createPolicy(
   authorize(actor, input.clientId);
   const id = await db.transaction().execute(async (trx) => {
     await checkScope(trx, input);
+    await checkUplinks(trx, actor, input.checks);
     const p = await trx
       .insertInto("monitoring_policies")
       .values({
@@ -215,6 +257,7 @@ export async function updatePolicy(
     input.checks.forEach((c, i) => {
       if (c.id && !ids.has(c.id)) throw invalid(`body.checks.${i}.id`, "no such check in this policy");
     });
+    await checkUplinks(trx, actor, input.checks);
     const kept = new Set(input.checks.map((c) => c.id).filter(Boolean));
     const removed = [...ids].filter((c) => !kept.has(c));
     await resolveAlertsOf(trx, removed);

@@ -3,6 +3,7 @@ import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/database.ts";
 import type { DB } from "../../db/schema.ts";
 import { type EffectiveCheck, effectiveChecks } from "./checks.ts";
+import { joinUplinkIncident, noteOnIncident, uplinkSiteOf } from "./incidents.ts";
 import { alertEvent, ticketAlert } from "./sweep.ts";
 import { noteOnTicket, reopenTicket, resolveTicketUnlessShared } from "./tickets.ts";
 
@@ -152,6 +153,12 @@ export async function advanceAlert(
         open.ticket_id,
         `${check.name} on ${device.hostname} is passing again: ${output}`,
       );
+    else if (open.incident_id)
+      await noteOnIncident(
+        trx,
+        open.incident_id,
+        `${check.name} from ${device.hostname} is passing again: ${output}`,
+      );
     await alertEvent(trx, "monitoring.alert_resolved", device.client_id, open.id, open.ticket_id);
     return null;
   }
@@ -203,6 +210,18 @@ export async function advanceAlert(
       }))
       .where("id", "=", recent.id)
       .execute();
+    const uplink = await uplinkSiteOf(trx, checkId);
+    if (uplink) {
+      // A connection check failing again: the site's outage again (the same incident if still open).
+      const ticketId = await joinUplinkIncident(trx, uplink, {
+        id: recent.id,
+        name: check.name,
+        hostname: device.hostname,
+        output,
+      });
+      await alertEvent(trx, "monitoring.alert_fired", device.client_id, recent.id, ticketId);
+      return null;
+    }
     if (recent.ticket_id)
       await reopenTicket(
         trx,
@@ -258,6 +277,18 @@ async function fire(
         and (m.site_id is null or m.site_id = ${device.site_id}) and (m.device_id is null or m.device_id = ${device.id})
     ) as held, (select name from clients where id = ${device.client_id}) as client_name`.execute(trx);
   let ticketId: string | null = null;
+  const uplink = await uplinkSiteOf(trx, check.id);
+  if (uplink) {
+    // The site's connection is down: the site's outage incident and its one P1, not a ticket of its own.
+    ticketId = await joinUplinkIncident(trx, uplink, {
+      id: alertId,
+      name: check.name,
+      hostname: device.hostname,
+      output,
+    });
+    await alertEvent(trx, "monitoring.alert_fired", device.client_id, alertId, ticketId);
+    return null;
+  }
   // Firings of one check are decided one at a time, so a storm across devices finds the first ticket.
   await sql`select pg_advisory_xact_lock(hashtext(${check.id}))`.execute(trx);
   const sibling = rows[0]?.held

@@ -3,6 +3,7 @@ import type { Database } from "../../db/database.ts";
 import type { AlertSeverity, DB } from "../../db/schema.ts";
 import { asSystem } from "../../db/scope.ts";
 import { emitEvent } from "../events/outbox.ts";
+import { openSiteIncident, ticketIncident } from "./incidents.ts";
 import { ruleFor, ticketable } from "./rules.ts";
 import {
   monitorActor,
@@ -182,7 +183,13 @@ async function openOffline(trx: Transaction<DB>, s: SweepSettings, out: SweepOut
 }
 
 async function correlateSites(trx: Transaction<DB>, s: SweepSettings, out: SweepOutcome) {
-  const { rows: sites } = await sql<{ site_id: string; client_id: string; down: number; total: number }>`
+  const { rows: sites } = await sql<{
+    site_id: string;
+    client_id: string;
+    down: number;
+    total: number;
+    has_incident: boolean;
+  }>`
     with down as (
       select site_id, client_id, count(*)::int as down from monitoring_alerts
       where check_key = 'offline' and state = 'firing' and recovering_since is null and site_id is not null
@@ -190,21 +197,19 @@ async function correlateSites(trx: Transaction<DB>, s: SweepSettings, out: Sweep
     )
     select down.site_id, down.client_id, down.down,
       (select count(*)::int from devices d where d.site_id = down.site_id and d.retired_at is null
-        and d.last_seen_at is not null) as total
+        and d.last_seen_at is not null) as total,
+      exists (select 1 from monitoring_incidents i where i.site_id = down.site_id and i.kind = 'site_offline'
+        and i.state = 'open') as has_incident
     from down`.execute(trx);
   for (const site of sites) {
-    if (site.down < s.siteMinOffline || site.down * 100 < site.total * s.siteOfflinePercent) continue;
-    const created = await sql`
-      insert into monitoring_incidents (client_id, site_id, kind) values (${site.client_id}, ${site.site_id}, 'site_offline')
-      on conflict do nothing returning id`.execute(trx);
-    const incident = await trx
-      .selectFrom("monitoring_incidents")
-      .selectAll()
-      .where("site_id", "=", site.site_id)
-      .where("kind", "=", "site_offline")
-      .where("state", "=", "open")
-      .forUpdate()
-      .executeTakeFirstOrThrow();
+    // A site already in an outage (its connection check failed, or earlier devices) takes every device
+    // that drops; otherwise enough of them must be down together.
+    if (
+      !site.has_incident &&
+      (site.down < s.siteMinOffline || site.down * 100 < site.total * s.siteOfflinePercent)
+    )
+      continue;
+    const incident = await openSiteIncident(trx, { siteId: site.site_id, clientId: site.client_id });
     const attached = await sql<{ hostname: string; ticket_id: string | null }>`
       update monitoring_alerts a set incident_id = ${incident.id}, updated_at = now()
       from devices d
@@ -215,7 +220,7 @@ async function correlateSites(trx: Transaction<DB>, s: SweepSettings, out: Sweep
     const hosts = attached.rows.map((r) => r.hostname).sort();
     if (incident.ticket_id)
       await noteOnTicket(trx, incident.ticket_id, `Also offline now: ${hosts.join(", ")}.`);
-    if (created.rows.length) {
+    if (incident.created) {
       out.incidentsOpened++;
       await emitEvent(trx, monitorActor, {
         type: "monitoring.incident_opened",
@@ -233,34 +238,11 @@ async function correlateSites(trx: Transaction<DB>, s: SweepSettings, out: Sweep
     }
   }
   // Incidents with no ticket yet (new, or their maintenance window just ended).
-  const waiting = await sql<{
-    id: string;
-    client_id: string;
-    site_id: string;
-    site_name: string;
-    client_name: string;
-  }>`
-    select i.id, i.client_id, i.site_id, s.name as site_name, c.name as client_name
-    from monitoring_incidents i join sites s on s.id = i.site_id join clients c on c.id = i.client_id
+  const waiting = await sql<{ id: string }>`
+    select i.id from monitoring_incidents i
     where i.state = 'open' and i.ticket_id is null and not ${inMaintenance("i", "site")}
     for update of i skip locked`.execute(trx);
-  for (const inc of waiting.rows) {
-    const { rows: devs } = await sql<{ hostname: string; first_failed_at: Date }>`
-      select d.hostname, a.first_failed_at from monitoring_alerts a join devices d on d.id = a.device_id
-      where a.incident_id = ${inc.id} and a.state <> 'resolved' order by d.hostname`.execute(trx);
-    const total = sites.find((x) => x.site_id === inc.site_id)?.total ?? devs.length;
-    const ticket = await openAlertTicket(trx, {
-      clientId: inc.client_id,
-      siteId: inc.site_id,
-      severity: "critical",
-      subject: `Site offline: ${inc.site_name} (${devs.length} of ${total} devices)`,
-      description: `${devs.length} of ${total} devices at ${inc.client_name}, ${inc.site_name} stopped reporting:\n${devs
-        .map((d) => `- ${d.hostname}: last heard ${d.first_failed_at.toISOString()}`)
-        .join("\n")}\n\nLikely the site's network, power or internet connection rather than the machines.`,
-    });
-    out.tickets++;
-    await sql`update monitoring_incidents set ticket_id = ${ticket.id} where id = ${inc.id}`.execute(trx);
-  }
+  for (const inc of waiting.rows) if (await ticketIncident(trx, inc.id)) out.tickets++;
 }
 
 async function resolveIncidents(trx: Transaction<DB>, out: SweepOutcome) {

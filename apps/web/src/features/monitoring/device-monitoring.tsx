@@ -53,6 +53,8 @@ export function DeviceMonitoring({ deviceId, canWrite }: { deviceId: string; can
                       <Text fz="sm">{c.check.name}</Text>
                       <Text fz="xs" c="dimmed">
                         {c.check.kind} every {c.check.intervalSeconds}s · {c.policyName}
+                        {c.check.uplink &&
+                          ` · watches the connection of ${c.check.uplink.clientName}, ${c.check.uplink.siteName}`}
                       </Text>
                     </Table.Td>
                     <Table.Td>

@@ -4,6 +4,7 @@ import { fieldErrors } from "../../api/client.ts";
 import { useClients, useSites } from "../../api/hooks.ts";
 import { type PolicyDto, useSavePolicy } from "./api.ts";
 import { PolicyTasks } from "./policy-tasks.tsx";
+import { UplinkPicker } from "./uplink-picker.tsx";
 
 type Kind =
   | "service"
@@ -103,7 +104,12 @@ interface Draft {
   severity: string;
   failAfter: number;
   restart: string;
+  /** A ping/TCP/HTTP check watching a site's connection: the site and its client. */
+  uplinkClientId: string | null;
+  uplinkSiteId: string | null;
 }
+
+const NETWORK_KINDS = new Set(["ping", "tcp", "http"]);
 
 let seq = 0;
 const blank = (): Draft => ({
@@ -115,6 +121,8 @@ const blank = (): Draft => ({
   severity: "high",
   failAfter: 2,
   restart: "",
+  uplinkClientId: null,
+  uplinkSiteId: null,
 });
 
 const fromCheck = (c: PolicyDto["checks"][number]): Draft => ({
@@ -131,6 +139,8 @@ const fromCheck = (c: PolicyDto["checks"][number]): Draft => ({
   severity: c.severity,
   failAfter: c.failAfter,
   restart: c.remediation?.name ?? "",
+  uplinkClientId: c.uplink?.clientId ?? null,
+  uplinkSiteId: c.uplink?.siteId ?? null,
 });
 
 function toCheck(d: Draft) {
@@ -149,6 +159,7 @@ function toCheck(d: Draft) {
     severity: d.severity,
     failAfter: d.failAfter,
     remediation: d.restart.trim() ? { kind: "service.restart" as const, name: d.restart.trim() } : null,
+    uplinkSiteId: NETWORK_KINDS.has(d.kind) ? d.uplinkSiteId : null,
   };
 }
 
@@ -314,6 +325,14 @@ export function PolicyForm({ onDone, policy }: { onDone: () => void; policy?: Po
                     />
                   );
                 })}
+                {NETWORK_KINDS.has(c.kind) && (
+                  <UplinkPicker
+                    clientId={c.uplinkClientId}
+                    siteId={c.uplinkSiteId}
+                    onChange={(v) => set(c.key, { uplinkClientId: v.clientId, uplinkSiteId: v.siteId })}
+                    error={errors[`checks.${i}.uplinkSiteId`]}
+                  />
+                )}
               </Group>
             </Stack>
           </Paper>
