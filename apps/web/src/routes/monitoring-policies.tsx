@@ -123,7 +123,14 @@ export function MonitoringPoliciesPage() {
                         <SeverityBadge severity={c.severity} />
                       </Table.Td>
                       <Table.Td>after {c.failAfter} failures</Table.Td>
-                      <Table.Td>{c.remediation ? `restart ${c.remediation.name}` : ""}</Table.Td>
+                      <Table.Td>
+                        {c.remediation?.kind === "service.restart"
+                          ? `restart ${c.remediation.name}`
+                          : c.remediation
+                            ? `run a ${c.remediation.interpreter} script`
+                            : ""}
+                        {c.uplink ? `watches ${c.uplink.siteName} (${c.uplink.clientName})` : ""}
+                      </Table.Td>
                     </Table.Tr>
                   ))}
                 </Table.Tbody>

@@ -39,6 +39,8 @@ export const AlertDto = z.object({
   remediation: z
     .object({
       commandId: Id,
+      /** service.restart or script.run. */
+      kind: z.string(),
       status: z.string(),
       error: z.string().nullable(),
       exitCode: z.number().int().nullable(),
@@ -72,6 +74,21 @@ export const RestartServiceRequest = z.object({
   service: ServiceName.optional(),
 });
 
+/** What a check tries once when its alert fires. */
+export const CheckRemediation = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("service.restart"), name: ServiceName }),
+  z.object({
+    kind: z.literal("script.run"),
+    interpreter: ScriptInterpreter,
+    script: z
+      .string()
+      .min(1)
+      .max(64 * 1024),
+    timeoutSeconds: z.number().int().min(1).max(3600).default(120),
+  }),
+]);
+export type CheckRemediation = z.output<typeof CheckRemediation>;
+
 export const CheckInput = z.object({
   /** A check of this policy to keep (its alerts and history stay); omitted: a new check. */
   id: Id.optional(),
@@ -83,11 +100,8 @@ export const CheckInput = z.object({
   passAfter: z.number().int().min(1).max(100).default(1),
   /** false: switches off an inherited check of the same kind and name (an exclusion). */
   enabled: z.boolean().default(true),
-  /** Tried once when the alert fires. */
-  remediation: z
-    .object({ kind: z.literal("service.restart"), name: ServiceName })
-    .nullable()
-    .default(null),
+  /** Tried once when the alert fires: restart a service, or run a script (signed like every command). */
+  remediation: CheckRemediation.nullable().default(null),
   /**
    * A ping, TCP or HTTP check may watch a site's connection (its router or internet line): when it fires,
    * the site's outage is one incident and one P1 at once, and the site's devices that drop join it.
@@ -105,7 +119,7 @@ export const CheckDto = z.object({
   failAfter: z.number().int(),
   passAfter: z.number().int(),
   enabled: z.boolean(),
-  remediation: z.object({ kind: z.literal("service.restart"), name: z.string() }).nullable(),
+  remediation: CheckRemediation.nullable(),
   /** The site whose connection this check watches, if it does. */
   uplink: z.object({ siteId: Id, siteName: z.string(), clientId: Id, clientName: z.string() }).nullable(),
 });

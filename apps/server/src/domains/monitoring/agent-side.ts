@@ -8,7 +8,7 @@ import { createCommand } from "../agents/commands.ts";
 import type { ServerKey } from "../agents/signing-key.ts";
 import { checksFrame, effectiveChecks } from "./checks.ts";
 import { savePatchReport } from "./patch.ts";
-import { ingestResults, type Remediation } from "./results.ts";
+import { ingestResults, type Remediation, remediationCommand } from "./results.ts";
 import { type SummaryBatchItem, saveSummaries } from "./summaries.ts";
 import { monitorActor, noteOnTicket } from "./tickets.ts";
 
@@ -90,7 +90,7 @@ export class MonitoringAgentSide {
     try {
       const command = await asSystem(() =>
         createCommand({ db, hub, serverKey }, monitorActor, r.deviceId, {
-          command: { kind: "service.restart", name: r.command.name, timeoutSeconds: 120 },
+          command: remediationCommand(r.command),
           ticketId: r.ticketId ?? undefined,
           expiresInSeconds: 600,
         }),

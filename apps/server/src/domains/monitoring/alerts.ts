@@ -1,4 +1,4 @@
-import type { AlertDto, AlertListQuery } from "@switchboard/shared";
+import { type AlertDto, type AlertListQuery, CheckRemediation } from "@switchboard/shared";
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { z } from "zod";
 import type { Database } from "../../db/database.ts";
@@ -7,6 +7,7 @@ import { AppError, notFound, versionConflict } from "../../http/errors.ts";
 import { type CommandDeps, createCommand } from "../agents/commands.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, requireWriter } from "../auth/actor.ts";
+import { remediationCommand } from "./results.ts";
 import { noteOnTicket, resolveTicketUnlessShared } from "./tickets.ts";
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -34,6 +35,7 @@ function alertQuery(db: Db) {
         "t.priority as ticket_priority",
         "u.name as ack_name",
         "dc.status as command_status",
+        "dc.kind as command_kind",
         "dc.error as command_error",
         "dc.exit_code as command_exit_code",
         sql<string | null>`mc.config->>'service'`.as("service"),
@@ -78,6 +80,7 @@ export function toAlertDto(r: AlertRow): AlertDto {
       r.remediation_command_id && r.command_status
         ? {
             commandId: r.remediation_command_id,
+            kind: r.command_kind ?? "",
             status: r.command_status,
             error: r.command_error,
             exitCode: r.command_exit_code,
@@ -234,6 +237,38 @@ export async function restartFromAlert(deps: CommandDeps, actor: Actor, id: stri
     throw new AppError("invalid_transition", 409, "This alert watches no service; name the one to restart");
   const command = await createCommand(deps, actor, alert.deviceId, {
     command: { kind: "service.restart", name, timeoutSeconds: 120 },
+    ticketId: alert.ticket?.id,
+    expiresInSeconds: 600,
+  });
+  await deps.db
+    .updateTable("monitoring_alerts")
+    .set({ remediation_command_id: command.id, updated_at: new Date() })
+    .where("id", "=", id)
+    .execute();
+  return getAlert(deps.db, actor, id);
+}
+
+/**
+ * The check's own remediation again (a restart or its script), from the alert: after a failed try, the
+ * technician's Retry. Signed and recorded on the alert's ticket like the first try.
+ */
+export async function remediateFromAlert(deps: CommandDeps, actor: Actor, id: string) {
+  requireWriter(actor);
+  const alert = await getAlert(deps.db, actor, id);
+  const check = alert.checkId
+    ? await deps.db
+        .selectFrom("monitoring_checks")
+        .select("remediation")
+        .where("id", "=", alert.checkId)
+        .executeTakeFirst()
+    : undefined;
+  const parsed = CheckRemediation.safeParse(check?.remediation);
+  if (!parsed.success)
+    throw new AppError("invalid_transition", 409, "This alert's check has no remediation to try");
+  if (alert.state === "resolved")
+    throw new AppError("invalid_transition", 409, "The alert is already resolved");
+  const command = await createCommand(deps, actor, alert.deviceId, {
+    command: remediationCommand(parsed.data),
     ticketId: alert.ticket?.id,
     expiresInSeconds: 600,
   });

@@ -289,6 +289,106 @@ describe("checks and their alerts", () => {
   });
 });
 
+describe("remediation by script", () => {
+  it("sends the check's script once as a signed command, shows its failure on the alert, and retries it", async () => {
+    const { deviceId, agent } = await connect();
+    const created = await api("POST", "/api/v1/monitoring/policies", {
+      clientId: setup.client.id,
+      deviceId,
+      name: "Spooler self-heal",
+      checks: [
+        {
+          name: "Print spooler port",
+          config: { kind: "tcp", host: "127.0.0.1", port: 9100 },
+          severity: "critical",
+          failAfter: 1,
+          remediation: { kind: "script.run", interpreter: "sh", script: "systemctl restart cups\n" },
+        },
+      ],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const check = created.json().checks[0];
+    expect(check.remediation).toEqual({
+      kind: "script.run",
+      interpreter: "sh",
+      script: "systemctl restart cups\n",
+      timeoutSeconds: 120,
+    });
+    await waitFor(
+      "the new checks frame",
+      async () =>
+        agent.frames.some((f) => (f as { type: string; payload?: string }).payload?.includes(check.id)) ||
+        undefined,
+    );
+    send(agent, [result(check.id, "critical", 1, "127.0.0.1:9100: connect ECONNREFUSED")]);
+
+    const commandsSent = () =>
+      agent.frames
+        .filter((f) => (f as { type: string }).type === "command")
+        .map(
+          (f) =>
+            JSON.parse((f as { payload: string }).payload) as {
+              id: string;
+              command: { kind: string; script?: string };
+            },
+        );
+    const first = await waitFor("the remediation command", async () => commandsSent()[0]);
+    expect(first.command).toMatchObject({ kind: "script.run", script: "systemctl restart cups\n" });
+    const fired = await waitFor("the alert with its ticket", async () => {
+      const a = (await alertsOf(deviceId))[0];
+      return a?.ticket ? a : undefined;
+    });
+    const timeline = JSON.stringify(
+      (await api("GET", `/api/v1/tickets/${fired.ticket!.id}/timeline`)).json(),
+    );
+    expect(timeline).toContain("Trying the check's remediation once: run its sh script.");
+
+    // The script fails on the device: the alert says so, with the exit code.
+    send(agent, { type: "command.started", commandId: first.id } as never);
+    agent.send({
+      type: "command.result",
+      commandId: first.id,
+      status: "failed",
+      exitCode: 5,
+      truncated: false,
+    });
+    const failed = await waitFor("the failed remediation on the alert", async () => {
+      const a = (await api("GET", `/api/v1/alerts/${fired.id}`)).json();
+      return a.remediation?.status === "failed" ? a : undefined;
+    });
+    expect(failed.remediation).toMatchObject({ kind: "script.run", exitCode: 5 });
+
+    // Retry sends the same script again, as a new signed command.
+    const retry = await api("POST", `/api/v1/alerts/${fired.id}/remediate`, {});
+    expect(retry.statusCode, retry.body).toBe(200);
+    expect(retry.json().remediation.commandId).not.toBe(first.id);
+    const second = await waitFor("the retried command", async () => commandsSent()[1]);
+    expect(second.command).toMatchObject({ kind: "script.run", script: "systemctl restart cups\n" });
+
+    // A check without a remediation has nothing to retry.
+    const plain = await api("POST", "/api/v1/monitoring/policies", {
+      clientId: setup.client.id,
+      deviceId,
+      name: "Plain",
+      checks: [{ name: "Disk", config: { kind: "disk", volume: "/", minFreePercent: 5 }, failAfter: 1 }],
+    });
+    expect(plain.statusCode, plain.body).toBe(201);
+    const diskId = plain.json().checks[0].id;
+    await waitFor(
+      "the disk check pushed",
+      async () =>
+        agent.frames.some((f) => (f as { payload?: string }).payload?.includes(diskId)) || undefined,
+    );
+    send(agent, [result(diskId, "critical", 1, "3% free on /")]);
+    const disk = await waitFor("the disk alert", async () =>
+      (await alertsOf(deviceId)).find((a) => a.id !== fired.id),
+    );
+    const none = await api("POST", `/api/v1/alerts/${disk.id}/remediate`, {});
+    expect(none.statusCode).toBe(409);
+    expect(none.json().error.message).toContain("no remediation");
+  });
+});
+
 describe("metric history", () => {
   it("keeps the summaries' numbers as hourly averages for the device's charts", async () => {
     const { deviceId, agent } = await connect();

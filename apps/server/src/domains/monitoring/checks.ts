@@ -1,6 +1,7 @@
 import {
   type CheckConfig,
   type CheckDefinition,
+  type CheckRemediation,
   type ChecksPayload,
   checksMessage,
 } from "@switchboard/shared";
@@ -18,7 +19,7 @@ export interface EffectiveCheck {
   severity: AlertSeverity;
   fail_after: number;
   pass_after: number;
-  remediation: { kind: "service.restart"; name: string } | null;
+  remediation: CheckRemediation | null;
   policy_id: string;
   /** 0 MSP, 1 client, 2 site, 3 device: the most specific wins. */
   level: number;

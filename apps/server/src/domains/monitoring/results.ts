@@ -1,4 +1,4 @@
-import type { CheckResult, CheckResultsFrame } from "@switchboard/shared";
+import type { CheckRemediation, CheckResult, CheckResultsFrame } from "@switchboard/shared";
 import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/database.ts";
 import type { DB } from "../../db/schema.ts";
@@ -25,7 +25,7 @@ export interface Remediation {
   alertId: string;
   deviceId: string;
   ticketId: string | null;
-  command: { kind: "service.restart"; name: string };
+  command: CheckRemediation;
 }
 
 export interface IngestOutcome {
@@ -344,7 +344,22 @@ async function fire(
     await noteOnTicket(
       trx,
       ticketId,
-      `Trying the check's remediation once: restart service ${check.remediation.name}.`,
+      `Trying the check's remediation once: ${remediationText(check.remediation)}.`,
     );
   return { alertId, deviceId: device.id, ticketId, command: check.remediation };
 }
+
+export const remediationText = (r: CheckRemediation) =>
+  r.kind === "service.restart" ? `restart service ${r.name}` : `run its ${r.interpreter} script`;
+
+/** The signed command a remediation becomes. */
+export const remediationCommand = (r: CheckRemediation) =>
+  r.kind === "service.restart"
+    ? { kind: "service.restart" as const, name: r.name, timeoutSeconds: 120 }
+    : {
+        kind: "script.run" as const,
+        interpreter: r.interpreter,
+        script: r.script,
+        timeoutSeconds: r.timeoutSeconds,
+        outputLimitBytes: 64 * 1024,
+      };

@@ -28,7 +28,14 @@ import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
 import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { MonitoringAgentSide } from "./agent-side.ts";
-import { alertsOfTicket, changeAlert, getAlert, listAlerts, restartFromAlert } from "./alerts.ts";
+import {
+  alertsOfTicket,
+  changeAlert,
+  getAlert,
+  listAlerts,
+  remediateFromAlert,
+  restartFromAlert,
+} from "./alerts.ts";
 import {
   createMaintenance,
   deleteMaintenance,
@@ -154,6 +161,20 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
       },
     },
     async (req) => restartFromAlert(cmd, actorOf(req), req.params.id, req.body.service),
+  );
+  app.post(
+    "/api/v1/alerts/:id/remediate",
+    {
+      config: writers,
+      schema: {
+        tags,
+        summary:
+          "Try the check's remediation again (its service restart or script, signed; the result shows on the alert and its ticket)",
+        params: IdParams,
+        response: { 200: AlertDto },
+      },
+    },
+    async (req) => remediateFromAlert(cmd, actorOf(req), req.params.id),
   );
   app.get(
     "/api/v1/tickets/:id/alerts",

@@ -77,16 +77,21 @@ export function AlertTicketLink({ alert }: { alert: AlertDto }) {
   );
 }
 
-/** What happened to the last "restart service" sent from this alert: failures say why and offer a retry. */
+/**
+ * What happened to the last remediation sent from this alert (a service restart or the check's script):
+ * failures say why and offer a retry of the same thing.
+ */
 export function RemediationStatus({ alert }: { alert: AlertDto }) {
   const act = useAlertAction(alert);
   const r = alert.remediation;
   if (!r) return null;
   const failed = ["failed", "timed_out", "refused", "expired"].includes(r.status);
+  const script = r.kind === "script.run";
+  const label = script ? "Remediation script" : "Restart";
   if (!failed)
     return (
       <Text fz="xs" c="dimmed">
-        Restart: {r.status.replace("_", " ")}
+        {label}: {r.status.replace("_", " ")}
         {r.exitCode !== null ? ` (exit ${r.exitCode})` : ""}
       </Text>
     );
@@ -94,7 +99,7 @@ export function RemediationStatus({ alert }: { alert: AlertDto }) {
     <Alert color="red" p={4} role="alert">
       <Group gap="xs" wrap="nowrap">
         <Text fz="xs">
-          Restart {r.status.replace("_", " ")}
+          {label} {r.status.replace("_", " ")}
           {r.exitCode !== null ? ` (exit ${r.exitCode})` : ""}
           {r.error ? `: ${r.error}` : ""}
         </Text>
@@ -102,7 +107,7 @@ export function RemediationStatus({ alert }: { alert: AlertDto }) {
           size="compact-xs"
           variant="default"
           loading={act.isPending}
-          onClick={() => act.mutate({ action: "restart-service" })}
+          onClick={() => act.mutate({ action: script ? "remediate" : "restart-service" })}
         >
           Retry
         </Button>

@@ -88,7 +88,8 @@ export type AlertAction =
   | { action: "acknowledge" }
   | { action: "snooze"; minutes: number }
   | { action: "resolve"; note?: string }
-  | { action: "restart-service" };
+  | { action: "restart-service" }
+  | { action: "remediate" };
 
 /** Acknowledge, snooze, resolve or restart the service from an alert; every monitoring view refreshes. */
 export function useAlertAction(alert: AlertDto) {
@@ -96,7 +97,8 @@ export function useAlertAction(alert: AlertDto) {
   return useMutation({
     mutationFn: (a: AlertAction) => {
       const { action, ...rest } = a;
-      const body = action === "restart-service" ? {} : { version: alert.version, ...rest };
+      const body =
+        action === "restart-service" || action === "remediate" ? {} : { version: alert.version, ...rest };
       return api<AlertDto>("POST", `/alerts/${alert.id}/${action}`, { body });
     },
     onSettled: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),

@@ -103,13 +103,22 @@ interface Draft {
   intervalSeconds: number;
   severity: string;
   failAfter: number;
+  /** What the check tries once when it fires: nothing, a service restart, or a script. */
+  remedy: "none" | "restart" | "script";
   restart: string;
+  remedyInterpreter: string;
+  remedyScript: string;
   /** A ping/TCP/HTTP check watching a site's connection: the site and its client. */
   uplinkClientId: string | null;
   uplinkSiteId: string | null;
 }
 
 const NETWORK_KINDS = new Set(["ping", "tcp", "http"]);
+const REMEDIES = [
+  { value: "none", label: "Nothing" },
+  { value: "restart", label: "Restart a service" },
+  { value: "script", label: "Run a script" },
+];
 
 let seq = 0;
 const blank = (): Draft => ({
@@ -120,7 +129,10 @@ const blank = (): Draft => ({
   intervalSeconds: 60,
   severity: "high",
   failAfter: 2,
+  remedy: "none",
   restart: "",
+  remedyInterpreter: "bash",
+  remedyScript: "",
   uplinkClientId: null,
   uplinkSiteId: null,
 });
@@ -138,7 +150,10 @@ const fromCheck = (c: PolicyDto["checks"][number]): Draft => ({
   intervalSeconds: c.intervalSeconds,
   severity: c.severity,
   failAfter: c.failAfter,
-  restart: c.remediation?.name ?? "",
+  remedy: c.remediation?.kind === "service.restart" ? "restart" : c.remediation ? "script" : "none",
+  restart: c.remediation?.kind === "service.restart" ? c.remediation.name : "",
+  remedyInterpreter: c.remediation?.kind === "script.run" ? c.remediation.interpreter : "bash",
+  remedyScript: c.remediation?.kind === "script.run" ? c.remediation.script : "",
   uplinkClientId: c.uplink?.clientId ?? null,
   uplinkSiteId: c.uplink?.siteId ?? null,
 });
@@ -158,7 +173,12 @@ function toCheck(d: Draft) {
     intervalSeconds: d.intervalSeconds,
     severity: d.severity,
     failAfter: d.failAfter,
-    remediation: d.restart.trim() ? { kind: "service.restart" as const, name: d.restart.trim() } : null,
+    remediation:
+      d.remedy === "restart"
+        ? { kind: "service.restart" as const, name: d.restart.trim() }
+        : d.remedy === "script"
+          ? { kind: "script.run" as const, interpreter: d.remedyInterpreter, script: d.remedyScript }
+          : null,
     uplinkSiteId: NETWORK_KINDS.has(d.kind) ? d.uplinkSiteId : null,
   };
 }
@@ -273,14 +293,34 @@ export function PolicyForm({ onDone, policy }: { onDone: () => void; policy?: Po
                   onChange={(v) => set(c.key, { failAfter: Number(v) || 1 })}
                   w={150}
                 />
-                <TextInput
-                  label="Restart service on alert"
-                  placeholder="none"
-                  value={c.restart}
-                  onChange={(e) => set(c.key, { restart: e.currentTarget.value })}
-                  error={errors[`checks.${i}.remediation.name`]}
-                  w={190}
+                <Select
+                  label="On alert, try once"
+                  data={REMEDIES}
+                  value={c.remedy}
+                  onChange={(v) => set(c.key, { remedy: (v as Draft["remedy"]) ?? "none" })}
+                  allowDeselect={false}
+                  w={170}
                 />
+                {c.remedy === "restart" && (
+                  <TextInput
+                    label="Service to restart"
+                    value={c.restart}
+                    onChange={(e) => set(c.key, { restart: e.currentTarget.value })}
+                    error={errors[`checks.${i}.remediation.name`]}
+                    required
+                    w={190}
+                  />
+                )}
+                {c.remedy === "script" && (
+                  <Select
+                    label="Script language"
+                    data={["bash", "sh", "powershell", "cmd"]}
+                    value={c.remedyInterpreter}
+                    onChange={(v) => set(c.key, { remedyInterpreter: v ?? "bash" })}
+                    allowDeselect={false}
+                    w={130}
+                  />
+                )}
                 {checks.length > 1 && (
                   <Button
                     size="xs"
@@ -325,6 +365,19 @@ export function PolicyForm({ onDone, policy }: { onDone: () => void; policy?: Po
                     />
                   );
                 })}
+                {c.remedy === "script" && (
+                  <Textarea
+                    label="Remediation script (runs once on the device when the alert fires)"
+                    value={c.remedyScript}
+                    onChange={(e) => set(c.key, { remedyScript: e.currentTarget.value })}
+                    error={errors[`checks.${i}.remediation.script`]}
+                    required
+                    autosize
+                    minRows={3}
+                    w="100%"
+                    ff="monospace"
+                  />
+                )}
                 {NETWORK_KINDS.has(c.kind) && (
                   <UplinkPicker
                     clientId={c.uplinkClientId}
