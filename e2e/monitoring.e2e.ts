@@ -148,8 +148,31 @@ describe("monitoring", () => {
     await page.getByRole("heading", { name: "Monitoring policies", level: 1 }).waitFor();
     await page.getByRole("button", { name: "New policy" }).click();
     await page.getByLabel("Policy name").fill("Library servers");
+    // A ping from the office watching the branch's line, which runs a script once when it fires.
+    await page.getByRole("combobox", { name: "Check", exact: true }).click();
+    await page.getByRole("option", { name: "ping", exact: true }).click();
+    await page.getByLabel(/^Name/).fill("Main branch internet");
+    await page.getByLabel(/^Host/).fill("203.0.113.7");
+    await page.getByRole("combobox", { name: "Watches the connection of" }).click();
+    await page.getByRole("option", { name: "Riverside Public Library" }).click();
+    await page.getByRole("combobox", { name: "Site", exact: true }).last().click();
+    await page.getByRole("option", { name: "Main branch" }).click();
+    await page.getByRole("combobox", { name: "On alert, try once" }).click();
+    await page.getByRole("option", { name: "Run a script" }).click();
+    await page.getByLabel(/^Remediation script/).fill("logger 'main branch line down'");
     await page.mouse.move(700, 10);
     await expectAccessible(page, "monitoring policies");
     await screenshot(page, "monitoring-policies");
+    await page.getByRole("button", { name: "Save policy" }).click();
+    const checks = page.getByRole("table", { name: "Checks of Library servers" });
+    await checks.getByText("watches Main branch (Riverside Public Library)").waitFor();
+    await checks.getByText("run a bash script").waitFor();
+    const saved = await server.db
+      .selectFrom("monitoring_checks")
+      .select(["uplink_site_id", "remediation"])
+      .where("name", "=", "Main branch internet")
+      .executeTakeFirstOrThrow();
+    expect(saved.uplink_site_id).not.toBeNull();
+    expect(saved.remediation).toMatchObject({ kind: "script.run", script: "logger 'main branch line down'" });
   }, 120_000);
 });

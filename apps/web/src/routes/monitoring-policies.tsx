@@ -124,12 +124,16 @@ export function MonitoringPoliciesPage() {
                       </Table.Td>
                       <Table.Td>after {c.failAfter} failures</Table.Td>
                       <Table.Td>
-                        {c.remediation?.kind === "service.restart"
-                          ? `restart ${c.remediation.name}`
-                          : c.remediation
-                            ? `run a ${c.remediation.interpreter} script`
-                            : ""}
-                        {c.uplink ? `watches ${c.uplink.siteName} (${c.uplink.clientName})` : ""}
+                        {[
+                          c.remediation?.kind === "service.restart"
+                            ? `restart ${c.remediation.name}`
+                            : c.remediation
+                              ? `run a ${c.remediation.interpreter} script`
+                              : "",
+                          c.uplink ? `watches ${c.uplink.siteName} (${c.uplink.clientName})` : "",
+                        ]
+                          .filter(Boolean)
+                          .join(" · ")}
                       </Table.Td>
                     </Table.Tr>
                   ))}
