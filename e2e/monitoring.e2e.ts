@@ -143,6 +143,22 @@ describe("monitoring", () => {
       .executeTakeFirstOrThrow();
     expect(resolved.status_category).toBe("resolved");
 
+    // Sunday patching at the branch: a weekly window in the site's time zone.
+    const windows = page.locator('section[aria-labelledby="maintenance"]');
+    await windows.getByRole("combobox", { name: "Client" }).click();
+    await page.getByRole("option", { name: "Riverside Public Library" }).click();
+    await windows.getByRole("combobox", { name: "Site" }).click();
+    await page.getByRole("option", { name: "Main branch" }).click();
+    await windows.getByRole("combobox", { name: "Repeats" }).click();
+    await page.getByRole("option", { name: "Every week" }).click();
+    await windows.getByLabel(/^At \(site time\)/).fill("02:00");
+    await windows.getByLabel("Reason").fill("Sunday patching");
+    await windows.getByRole("button", { name: "Add window" }).click();
+    const recurring = page.getByRole("table", { name: "Recurring maintenance windows" });
+    await recurring.getByText("Every Sunday 02:00 for 2 h").waitFor();
+    await recurring.getByText("America/Chicago").waitFor();
+    await expectAccessible(page, "maintenance windows");
+
     // Policies and ticket rules: a new policy's form is there to fill in, and the page passes axe.
     await page.getByRole("link", { name: "Monitoring policies" }).click();
     await page.getByRole("heading", { name: "Monitoring policies", level: 1 }).waitFor();

@@ -1507,6 +1507,23 @@ export interface MonitoringMaintenanceTable {
   reason: Generated<string>;
   created_by_user_id: string | null;
   created_at: CreatedAt;
+  /** An occurrence of a recurring window (monitoring_maintenance_series), or null for a one-off. */
+  series_id: Generated<string | null>;
+}
+
+export interface MonitoringMaintenanceSeriesTable {
+  id: Generated<string>;
+  client_id: string;
+  site_id: string | null;
+  device_id: string | null;
+  cron: string;
+  duration_minutes: number;
+  time_zone: string;
+  until: string | null;
+  reason: Generated<string>;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+  materialized_until: Generated<Date | null>;
 }
 
 export type PageStatus = "paging" | "acknowledged" | "exhausted";
@@ -1562,6 +1579,7 @@ export interface DB {
   monitoring_incidents: MonitoringIncidentsTable;
   monitoring_alerts: MonitoringAlertsTable;
   monitoring_maintenance: MonitoringMaintenanceTable;
+  monitoring_maintenance_series: MonitoringMaintenanceSeriesTable;
   monitoring_ticket_rules: MonitoringTicketRulesTable;
   monitoring_metrics: MonitoringMetricsTable;
 }

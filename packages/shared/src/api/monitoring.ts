@@ -199,7 +199,45 @@ export const MaintenanceDto = z.object({
   reason: z.string(),
 });
 export type MaintenanceDto = z.infer<typeof MaintenanceDto>;
-export const MaintenanceList = z.object({ items: z.array(MaintenanceDto) });
+/**
+ * A recurring window: starts at each time of a five-field cron (one minute of the hour: `0 2 * * 0` is
+ * Sundays 02:00), lasts `durationMinutes`, read in the site's time zone (the device's site's, else the
+ * MSP's), until an optional last day.
+ */
+export const CreateMaintenanceSeriesRequest = z.object({
+  clientId: Id,
+  siteId: Id.nullable().default(null),
+  deviceId: Id.nullable().default(null),
+  cron: z.string().trim().min(9).max(200),
+  durationMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(7 * 24 * 60),
+  until: z.iso.date().nullable().default(null),
+  reason: z.string().trim().max(500).default(""),
+});
+export type CreateMaintenanceSeries = z.input<typeof CreateMaintenanceSeriesRequest>;
+export const MaintenanceSeriesDto = z.object({
+  id: Id,
+  clientId: Id,
+  siteId: Id.nullable(),
+  deviceId: Id.nullable(),
+  cron: z.string(),
+  durationMinutes: z.number().int(),
+  timeZone: z.string(),
+  until: z.string().nullable(),
+  reason: z.string(),
+  /** The window in force now, or the next one (null once past `until`). */
+  next: z.object({ startsAt: Timestamp, endsAt: Timestamp, now: z.boolean() }).nullable(),
+});
+export type MaintenanceSeriesDto = z.infer<typeof MaintenanceSeriesDto>;
+export const MaintenanceList = z.object({
+  /** One-off windows now or coming. */
+  items: z.array(MaintenanceDto),
+  /** Recurring windows. */
+  series: z.array(MaintenanceSeriesDto).default([]),
+});
 export const MaintenanceQuery = z.object({ clientId: Id.optional() });
 
 /** How a client's alerts become tickets (clientId null: the MSP's rule for clients without their own). */

@@ -108,7 +108,12 @@ const toMaintenanceDto = (m: {
 });
 
 export async function listMaintenance(db: Database, actor: Actor, clientId?: string) {
-  let q = db.selectFrom("monitoring_maintenance").selectAll().where("ends_at", ">", new Date());
+  // Occurrences of recurring windows are listed as their series (maintenance-series.ts).
+  let q = db
+    .selectFrom("monitoring_maintenance")
+    .selectAll()
+    .where("ends_at", ">", new Date())
+    .where("series_id", "is", null);
   if (clientId) q = q.where("client_id", "=", clientId);
   const rows = await q.orderBy("starts_at").limit(500).execute();
   return rows.filter((r) => canSeeClient(actor, r.client_id)).map(toMaintenanceDto);
@@ -178,7 +183,7 @@ export async function deleteMaintenance(db: Database, actor: Actor, id: string) 
       .selectAll()
       .where("id", "=", id)
       .executeTakeFirst();
-    if (!row) throw notFound("Maintenance window");
+    if (!row || row.series_id) throw notFound("Maintenance window");
     assertClientVisible(actor, row.client_id, "Maintenance window");
     await trx.deleteFrom("monitoring_maintenance").where("id", "=", id).execute();
     await recordChange(

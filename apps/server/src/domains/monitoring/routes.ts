@@ -5,6 +5,7 @@ import {
   AlertListQuery,
   ClientHealthDto,
   CreateMaintenanceRequest,
+  CreateMaintenanceSeriesRequest,
   CreatePolicyRequest,
   DeviceMonitoringDto,
   DevicePatchStatusDto,
@@ -12,6 +13,7 @@ import {
   MaintenanceDto,
   MaintenanceList,
   MaintenanceQuery,
+  MaintenanceSeriesDto,
   MetricHistory,
   MetricHistoryQuery,
   PolicyDto,
@@ -43,6 +45,11 @@ import {
   deviceMonitoring,
   listMaintenance,
 } from "./device.ts";
+import {
+  createMaintenanceSeries,
+  deleteMaintenanceSeries,
+  listMaintenanceSeries,
+} from "./maintenance-series.ts";
 import { clientHealth, devicePatchStatus } from "./patch.ts";
 import { createPolicy, deletePolicy, devicesOf, listPolicies, updatePolicy } from "./policies.ts";
 import { deleteRule, listRules, setRule } from "./rules.ts";
@@ -305,7 +312,46 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
         response: { 200: MaintenanceList },
       },
     },
-    async (req) => ({ items: await listMaintenance(deps.db, actorOf(req), req.query.clientId) }),
+    async (req) => {
+      const actor = actorOf(req);
+      const [items, series] = await Promise.all([
+        listMaintenance(deps.db, actor, req.query.clientId),
+        listMaintenanceSeries(deps.db, actor, req.query.clientId),
+      ]);
+      return { items, series };
+    },
+  );
+  app.post(
+    "/api/v1/monitoring/maintenance-series",
+    {
+      config: writers,
+      schema: {
+        tags,
+        summary: "A recurring maintenance window (cron start and duration, in the site's time zone)",
+        body: CreateMaintenanceSeriesRequest,
+        response: { 201: MaintenanceSeriesDto },
+      },
+    },
+    async (req, reply) => {
+      const m = await createMaintenanceSeries(deps.db, actorOf(req), req.body);
+      reply.code(201);
+      return m;
+    },
+  );
+  app.delete(
+    "/api/v1/monitoring/maintenance-series/:id",
+    {
+      config: writers,
+      schema: {
+        tags,
+        summary: "End a recurring maintenance window, the one in force now too",
+        params: IdParams,
+      },
+    },
+    async (req, reply) => {
+      await deleteMaintenanceSeries(deps.db, actorOf(req), req.params.id);
+      return reply.code(204).send();
+    },
   );
   app.post(
     "/api/v1/monitoring/maintenance",

@@ -4,6 +4,7 @@ import type { AlertSeverity, DB } from "../../db/schema.ts";
 import { asSystem } from "../../db/scope.ts";
 import { emitEvent } from "../events/outbox.ts";
 import { openSiteIncident, ticketIncident } from "./incidents.ts";
+import { extendMaintenanceSeries } from "./maintenance-series.ts";
 import { ruleFor, ticketable } from "./rules.ts";
 import {
   monitorActor,
@@ -70,6 +71,7 @@ export async function runSweep(db: Database, s: SweepSettings): Promise<SweepOut
         incidentsResolved: 0,
         tickets: 0,
       };
+      await extendMaintenanceSeries(trx);
       await recover(trx, s, out);
       await openOffline(trx, s, out);
       await correlateSites(trx, s, out);

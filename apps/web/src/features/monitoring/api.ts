@@ -2,11 +2,13 @@ import type {
   AlertDto,
   ClientHealthDto,
   CreateMaintenanceRequest,
+  CreateMaintenanceSeries,
   CreatePolicyRequest,
   CreateTaskRequest,
   DeviceMonitoringDto,
   DevicePatchStatusDto,
   MaintenanceDto,
+  MaintenanceSeriesDto,
   MetricPoint,
   PolicyDto,
   TaskDto,
@@ -24,6 +26,7 @@ export type {
   DeviceMonitoringDto,
   DevicePatchStatusDto,
   MaintenanceDto,
+  MaintenanceSeriesDto,
   MetricPoint,
   PolicyDto,
   TicketRuleDto,
@@ -81,7 +84,12 @@ export const usePolicies = () =>
 export const useMaintenance = () =>
   useQuery({
     queryKey: monitoringKeys.maintenance,
-    queryFn: ({ signal }) => get<{ items: MaintenanceDto[] }>("/monitoring/maintenance", undefined, signal),
+    queryFn: ({ signal }) =>
+      get<{ items: MaintenanceDto[]; series: MaintenanceSeriesDto[] }>(
+        "/monitoring/maintenance",
+        undefined,
+        signal,
+      ),
   });
 
 export type AlertAction =
@@ -133,6 +141,23 @@ export function useCreateMaintenance() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (m: CreateMaintenance) => api<MaintenanceDto>("POST", "/monitoring/maintenance", { body: m }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export function useCreateMaintenanceSeries() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (m: CreateMaintenanceSeries) =>
+      api<MaintenanceSeriesDto>("POST", "/monitoring/maintenance-series", { body: m }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export function useDeleteMaintenanceSeries() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>("DELETE", `/monitoring/maintenance-series/${id}`),
     onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
   });
 }
