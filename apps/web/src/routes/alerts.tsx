@@ -1,7 +1,7 @@
 import { Badge, Box, Group, Paper, SegmentedControl, Select, Stack, Text, Title } from "@mantine/core";
 import { useMemo } from "react";
 import { useLocation, useSearch } from "wouter";
-import { useClients, useMe } from "../api/hooks.ts";
+import { useClients, useMe, useSites } from "../api/hooks.ts";
 import { ErrorPage } from "../components/error-page.tsx";
 import { Empty } from "../components/section.tsx";
 import { SeverityBadge } from "../features/monitoring/alert-parts.tsx";
@@ -51,7 +51,7 @@ function ClientHealth({ items, onPick }: { items: AlertDto[]; onPick: (clientId:
   );
 }
 
-/** Alerts: open first by severity, filtered by state, severity and client in the address; live. */
+/** Alerts: open first by severity, filtered by state, severity, client and site in the address; live. */
 export function AlertsPage() {
   const search = useSearch();
   const [, navigate] = useLocation();
@@ -60,9 +60,11 @@ export function AlertsPage() {
     state: (params.get("state") as AlertQuery["state"]) ?? "open",
     severity: params.get("severity") ?? undefined,
     clientId: params.get("clientId") ?? undefined,
+    siteId: params.get("siteId") ?? undefined,
   };
   const alerts = useAlerts(q);
   const clients = useClients();
+  const sites = useSites(q.clientId ?? null);
   const me = useMe();
   const canWrite = !!me.data && me.data.role !== "readonly";
   const items = useMemo(() => alerts.data?.items ?? [], [alerts.data]);
@@ -70,6 +72,8 @@ export function AlertsPage() {
     const next = new URLSearchParams(search);
     if (value) next.set(name, value);
     else next.delete(name);
+    // A site belongs to one client: another client (or none) drops it.
+    if (name === "clientId") next.delete("siteId");
     const s = next.toString();
     navigate(s ? `/alerts?${s}` : "/alerts", { replace: true });
   };
@@ -110,6 +114,17 @@ export function AlertsPage() {
               onChange={(v) => setFilter("clientId", v)}
               w={220}
             />
+            {q.clientId && (
+              <Select
+                aria-label="Site"
+                placeholder="All sites"
+                clearable
+                data={(sites.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
+                value={q.siteId ?? null}
+                onChange={(v) => setFilter("siteId", v)}
+                w={180}
+              />
+            )}
           </Group>
         </Group>
         {q.state !== "resolved" && <ClientHealth items={items} onPick={(id) => setFilter("clientId", id)} />}

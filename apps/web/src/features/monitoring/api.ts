@@ -52,6 +52,7 @@ export const monitoringKeys = {
 export interface AlertQuery {
   state?: "open" | "resolved" | "all";
   clientId?: string;
+  siteId?: string;
   severity?: string;
   deviceId?: string;
 }
