@@ -37,6 +37,7 @@ import { PgCpu } from "./pg-cpu.ts";
 
 const SUMMARY_S = env("BENCH_SUMMARY_SECONDS", 300);
 const BASELINE_S = env("BENCH_BASELINE_SECONDS", 120);
+const IDLE_S = env("BENCH_IDLE_SECONDS", 30);
 const WINDOW_S = env("BENCH_MONITORING_SECONDS", SUMMARY_S);
 const CHANGES_PCT = Number(process.env.BENCH_CHANGES_PER_HOUR_PERCENT ?? 1);
 const EPISODE_RUNS = env("BENCH_EPISODE_RUNS", 3);
@@ -122,16 +123,17 @@ async function cpuNow(g: Gateways, pgCpu: PgCpu, db: string) {
 type Cpu = Awaited<ReturnType<typeof cpuNow>>;
 
 /** A steady window: CPU per second of each part, and what the fleet sent per second. */
-async function window(g: Gateways, pgCpu: PgCpu, db: string, fleet: Fleet, seconds: number) {
+async function window(g: Gateways, pgCpu: PgCpu, db: string, fleet: Fleet | null, seconds: number) {
+  const none = { cpu: 0 } as Record<string, number>;
   const c0 = await cpuNow(g, pgCpu, db);
-  const s0 = await fleet.stats();
+  const s0 = fleet ? await fleet.stats() : none;
   const t0 = Date.now();
   await sleep(seconds * 1000);
   const c1 = await cpuNow(g, pgCpu, db);
-  const s1 = await fleet.stats();
+  const s1 = fleet ? await fleet.stats() : none;
   const wall = (Date.now() - t0) / 1000;
   const per = (k: keyof Cpu) => (c1[k] - c0[k]) / wall;
-  const rate = (k: string) => ((s1[k] as number) - ((s0[k] as number) ?? 0)) / wall;
+  const rate = (k: string) => (((s1[k] as number) ?? 0) - ((s0[k] as number) ?? 0)) / wall;
   return {
     seconds: r1(wall),
     cpuCoresPerSecond: {
@@ -148,7 +150,7 @@ async function window(g: Gateways, pgCpu: PgCpu, db: string, fleet: Fleet, secon
       changeFrames: rate("changeFrames") || 0,
       episodes: rate("episodes") || 0,
     },
-    fleetCpuPercentOfOneCore: r1(((s1.cpu - s0.cpu) / wall) * 100),
+    fleetCpuPercentOfOneCore: r1((((s1.cpu as number) - (s0.cpu as number)) / wall) * 100),
     loadAverage: loadAverage(),
   };
 }
@@ -233,7 +235,13 @@ function latencies(fired: Fired[], episodes: Episode[], seen: Map<string, number
     const k = `${e.deviceId}:${e.checkId}`;
     byKey.set(k, [...(byKey.get(k) ?? []), e]);
   }
-  const out: Array<{ forced: boolean; opened: boolean; toEvent: number; toSeen: number | null }> = [];
+  const out: Array<{
+    forced: boolean;
+    opened: boolean;
+    firedAt: number;
+    toEvent: number;
+    toSeen: number | null;
+  }> = [];
   for (const f of fired) {
     if (!f.checkId || !f.ticketId) continue;
     const candidates = (byKey.get(`${f.deviceId}:${f.checkId}`) ?? [])
@@ -244,6 +252,7 @@ function latencies(fired: Fired[], episodes: Episode[], seen: Map<string, number
     const s = seen.get(f.alertId);
     out.push({
       forced: best.e.forced,
+      firedAt: f.at,
       // The alert opened its ticket (the ticket is as old as the alert's firing) or joined another's.
       opened: f.ticketAt !== null && Math.abs(f.ticketAt - f.at) < 50,
       toEvent: f.at - best.sent,
@@ -346,6 +355,11 @@ async function main() {
     });
     const g = gateways;
     pgCpu = await PgCpu.start(url, dbName);
+    // The servers with no agent: their own timers, the worker's sweep and job polling. Taken out of A to
+    // give the heartbeat path's own cost.
+    await sleep(5000);
+    log(`idle servers, ${IDLE_S} s`);
+    const idle = await window(g, pgCpu, dbName, null, IDLE_S);
     const serverKey = (await c.query<{ public_key: string }>("select public_key from agent_signing_key"))
       .rows[0]!.public_key;
     fleet = await Fleet.start({
@@ -407,6 +421,7 @@ async function main() {
     const b = await window(g, pgCpu, dbName, fleet, WINDOW_S);
     log(`  ${JSON.stringify(roundWindow(b))}`);
     const randomEpisodesEnd = Date.now();
+    const steadyFrom = randomEpisodesEnd - b.seconds * 1000;
 
     // Costs: per 1,000 heartbeats in A; per 1,000 check results as what B added over A, per second.
     const parts = ["gateways", "worker", "pgBackends"] as const;
@@ -414,11 +429,14 @@ async function main() {
       perSecond > 0 ? r2((coresPerSecond / perSecond) * 1_000_000) : null;
     const cost: Record<string, unknown> = {};
     for (const p of [...parts, "server"] as const) {
-      const av =
-        p === "server" ? parts.reduce((s, k) => s + a.cpuCoresPerSecond[k], 0) : a.cpuCoresPerSecond[p];
-      const bv =
-        p === "server" ? parts.reduce((s, k) => s + b.cpuCoresPerSecond[k], 0) : b.cpuCoresPerSecond[p];
-      const perHb = perK(av, a.perSecond.heartbeats);
+      const of = (w: Window) =>
+        p === "server" ? parts.reduce((s, k) => s + w.cpuCoresPerSecond[k], 0) : w.cpuCoresPerSecond[p];
+      const av = of(a);
+      const bv = of(b);
+      const iv = of(idle);
+      // The heartbeat path: what the connected, heartbeating fleet adds to the idle servers.
+      const perHb = perK(Math.max(0, av - iv), a.perSecond.heartbeats);
+      const perHbWithIdle = perK(av, a.perSecond.heartbeats);
       const perResult = perK(
         bv - av * (b.perSecond.heartbeats / a.perSecond.heartbeats),
         b.perSecond.results,
@@ -429,14 +447,16 @@ async function main() {
       );
       cost[p] = {
         cpuMsPer1000Heartbeats: perHb,
+        cpuMsPer1000HeartbeatsWithIdle: perHbWithIdle,
         cpuMsPer1000CheckResults: perResult,
         cpuMsPer1000Summaries: perSummary,
         ratioResultToHeartbeat: perHb && perResult !== null ? r2(perResult / perHb) : null,
         ratioSummaryToHeartbeat: perHb && perSummary !== null ? r2(perSummary / perHb) : null,
         // What monitoring adds to a device's own server cost, at these intervals.
-        ratioMonitoringToHeartbeatPath: av > 0 ? r2((bv - av) / av) : null,
+        ratioMonitoringToHeartbeatPath: av - iv > 0 ? r2((bv - av) / (av - iv)) : null,
       };
     }
+    results.idle = roundWindow(idle);
     results.baseline = roundWindow(a);
     results.monitoring = {
       policyPushSeconds: pushSeconds,
@@ -481,7 +501,8 @@ async function main() {
     const episodes = await allEpisodes(fleet);
     const lat = latencies(firedPhaseB, episodes, watch.seen);
     const forcedLat = lat.filter((l) => l.forced);
-    const randomLat = lat.filter((l) => !l.forced);
+    // Random episodes whose alert fired in the steady window (not in the rollout's burst).
+    const randomLat = lat.filter((l) => !l.forced && l.firedAt >= steadyFrom);
     const waveTickets = new Set(
       firedWave
         .filter((f) => wave.some((w) => w.deviceId === f.deviceId && w.checkId === f.checkId))
@@ -500,7 +521,9 @@ async function main() {
         joinedTicketToEventMs: summarize(forcedLat.filter((l) => !l.opened).map((l) => l.toEvent)),
       },
       randomEpisodes: {
-        episodes: episodes.filter((e) => !e.forced && e.sent.length && e.sent[0]! < randomEpisodesEnd).length,
+        episodes: episodes.filter(
+          (e) => !e.forced && e.sent.length && e.sent[0]! >= steadyFrom && e.sent[0]! < randomEpisodesEnd,
+        ).length,
         alertsTicketed: randomLat.length,
         toEventMs: summarize(randomLat.map((l) => l.toEvent)),
       },
@@ -561,8 +584,8 @@ async function main() {
       if (inc?.ticket_at && incidentTicketAt === null) incidentTicketAt = Number(inc.ticket_at);
       const ticketed = await count(
         c,
-        "select count(*) n from monitoring_alerts where fired_at >= $1 and check_key <> 'offline' and ticket_id is not null",
-        [stormStart],
+        "select count(*) n from monitoring_alerts where fired_at >= $1 and ticket_id is not null and (device_id, check_id) in (select * from unnest($2::uuid[], $3::uuid[]))",
+        [stormStart, storm.map((s) => s.deviceId), storm.map((s) => s.checkId)],
       );
       if (incidentTicketAt !== null && ticketed >= storm.length && Date.now() > settleAt) break;
       await sleep(1000);
@@ -579,13 +602,23 @@ async function main() {
         [stormStart],
       )
     ).rows;
+    // The storm's failing checks: the tickets their alerts opened or joined (one per check and client,
+    // or an open one of the same check and client fired within MONITORING_GROUP_SECONDS).
     const checkTickets = (
-      await c.query<{ name: string; tickets: string; clients: string; alerts: string }>(
-        `select a.name, count(distinct a.ticket_id) tickets, count(distinct a.client_id) clients, count(*) alerts
-         from monitoring_alerts a where a.fired_at >= $1 and a.check_key <> 'offline' group by a.name order by a.name`,
-        [stormStart],
+      await c.query<{ name: string; tickets: string; clients: string; alerts: string; older: string }>(
+        `select a.name, count(distinct a.ticket_id) tickets, count(distinct a.client_id) clients, count(*) alerts,
+           count(distinct a.ticket_id) filter (where t.created_at < $1) older
+         from monitoring_alerts a left join tickets t on t.id = a.ticket_id
+         where a.fired_at >= $1 and (a.device_id, a.check_id) in (select * from unnest($2::uuid[], $3::uuid[]))
+         group by a.name order by a.name`,
+        [stormStart, storm.map((s) => s.deviceId), storm.map((s) => s.checkId)],
       )
     ).rows;
+    const otherAlerts = await count(
+      c,
+      "select count(*) n from monitoring_alerts where fired_at >= $1 and check_key <> 'offline' and (device_id, check_id) not in (select * from unnest($2::uuid[], $3::uuid[]))",
+      [stormStart, storm.map((s) => s.deviceId), storm.map((s) => s.checkId)],
+    );
     const offline = (
       await c.query<{ alerts: string; attached: string; own_tickets: string }>(
         `select count(*) alerts, count(*) filter (where incident_id is not null) attached,
@@ -625,12 +658,15 @@ async function main() {
       offlineAlertsWithOwnTicket: Number(offline.own_tickets),
       ticketsCreated: (await count(c, "select count(*) n from tickets")) - ticketsBefore,
       ticketsByKind: Object.fromEntries(tickets.map((t) => [t.kind, Number(t.n)])),
-      checkAlertsByCheck: checkTickets.map((r) => ({
+      stormCheckAlerts: checkTickets.map((r) => ({
         check: r.name,
         alerts: Number(r.alerts),
-        tickets: Number(r.tickets),
         clients: Number(r.clients),
+        tickets: Number(r.tickets),
+        ticketsFromBeforeTheStorm: Number(r.older),
       })),
+      // Random failure episodes meanwhile (the steady rate), not part of the storm.
+      otherCheckAlertsMeanwhile: otherAlerts,
       lost: {
         stateRowsRecorded: stateRows,
         alertsFired: stormAlerts,
