@@ -62,9 +62,12 @@ export class Fleet {
       ),
     );
   }
-  async stats(): Promise<FleetStats & { cpu: number; rss: number; failReasons: Record<string, number> }> {
+  async stats(): Promise<
+    FleetStats & { cpu: number; rss: number; failReasons: Record<string, number>; [k: string]: unknown }
+  > {
     const all = await this.all({ op: "stats" }, "stats");
-    const sum = {
+    // The workers' counters, summed (with monitoring, its counters too: sim-checks.ts monitoringStats).
+    const counters: Record<string, number> = {
       connected: 0,
       attempts: 0,
       failedAttempts: 0,
@@ -73,20 +76,20 @@ export class Fleet {
       commands: 0,
       badCommands: 0,
       authFailures: 0,
-      cpu: 0,
-      rss: 0,
-      failReasons: {} as Record<string, number>,
     };
+    let cpu = 0;
+    let rss = 0;
+    const failReasons: Record<string, number> = {};
     for (const [i, r] of all.entries()) {
-      const s = r.stats as FleetStats;
-      for (const k of Object.keys(s) as Array<keyof FleetStats>) sum[k] += s[k];
-      sum.cpu += cpuSeconds(this.procs[i]!.pid!);
-      sum.rss += r.mem as number;
+      for (const [k, v] of Object.entries(r.stats as Record<string, number>))
+        counters[k] = (counters[k] ?? 0) + v;
+      cpu += cpuSeconds(this.procs[i]!.pid!);
+      rss += r.mem as number;
       for (const [why, n] of Object.entries(r.failReasons as Record<string, number>)) {
-        sum.failReasons[why] = (sum.failReasons[why] ?? 0) + n;
+        failReasons[why] = (failReasons[why] ?? 0) + n;
       }
     }
-    return sum;
+    return { ...(counters as unknown as FleetStats), ...counters, cpu, rss, failReasons };
   }
   async waitConnected(n: number, maxMs: number) {
     const t0 = Date.now();

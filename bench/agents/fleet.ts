@@ -8,6 +8,7 @@ import {
   commandMessage,
   serverAuthMessage,
 } from "../../packages/shared/src/agent/protocol.ts";
+import { episodes, type MonitoringInit, monitoringStats, SimChecks } from "./sim-checks.ts";
 
 interface AgentSpec {
   deviceId: string;
@@ -24,10 +25,15 @@ type Msg =
       heartbeatMs: number;
       bare: boolean;
       backoff: { baseMs: number; maxMs: number; spreadMs: number };
+      /** Set: the agents announce the "checks" feature and run the checks the server sends (sim-checks.ts). */
+      monitoring?: MonitoringInit;
     }
   | { op: "connect"; agents: AgentSpec[]; perSecond: number }
   | { op: "silence"; deviceIds: string[] }
   | { op: "stats" }
+  /** Monitoring: force checks of these agents to fail (or pass again). */
+  | { op: "force"; items: Array<{ deviceId: string; checkId: string }>; failing: boolean }
+  | { op: "episodes" }
   | { op: "stop" };
 
 const INVENTORY = {
@@ -79,12 +85,20 @@ class Sim {
   attempt = 0;
   lastHeartbeatAt = 0;
   timer: NodeJS.Timeout | null = null;
+  readonly checks: SimChecks | null = null;
 
   constructor(spec: AgentSpec, address: string) {
     this.id = spec.deviceId;
     this.key = createPrivateKey(spec.keyPem);
     this.address = address;
     this.url = cfg.urls[spec.gateway]!;
+    if (cfg.monitoring) {
+      this.checks = new SimChecks(this.id, cfg.monitoring);
+      // Results are sent on the live connection only (a silent agent, cut off, sends nothing).
+      this.checks.send = (frame) => {
+        if (this.ready && !this.silent && this.ws) this.ws.send(JSON.stringify(frame));
+      };
+    }
   }
 
   connect() {
@@ -114,6 +128,7 @@ class Sim {
             agentNonce,
             signature,
             agentVersion: "sim",
+            ...(cfg.monitoring ? { features: ["checks"] } : {}),
           }),
         );
       } else if (f.type === "welcome") {
@@ -141,6 +156,8 @@ class Sim {
         this.heartbeat();
       } else if (f.type === "command") {
         this.command(f.payload!, f.signature!);
+      } else if (f.type === "checks" && this.ready && this.checks) {
+        this.checks.onFrame({ payload: f.payload!, signature: f.signature! }, serverKey);
       }
     });
     ws.on("error", (err: Error & { code?: string }) => {
@@ -248,11 +265,24 @@ process.on("message", async (m: Msg) => {
     process.send?.({ op: "silenced", last });
   } else if (m.op === "stats") {
     if (!markAt) markAt = 0;
-    process.send?.({ op: "stats", stats: { ...stats }, failReasons, mem: process.memoryUsage().rss });
+    process.send?.({
+      op: "stats",
+      stats: { ...stats, ...(cfg?.monitoring ? monitoringStats : {}) },
+      failReasons,
+      mem: process.memoryUsage().rss,
+    });
+  } else if (m.op === "force") {
+    let found = 0;
+    for (const { deviceId, checkId } of m.items)
+      if (agents.get(deviceId)?.checks?.force(checkId, m.failing)) found++;
+    process.send?.({ op: "forced", found });
+  } else if (m.op === "episodes") {
+    process.send?.({ op: "episodes", episodes });
   } else if (m.op === "stop") {
     stopping = true;
     for (const a of agents.values()) {
       if (a.timer) clearTimeout(a.timer);
+      a.checks?.stop();
       a.ws?.terminate();
     }
     process.send?.({ op: "ok" });

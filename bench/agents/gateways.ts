@@ -9,9 +9,19 @@ import { cpuSeconds, rssBytes, sleep } from "./proc.ts";
 
 export const DATA_DIR = path.join(tmpdir(), `sb-bench-agents-${process.pid}`);
 
+/** What a benchmark other than agents' adds to the servers (bench/monitoring). */
+export interface ServerOptions {
+  /** Extra environment for every server process (settings of config.ts). */
+  env?: Record<string, string>;
+  /** Also start one process with the `worker` role (on the port after the gateways'), kept apart. */
+  worker?: boolean;
+}
+
 export class Gateways {
   readonly procs: ChildProcess[];
   readonly ports: number[];
+  /** The `worker` process when asked for (not among procs: its CPU is counted apart). */
+  worker: ChildProcess | null = null;
 
   constructor(procs: ChildProcess[], ports: number[]) {
     this.procs = procs;
@@ -50,11 +60,12 @@ export class Gateways {
   }
 
   kill() {
-    for (const p of this.procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+    for (const p of [...this.procs, ...(this.worker ? [this.worker] : [])])
+      if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
   }
 }
 
-function spawnServer(url: string, i: number) {
+function spawnServer(url: string, i: number, opts: ServerOptions = {}, roles?: string) {
   // BENCH_SERVER_NODE_ARGS: extra node flags for the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   return spawn(process.execPath, [...extra, path.join(ROOT, "apps/server/src/main.ts")], {
@@ -65,7 +76,7 @@ function spawnServer(url: string, i: number) {
       PORT: String(PORT + i),
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
-      SWITCHBOARD_ROLES: i === 0 ? "api,gateway" : "gateway",
+      SWITCHBOARD_ROLES: roles ?? (i === 0 ? "api,gateway" : "gateway"),
       // One process needs no routing: the hub's map is enough, as in a single-process install.
       NATS_URL: GATEWAYS > 1 ? NATS_URL : "",
       // One data dir for all, as processes of one install share it (blobs, the mailbox key).
@@ -74,6 +85,7 @@ function spawnServer(url: string, i: number) {
       AGENT_OFFLINE_AFTER_MISSED: String(MISSED),
       // Eight loopback addresses stand in for thousands of sites: the per-address limit does not apply.
       AGENT_CONNECTS_PER_ADDRESS_PER_MINUTE: "100000000",
+      ...opts.env,
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -91,12 +103,14 @@ async function ready(port: number, child: ChildProcess) {
 }
 
 /** Starts every Switchboard gateway process and resolves when each answers /readyz. */
-export async function startSwitchboard(url: string) {
-  const procs = Array.from({ length: GATEWAYS }, (_, i) => spawnServer(url, i));
+export async function startSwitchboard(url: string, opts: ServerOptions = {}) {
+  const procs = Array.from({ length: GATEWAYS }, (_, i) => spawnServer(url, i, opts));
   const ports = procs.map((_, i) => PORT + i);
   const g = new Gateways(procs, ports);
+  if (opts.worker) g.worker = spawnServer(url, GATEWAYS, opts, "worker");
   try {
     await Promise.all(procs.map((p, i) => ready(ports[i]!, p)));
+    if (g.worker) await ready(PORT + GATEWAYS, g.worker);
   } catch (err) {
     g.kill();
     throw err;

@@ -465,6 +465,54 @@ describe("a storm", () => {
     );
     for (const a of agents) a.agent.ws.close();
   });
+
+  it("an MSP-wide check failing at two clients at once opens a ticket for each, never one shared", async () => {
+    const other = await makeClient(t);
+    const res = await api("POST", "/api/v1/monitoring/policies", {
+      name: "Everywhere",
+      checks: [
+        {
+          name: "Print spooler everywhere",
+          config: { kind: "service", service: "cups" },
+          severity: "high",
+          failAfter: 1,
+        },
+      ],
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const p = res.json() as { id: string; checks: Array<{ id: string }> };
+    try {
+      const agents: Array<{ deviceId: string; agent: RawAgent; clientId: string }> = [];
+      for (const clientId of [setup.client.id, other.id]) {
+        const e = await enrollRaw(t, setup.token.token);
+        await t.db.updateTable("devices").set({ client_id: clientId }).where("id", "=", e.deviceId).execute();
+        const agent = await rawAgent(t.wsUrl, { deviceId: e.deviceId, key: e.key, features: ["checks"] });
+        await waitFor("the checks frame", async () =>
+          agent.frames.some((f) => (f as { type: string }).type === "checks"),
+        );
+        agents.push({ deviceId: e.deviceId, agent, clientId });
+      }
+      const checkId = p.checks[0]!.id;
+      for (const a of agents) send(a.agent, [result(checkId, "critical", 1, "cups is stopped")]);
+      const firing = await waitFor("both alerts firing with tickets", async () => {
+        const all = (await Promise.all(agents.map((a) => alertsOf(a.deviceId)))).flat();
+        return all.length === 2 && all.every((x) => x.state === "firing" && x.ticket) ? all : undefined;
+      });
+      expect(new Set(firing.map((a) => a.ticket!.id)).size).toBe(2);
+      // Each ticket is its own client's, and names no device of the other.
+      for (const [i, a] of agents.entries()) {
+        const ticket = await t.db
+          .selectFrom("tickets")
+          .select("client_id")
+          .where("id", "=", firing[i]!.ticket!.id)
+          .executeTakeFirstOrThrow();
+        expect(ticket.client_id).toBe(a.clientId);
+      }
+      for (const a of agents) a.agent.ws.close();
+    } finally {
+      await api("DELETE", `/api/v1/monitoring/policies/${p.id}`);
+    }
+  });
 });
 
 describe("the alerts API", () => {

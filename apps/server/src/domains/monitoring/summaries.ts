@@ -1,6 +1,7 @@
 import type { CheckResult } from "@switchboard/shared";
 import { sql } from "kysely";
 import type { Database } from "../../db/database.ts";
+import { withAsyncCommit } from "../agents/presence.ts";
 
 // The periodic summaries: every check's latest state and numbers, written like heartbeats (batched
 // across devices), and the numbers' hourly history for the device charts.
@@ -11,7 +12,7 @@ export interface SummaryBatchItem {
 }
 
 /**
- * Periodic summaries of many devices in one statement (the gateway batches them like heartbeats): only
+ * Periodic summaries of many devices in one transaction (the gateway batches them like heartbeats): only
  * states and numbers, no alert moves. A result naming a check that does not exist is skipped; one of
  * another policy only ever lands on the reporting device's own rows, which its Monitoring view ignores.
  */
@@ -20,6 +21,18 @@ export async function saveSummaries(db: Database, items: SummaryBatchItem[]) {
     [...new Map(i.results.map((r) => [r.checkId, r])).values()].map((r) => ({ d: i.deviceId, r })),
   );
   if (!rows.length) return;
+  // One transaction, committed without waiting for the WAL flush, as the heartbeats' flush: a summary
+  // lost to a crash in the next fraction of a second is replaced by the next one (no alert moves here).
+  await withAsyncCommit(db, async (trx) => {
+    await saveStates(trx, rows);
+    await saveMetricHistory(
+      trx,
+      rows.filter((x) => x.r.metrics && Object.keys(x.r.metrics).length),
+    );
+  });
+}
+
+async function saveStates(db: Database, rows: Array<{ d: string; r: CheckResult }>) {
   await sql`
     insert into monitoring_check_states as s (device_id, check_id, client_id, state, output, metrics, streak, changed_at, reported_at)
     select distinct on (v.device_id, v.check_id) v.device_id, v.check_id, d.client_id, v.state, v.output, v.metrics::jsonb, v.streak, v.at, v.at
@@ -35,10 +48,6 @@ export async function saveSummaries(db: Database, items: SummaryBatchItem[]) {
       streak = excluded.streak, reported_at = excluded.reported_at,
       changed_at = case when s.state = excluded.state then s.changed_at else excluded.changed_at end`.execute(
     db,
-  );
-  await saveMetricHistory(
-    db,
-    rows.filter((x) => x.r.metrics && Object.keys(x.r.metrics).length),
   );
 }
 
