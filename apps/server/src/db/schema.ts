@@ -1683,7 +1683,7 @@ export interface PatchInstallItemsTable {
 export interface PatchSettingsTable {
   client_id: string;
   auto_install_security: boolean;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
   updated_by_label: string;
 }
 

@@ -27,6 +27,7 @@ create table patch_install_runs (
   finished_at timestamptz
 );
 create index patch_install_runs_device_idx on patch_install_runs (device_id, created_at desc);
+create index patch_install_runs_command_idx on patch_install_runs (command_id);
 create index patch_install_runs_open_idx on patch_install_runs (created_at) where status in ('queued', 'running');
 select sb_client_table('patch_install_runs');
 
