@@ -103,6 +103,7 @@ function aptTool(x: Exec): PackageTool {
     name: "apt-get",
     async version(pkg, timeoutMs) {
       // ${Version} and ${Status} are dpkg-query's own format fields, not shell variables: no shell here.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's format, passed literally
       const r = await x.run("dpkg-query", ["-W", "--showformat=${Version} ${Status}", pkg], {
         timeoutMs,
       });

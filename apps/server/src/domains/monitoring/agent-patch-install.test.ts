@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { binary, canRun, ensureBuilt, run } from "../../gateway/agent-build.ts";
 import { enrollmentSetup, type GatewayApp, startGatewayApp, waitFor } from "../../gateway/test-support.ts";
+import { type FakeApt, fakeApt } from "./fake-apt.ts";
 
 // The real linux-x64 agent executable installs approved updates. The package manager is a stand-in:
 // `apt-get` and `dpkg-query` scripts put first on the agent's PATH, keeping "installed" and "available"
@@ -13,80 +14,29 @@ import { enrollmentSetup, type GatewayApp, startGatewayApp, waitFor } from "../.
 // package at a time: two install, one fails with apt's error; the run is partial with a result per update,
 // the agent rescans so the missing list shrinks, and a retry of the failed one (now fixed) completes it.
 
-const SEP = "\x1f";
-
-/** The stand-ins: `D` holds installed/<pkg>, available/<pkg>, fail/<pkg> (apt-get fails it) and argv.log. */
-function fakeApt(dir: string) {
-  const record = `printf '%s${"\\037"}' "$(basename "$0")" "$@" >> ${dir}/argv.log; echo >> ${dir}/argv.log`;
-  return {
-    "apt-get": `#!/bin/sh
-${record}
-D=${dir}
-case "$1" in
-  --version) echo "apt 2.6.1 (amd64)"; exit 0 ;;
-  -s)
-    for f in "$D"/available/*; do
-      p=$(basename "$f"); a=$(cat "$f"); c=$(cat "$D/installed/$p")
-      [ "$a" != "$c" ] && echo "Inst $p [$c] ($a Debian-Security:12/stable-security [amd64])"
-    done
-    exit 0 ;;
-  install)
-    echo "DEBIAN_FRONTEND=$DEBIAN_FRONTEND" >> "$D/env.log"
-    for a in "$@"; do pkg=$a; done
-    if [ -f "$D/fail/$pkg" ]; then
-      echo "Reading package lists..."
-      echo "E: Failed to fetch http://deb.debian.org/pool/$pkg.deb  404  Not Found" >&2
-      echo "E: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?" >&2
-      exit 100
-    fi
-    cp "$D/available/$pkg" "$D/installed/$pkg"
-    echo "Setting up $pkg ($(cat "$D/installed/$pkg")) ..."
-    exit 0 ;;
-esac
-echo "E: unexpected call" >&2
-exit 1
-`,
-    "dpkg-query": `#!/bin/sh
-${record}
-D=${dir}
-for a in "$@"; do pkg=$a; done
-if [ ! -f "$D/installed/$pkg" ]; then echo "dpkg-query: no packages found matching $pkg" >&2; exit 1; fi
-printf '%s install ok installed' "$(cat "$D/installed/$pkg")"
-`,
-  };
-}
-
 describe.skipIf(!canRun)("update installs by the agent executable", () => {
   let t: GatewayApp;
   let agent: ChildProcess | null = null;
-  let dir: string;
+  let apt: FakeApt | undefined;
   const stderr: string[] = [];
 
   beforeAll(async () => {
     await ensureBuilt();
     t = await startGatewayApp({ MONITORING_SUMMARY_SECONDS: "10" });
-    dir = await mkdtemp(path.join(os.tmpdir(), "sb-apt-"));
-    for (const sub of ["bin", "installed", "available", "fail"]) await mkdir(path.join(dir, sub));
-    for (const [name, text] of Object.entries(fakeApt(dir))) {
-      await writeFile(path.join(dir, "bin", name), text);
-      await chmod(path.join(dir, "bin", name), 0o755);
-    }
-    const versions = {
-      openssl: ["3.0.11-1~deb12u2", "3.0.15-1~deb12u1"],
-      "libstdc++6": ["12.2.0-14", "12.2.0-14+deb12u1"],
-      curl: ["7.88.1-10+deb12u5", "7.88.1-10+deb12u8"],
-    };
-    for (const [p, [installed, available]] of Object.entries(versions)) {
-      await writeFile(path.join(dir, "installed", p), installed!);
-      await writeFile(path.join(dir, "available", p), available!);
-    }
-    await writeFile(path.join(dir, "fail", "curl"), "");
+    apt = await fakeApt(
+      {
+        openssl: ["3.0.11-1~deb12u2", "3.0.15-1~deb12u1"],
+        "libstdc++6": ["12.2.0-14", "12.2.0-14+deb12u1"],
+        curl: ["7.88.1-10+deb12u5", "7.88.1-10+deb12u8"],
+      },
+      ["curl"],
+    );
   }, 180_000);
 
   afterAll(async () => {
     agent?.kill("SIGKILL");
     await t?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await apt?.close();
   });
 
   it("installs one by one, reports each result and the failure's reason, rescans, and retries", async () => {
@@ -110,7 +60,7 @@ describe.skipIf(!canRun)("update installs by the agent executable", () => {
     agent = spawn(binary, ["run", "--state-dir", stateDir], {
       env: {
         ...process.env,
-        PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
+        PATH: `${apt!.binDir}:${process.env.PATH}`,
         SWITCHBOARD_AGENT_BACKOFF_BASE_MS: "200",
         SWITCHBOARD_AGENT_PATCH_FIRST_SECONDS: "1",
       },
@@ -185,10 +135,7 @@ describe.skipIf(!canRun)("update installs by the agent executable", () => {
 
     // Every program got its argv as separate words, never a command line through a shell: dpkg-query's
     // own ${Version} format reached it literally (a shell would have expanded it to nothing).
-    const calls = (await readFile(path.join(dir, "argv.log"), "utf8"))
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => l.split(SEP).slice(0, -1));
+    const calls = await apt!.calls();
     const installs = calls.filter((c) => c[0] === "apt-get" && c[1] === "install");
     // One at a time, in the order approved.
     const approved = created.json().items.map((i: { target: string }) => i.target);
@@ -211,14 +158,14 @@ describe.skipIf(!canRun)("update installs by the agent executable", () => {
       "openssl",
     ]);
     const queries = calls.filter((c) => c[0] === "dpkg-query");
-    expect(queries).toContainEqual(["dpkg-query", "-W", "--showformat=${Version} ${Status}", "openssl"]);
-    expect(queries).toContainEqual(["dpkg-query", "-W", "--showformat=${Version} ${Status}", "libstdc++6"]);
-    expect(await readFile(path.join(dir, "env.log"), "utf8")).toMatch(
-      /^(DEBIAN_FRONTEND=noninteractive\n){3}$/,
-    );
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format fields, sent literally
+    const format = "--showformat=${Version} ${Status}";
+    expect(queries).toContainEqual(["dpkg-query", "-W", format, "openssl"]);
+    expect(queries).toContainEqual(["dpkg-query", "-W", format, "libstdc++6"]);
+    expect(await apt!.frontends()).toEqual(["noninteractive", "noninteractive", "noninteractive"]);
 
     // The mirror fixed: Retry installs the failed update only, and the device is up to date.
-    await rm(path.join(dir, "fail", "curl"));
+    await apt!.heal("curl");
     const retried = await api("POST", `/api/v1/patch-installs/${runId}/retry`);
     expect(retried.statusCode, retried.body).toBe(201);
     const done = await waitFor(
