@@ -144,13 +144,13 @@ describe.skipIf(!canRun)("approve and install updates from the Patch section", (
     // Live: the run's results arrive without a reload.
     const results = patch.getByRole("table", { name: /^Results of the install/ });
     const row = (name: string) => results.getByRole("row").filter({ hasText: name });
-    await row("openssl").getByText("installed").waitFor({ timeout: 60_000 });
+    await row("openssl").getByText("installed", { exact: true }).waitFor({ timeout: 60_000 });
     await row("openssl").getByText("3.0.11-1~deb12u2 → 3.0.15-1~deb12u1").waitFor();
-    await row("curl").getByText("failed").waitFor();
+    await row("curl").getByText("failed", { exact: true }).waitFor();
     await row("curl")
       .getByText(/E: Unable to fetch some archives/)
       .waitFor();
-    await patch.getByText("partial").waitFor();
+    await patch.getByText("partial", { exact: true }).waitFor();
     await patch.getByText(`Approved by ${TECH.name}`, { exact: false }).waitFor();
     const retry = patch.getByRole("button", { name: "Retry failed (1)" });
     await retry.waitFor();
@@ -165,7 +165,7 @@ describe.skipIf(!canRun)("approve and install updates from the Patch section", (
     await apt!.heal("curl");
     await retry.click();
     await patch.getByText("(retry)", { exact: false }).waitFor();
-    await patch.getByText("done").waitFor({ timeout: 60_000 });
+    await patch.getByText("done", { exact: true }).waitFor({ timeout: 60_000 });
     await expect.poll(() => missing.getByRole("row").count(), { timeout: 60_000 }).toBe(2);
 
     // The client's health summary: the patch rollup, with the install just made.

@@ -11,17 +11,17 @@ import {
 } from "./api.ts";
 
 const RUN_COLOR: Record<PatchInstallRunDto["status"], string> = {
-  queued: "gray.7",
-  running: "blue.8",
-  done: "green.9",
-  partial: "orange.9",
-  failed: "red.8",
+  queued: "gray",
+  running: "blue",
+  done: "green",
+  partial: "orange",
+  failed: "red",
 };
 const ITEM_COLOR: Record<PatchInstallRunDto["items"][number]["status"], string> = {
-  pending: "gray.7",
-  installed: "green.9",
-  failed: "red.8",
-  not_applicable: "gray.7",
+  pending: "gray",
+  installed: "green",
+  failed: "red",
+  not_applicable: "gray",
 };
 
 /** Approve and install now: the updates ticked in the list, every security update, or all of them. */
@@ -141,7 +141,7 @@ export function InstallRuns({ deviceId, canWrite }: { deviceId: string; canWrite
                 {r.retryOf ? " (retry)" : ""}
               </Text>
               {r.rebootRequired && (
-                <Badge color="orange.9" variant="light" size="sm">
+                <Badge color="orange" variant="light" size="sm">
                   reboot required
                 </Badge>
               )}

@@ -10,11 +10,11 @@ import { AutoApproval, InstallButtons, InstallRuns } from "./patch-install.tsx";
 type Counts = ClientHealthDto["patch"]["bySeverity"];
 const SEVERITIES = ["critical", "important", "moderate", "low", "unrated"] as const;
 const SEVERITY_COLOR: Record<string, string> = {
-  critical: "red.8",
-  important: "orange.9",
-  moderate: "yellow.9",
-  low: "gray.7",
-  unrated: "grape.8",
+  critical: "red",
+  important: "orange",
+  moderate: "yellow",
+  low: "gray",
+  unrated: "grape",
 };
 
 /** "2 critical · 1 important · 4 unrated": missing security updates by the OS's rating. */
@@ -89,7 +89,7 @@ export function DevicePatch({ deviceId }: { deviceId: string }) {
             </Fact>
             <Fact label="Reboot">
               {s.rebootPending ? (
-                <Badge color="orange.9" variant="light" size="sm">
+                <Badge color="orange" variant="light" size="sm">
                   pending{s.rebootSince ? ` for ${age(s.rebootSince)}` : ""}
                 </Badge>
               ) : (
