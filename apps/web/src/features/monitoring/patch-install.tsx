@@ -86,7 +86,7 @@ function RunItems({ run }: { run: PatchInstallRunDto }) {
         <Table.Thead>
           <Table.Tr>
             <Table.Th>Update</Table.Th>
-            <Table.Th>Result</Table.Th>
+            <Table.Th w={140}>Result</Table.Th>
             <Table.Th>Version</Table.Th>
             <Table.Th>Reason</Table.Th>
           </Table.Tr>
@@ -95,8 +95,8 @@ function RunItems({ run }: { run: PatchInstallRunDto }) {
           {run.items.map((i) => (
             <Table.Tr key={i.target}>
               <Table.Td>{i.name}</Table.Td>
-              <Table.Td>
-                <Badge variant="light" size="sm" color={ITEM_COLOR[i.status]}>
+              <Table.Td style={{ whiteSpace: "nowrap" }}>
+                <Badge variant="light" size="sm" color={ITEM_COLOR[i.status]} style={{ overflow: "visible" }}>
                   {i.status.replace("_", " ")}
                 </Badge>
               </Table.Td>
