@@ -48,6 +48,16 @@ function whyNotRun(c: Open): string {
 
 /** Moves open runs on from their commands' state; `where` narrows it to one command or one device. */
 export async function settleRuns(db: Database, where: { commandId?: string; deviceId?: string } = {}) {
+  // The gateway asks after every command frame: one indexed read, no transaction, when it is no install's.
+  if (where.commandId) {
+    const open = await db
+      .selectFrom("patch_install_runs")
+      .select("id")
+      .where("command_id", "=", where.commandId)
+      .where("status", "in", ["queued", "running"])
+      .executeTakeFirst();
+    if (!open) return 0;
+  }
   return db.transaction().execute(async (trx) => {
     let q = trx
       .selectFrom("patch_install_runs as r")
