@@ -38,6 +38,8 @@ export interface ClientOptions {
   localAddress?: string;
   /** False: no inventory is collected or sent (the one-time support agent, allowed a shell and files only). */
   inventory?: boolean;
+  /** The first patch scan this long after the first checks frame (30 s by default). */
+  patchFirstMs?: number;
 }
 
 const MAX_QUEUED_FRAMES = 2000;
@@ -96,7 +98,11 @@ export class AgentClient extends EventEmitter {
       },
       log: this.log,
     });
-    this.checks = new CheckRunner({ send: (f) => this.report(f), log: this.log });
+    this.checks = new CheckRunner({
+      send: (f) => this.report(f),
+      log: this.log,
+      patchFirstMs: opts.patchFirstMs,
+    });
   }
 
   get connected() {
@@ -362,6 +368,8 @@ export class AgentClient extends EventEmitter {
         this.report({ type: "command.output", commandId, stream, seq, data }),
       result: (r) => this.report({ type: "command.result", ...r }),
     };
-    void executeCommand(verdict.payload, reporter, this.services, frame.key);
+    void executeCommand(verdict.payload, reporter, this.services, frame.key, {
+      rescanPatches: () => this.checks.rescanPatches(),
+    });
   }
 }

@@ -20,7 +20,7 @@ const USAGE = `switchboard-agent ${AGENT_VERSION}
 
 Environment: SWITCHBOARD_AGENT_STATE_DIR, SWITCHBOARD_AGENT_LOG_LEVEL (debug|info|warn|error),
 SWITCHBOARD_AGENT_BACKOFF_BASE_MS, SWITCHBOARD_AGENT_BACKOFF_MAX_MS, SWITCHBOARD_AGENT_RECONNECT_SPREAD_MS,
-SWITCHBOARD_AGENT_INIT_DIR.
+SWITCHBOARD_AGENT_INIT_DIR, SWITCHBOARD_AGENT_PATCH_FIRST_SECONDS (the first patch scan after connecting).
 `;
 
 /** A service manager step: its failure is one clear line, not a stack trace. */
@@ -132,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
         maxMs: num(process.env.SWITCHBOARD_AGENT_BACKOFF_MAX_MS, DEFAULT_BACKOFF.maxMs),
         spreadMs: num(process.env.SWITCHBOARD_AGENT_RECONNECT_SPREAD_MS, DEFAULT_BACKOFF.spreadMs),
       },
+      patchFirstMs: num(process.env.SWITCHBOARD_AGENT_PATCH_FIRST_SECONDS, 30) * 1000,
     });
     return new Promise<number>((resolve) => {
       client.once("retired", () => resolve(retire()));

@@ -149,6 +149,17 @@ export class CheckRunner {
     this.patchTimer = null;
   }
 
+  /** A scan now, reported at once (after an update install: the missing list shrinks without waiting). */
+  async rescanPatches() {
+    try {
+      const patch = await (this.opts.patchScan ?? scanPatches)();
+      this.patch = null;
+      this.opts.send({ type: "check.results", summary: true, results: [], patch });
+    } catch (err) {
+      this.opts.log("warn", "patch scan failed", { error: (err as Error).message });
+    }
+  }
+
   private schedulePatchScan(ms: number) {
     this.patchTimer = setTimeout(async () => {
       try {

@@ -1,9 +1,10 @@
-import type { CommandPayload, ServiceInfo } from "@switchboard/shared";
+import type { CommandPayload, ServiceInfo, UpdateInstallResult } from "@switchboard/shared";
 import { runDirectory } from "./directory.ts";
 import type { Output } from "./process.ts";
 import { scheduleReboot } from "./reboot.ts";
 import { runScript } from "./script.ts";
 import type { ServiceManager } from "./services.ts";
+import { installUpdates } from "./updates.ts";
 
 export interface Reporter {
   started(commandId: string): void;
@@ -15,7 +16,14 @@ export interface Reporter {
     truncated: boolean;
     error?: string;
     services?: ServiceInfo[];
+    updates?: UpdateInstallResult[];
+    rebootRequired?: boolean;
   }): void;
+}
+
+export interface CommandHooks {
+  /** After an update install: scan again and report, so the patch status shows what is still missing. */
+  rescanPatches?: () => Promise<void>;
 }
 
 const CHUNK_CHARS = 32 * 1024;
@@ -56,6 +64,7 @@ export async function executeCommand(
   reporter: Reporter,
   services: ServiceManager,
   key?: string,
+  hooks: CommandHooks = {},
 ) {
   const id = p.id;
   const cmd = p.command;
@@ -110,6 +119,26 @@ export async function executeCommand(
           truncated: false,
           error: r.exitCode === 0 ? undefined : r.error,
         });
+        return;
+      }
+      case "updates.install": {
+        const r = await installUpdates(cmd, (o) => out.push(o));
+        out.end();
+        const failed = r.results.filter((u) => u.status === "failed").length;
+        reporter.result({
+          commandId: id,
+          status: r.error || failed ? (r.timedOut ? "timed_out" : "failed") : "succeeded",
+          exitCode: r.error ? null : 0,
+          truncated: false,
+          error:
+            r.error ??
+            (failed
+              ? `${failed} of ${r.results.length} updates failed${r.timedOut ? " (time limit)" : ""}`
+              : undefined),
+          updates: r.results,
+          rebootRequired: r.rebootRequired,
+        });
+        if (!r.error) await hooks.rescanPatches?.();
         return;
       }
       case "reboot": {

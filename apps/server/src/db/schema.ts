@@ -501,6 +501,9 @@ export interface DeviceCommandsTable {
   truncated: Generated<boolean>;
   error: string | null;
   services: Json<Array<Record<string, unknown>>> | null;
+  /** updates.install: the agent's result per update (migration 202612052000_patch_installs). */
+  update_results: Json<Array<Record<string, unknown>>> | null;
+  reboot_required: boolean | null;
 }
 
 export interface DB {
@@ -1662,4 +1665,50 @@ export interface PatchStatusTable {
 
 export interface DB {
   patch_status: PatchStatusTable;
+}
+
+// --- Update installs (domains/monitoring/patch-install.ts, migration 202612052000_patch_installs) ---
+
+export type PatchInstallStatus = "queued" | "running" | "done" | "failed" | "partial";
+export interface PatchInstallRunsTable {
+  id: Generated<string>;
+  device_id: string;
+  client_id: string;
+  command_id: string | null;
+  source: "apt" | "dnf" | "windows_update";
+  trigger: "manual" | "auto";
+  status: Generated<PatchInstallStatus>;
+  reboot_required: boolean | null;
+  error: string | null;
+  retry_of: string | null;
+  requested_by_user_id: string | null;
+  requested_by_label: string;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+export interface PatchInstallItemsTable {
+  run_id: string;
+  client_id: string;
+  position: number;
+  name: string;
+  target: string;
+  security: boolean;
+  severity: string | null;
+  status: Generated<"pending" | "installed" | "failed" | "not_applicable">;
+  version_from: string | null;
+  version_to: string | null;
+  error: string | null;
+}
+export interface PatchSettingsTable {
+  client_id: string;
+  auto_install_security: boolean;
+  updated_at: Timestamp;
+  updated_by_label: string;
+}
+
+export interface DB {
+  patch_install_runs: PatchInstallRunsTable;
+  patch_install_items: PatchInstallItemsTable;
+  patch_settings: PatchSettingsTable;
 }

@@ -191,11 +191,13 @@ export class AgentSession implements LocalAgent {
         }
         return;
       case "command.started":
-        return markStarted(db, deviceId, frame.commandId);
+        await markStarted(db, deviceId, frame.commandId);
+        return this.commandChanged(frame.commandId);
       case "command.output":
         return appendOutput(db, deviceId, frame.commandId, frame.stream, frame.data);
       case "command.result":
-        return finishCommand(db, deviceId, frame);
+        await finishCommand(db, deviceId, frame);
+        return this.commandChanged(frame.commandId);
       case "check.results":
         // A failed batch is logged, never the end of the connection: commands and shells carry on.
         await this.ctx.monitoring
@@ -207,8 +209,16 @@ export class AgentSession implements LocalAgent {
           { deviceId, commandId: frame.commandId, reason: frame.reason },
           "agent refused a command",
         );
-        return recordRejection(db, { id: deviceId, clientId: this.clientId }, frame);
+        await recordRejection(db, { id: deviceId, clientId: this.clientId }, frame);
+        return this.commandChanged(frame.commandId);
     }
+  }
+
+  /** What a domain follows of a command (an update install run) moves with it; a failure is logged only. */
+  private async commandChanged(commandId: string | null) {
+    await this.ctx.monitoring
+      ?.commandChanged(commandId)
+      .catch((err) => this.ctx.log.error({ err, commandId }, "could not settle the command's install run"));
   }
 
   private async authenticate(frame: z.infer<typeof AgentFrame> & { type: "auth" }) {

@@ -12,6 +12,7 @@ const MONITORING_EVENTS = [
   "monitoring.incident_resolved",
   "monitoring.policy_changed",
   "monitoring.maintenance_changed",
+  "monitoring.patch_install_changed",
   "command.succeeded",
   "command.failed",
   "command.timed_out",

@@ -52,6 +52,7 @@ export const AgentCommandKind = z.enum([
   "service.restart",
   "reboot",
   "directory.account",
+  "updates.install",
 ]);
 export type AgentCommandKind = z.infer<typeof AgentCommandKind>;
 
@@ -92,6 +93,53 @@ export const DirectoryCommand = z.object({
 });
 export type DirectoryCommand = z.infer<typeof DirectoryCommand>;
 
+/**
+ * A package or update the agent may install: a Debian/RPM package name (with an optional `:arch`), or a
+ * Windows Update KB id. It becomes one argv element (never a shell word): no spaces, quotes, `$`, `;`,
+ * `|`, `&`, backquotes, and no leading dash (it could pass for an option).
+ */
+export const UpdatePackageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._~:-]{0,199}$/, {
+  error: "must be a package name or a KB id (letters, digits, + . _ ~ : -, not starting with a dash)",
+});
+export const UpdateManager = z.enum(["apt", "dnf", "windows_update"]);
+export type UpdateManager = z.infer<typeof UpdateManager>;
+
+/**
+ * Installs exactly these updates with the device's package manager (apt-get, dnf, or Windows Update
+ * through its COM API), then rescans. Only the patch domain sends it, for updates the device reported
+ * missing and a technician (or the client's auto-approval) approved: it is not in AgentCommand.
+ */
+export const InstallUpdatesCommand = z
+  .object({
+    kind: z.literal("updates.install"),
+    manager: UpdateManager,
+    packages: z.array(UpdatePackageName).min(1).max(500),
+    /** The whole run; a package still waiting when it runs out fails with that reason. */
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(6 * 3600)
+      .default(3600),
+  })
+  .refine((c) => c.manager !== "windows_update" || c.packages.every((p) => /^KB\d{4,10}$/.test(p)), {
+    error: "Windows Update installs take KB ids (KB5040000)",
+    path: ["packages"],
+  });
+export type InstallUpdatesCommand = z.infer<typeof InstallUpdatesCommand>;
+
+/** What the agent says about one update of an install run. */
+export const UpdateInstallResult = z.object({
+  name: z.string().max(200),
+  status: z.enum(["installed", "failed", "not_applicable"]),
+  /** The installed version before and after (apt, dnf); absent for Windows Update. */
+  from: z.string().max(200).optional(),
+  to: z.string().max(200).optional(),
+  /** Why it failed or did not apply. */
+  error: z.string().max(2000).optional(),
+});
+export type UpdateInstallResult = z.infer<typeof UpdateInstallResult>;
+
 /** Every command an agent runs: what users may send, and what only a domain service sends. */
 export const SignedCommand = z.discriminatedUnion("kind", [
   ScriptRunCommand,
@@ -99,6 +147,7 @@ export const SignedCommand = z.discriminatedUnion("kind", [
   ServiceRestartCommand,
   RebootCommand,
   DirectoryCommand,
+  InstallUpdatesCommand,
 ]);
 export type SignedCommand = z.infer<typeof SignedCommand>;
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CheckResultsFrame, ChecksFrame } from "./checks.ts";
-import { ServiceInfo } from "./commands.ts";
+import { ServiceInfo, UpdateInstallResult } from "./commands.ts";
 import { Inventory } from "./inventory.ts";
 
 /**
@@ -142,6 +142,9 @@ export const CommandResultFrame = z.object({
   truncated: z.boolean(),
   error: z.string().max(2000).optional(),
   services: z.array(ServiceInfo).max(5000).optional(),
+  /** updates.install: a result per update asked for, and whether the device now needs a reboot. */
+  updates: z.array(UpdateInstallResult).max(500).optional(),
+  rebootRequired: z.boolean().optional(),
 });
 export const RejectReason = z.enum([
   "bad_signature",

@@ -402,3 +402,62 @@ export const ClientHealthDto = z.object({
   }),
 });
 export type ClientHealthDto = z.infer<typeof ClientHealthDto>;
+
+/**
+ * Approve and install now: the updates named (as the device's patch status lists them), every missing
+ * security update, or every missing update. Only what the device reported missing can be approved.
+ */
+export const InstallUpdatesRequest = z
+  .object({
+    select: z.enum(["updates", "security", "all"]),
+    updates: z.array(z.string().min(1).max(500)).max(500).optional(),
+  })
+  .refine((r) => r.select !== "updates" || (r.updates?.length ?? 0) > 0, {
+    error: "name at least one update when select is updates",
+    path: ["updates"],
+  });
+export type InstallUpdatesRequest = z.infer<typeof InstallUpdatesRequest>;
+
+export const PatchInstallStatus = z.enum(["queued", "running", "done", "failed", "partial"]);
+export const PatchInstallItemStatus = z.enum(["pending", "installed", "failed", "not_applicable"]);
+export const PatchInstallItemDto = z.object({
+  /** The update as the patch status lists it (a package, a Windows Update title). */
+  name: z.string(),
+  /** What the agent installs: the package, or the KB id. */
+  target: z.string(),
+  security: z.boolean(),
+  severity: z.string().nullable(),
+  status: PatchInstallItemStatus,
+  versionFrom: z.string().nullable(),
+  versionTo: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export const PatchInstallRunDto = z.object({
+  id: Id,
+  deviceId: Id,
+  status: PatchInstallStatus,
+  /** manual: a technician approved it; auto: the client's auto-approval of security updates. */
+  trigger: z.enum(["manual", "auto"]),
+  requestedBy: z.string(),
+  rebootRequired: z.boolean().nullable(),
+  /** Why the run failed as a whole (offline, no answer, refused, no package manager). */
+  error: z.string().nullable(),
+  retryOf: Id.nullable(),
+  commandId: Id.nullable(),
+  createdAt: Timestamp,
+  startedAt: Timestamp.nullable(),
+  finishedAt: Timestamp.nullable(),
+  items: z.array(PatchInstallItemDto),
+});
+export type PatchInstallRunDto = z.infer<typeof PatchInstallRunDto>;
+export const PatchInstallRunList = z.object({ items: z.array(PatchInstallRunDto) });
+
+/** A client's patch approval: security updates approved and installed as soon as a scan reports them. */
+export const PatchSettingsDto = z.object({
+  clientId: Id,
+  autoInstallSecurity: z.boolean(),
+  updatedAt: Timestamp.nullable(),
+  updatedBy: z.string().nullable(),
+});
+export type PatchSettingsDto = z.infer<typeof PatchSettingsDto>;
+export const UpdatePatchSettingsRequest = z.object({ autoInstallSecurity: z.boolean() });

@@ -78,6 +78,8 @@ export async function finishCommand(db: Database, deviceId: string, f: z.infer<t
         truncated: f.truncated,
         error: f.error ?? null,
         services: f.services ? JSON.stringify(f.services) : null,
+        update_results: f.updates ? JSON.stringify(f.updates) : null,
+        reboot_required: f.rebootRequired ?? null,
         finished_at: new Date(),
         started_at: sql<Date>`coalesce(started_at, now())`,
       })

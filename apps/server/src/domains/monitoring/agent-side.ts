@@ -8,9 +8,12 @@ import { createCommand } from "../agents/commands.ts";
 import type { ServerKey } from "../agents/signing-key.ts";
 import { checksFrame, effectiveChecks } from "./checks.ts";
 import { savePatchReport } from "./patch.ts";
+import { autoInstallAfterScan, settleRuns } from "./patch-install-runs.ts";
 import { ingestResults, type Remediation, remediationCommand } from "./results.ts";
 import { type SummaryBatchItem, saveSummaries } from "./summaries.ts";
 import { monitorActor, noteOnTicket } from "./tickets.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface MonitoringAgentDeps {
   db: Database;
@@ -66,7 +69,10 @@ export class MonitoringAgentSide {
   async results(deviceId: string, frame: CheckResultsFrame) {
     if (frame.summary) {
       const patch = frame.patch;
-      if (patch) await asSystem(() => savePatchReport(this.deps.db, deviceId, patch));
+      if (patch) {
+        await asSystem(() => savePatchReport(this.deps.db, deviceId, patch));
+        if (!patch.error) await this.autoInstall(deviceId);
+      }
       if (frame.results.length) await this.summaries.add({ deviceId, results: frame.results });
       return;
     }
@@ -82,6 +88,22 @@ export class MonitoringAgentSide {
         "check results for checks the device does not run",
       );
     for (const r of out.remediations) await this.remediate(r);
+  }
+
+  /** The agent started, finished or refused a command: an update install run follows it at once. */
+  async commandChanged(commandId: string | null) {
+    if (!commandId || !UUID.test(commandId)) return;
+    await asSystem(() => settleRuns(this.deps.db, { commandId }));
+  }
+
+  /** A scan arrived: the client's auto-approval installs the security updates it reports. */
+  private async autoInstall(deviceId: string) {
+    const { db, hub, serverKey } = this.deps;
+    try {
+      await asSystem(() => autoInstallAfterScan({ db, hub, serverKey }, deviceId));
+    } catch (err) {
+      this.deps.log.error({ err, deviceId }, "auto-approved updates could not be sent");
+    }
   }
 
   /** Runs the check's remediation through the agent; its result lands on the alert's ticket. */

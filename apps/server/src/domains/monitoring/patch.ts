@@ -100,8 +100,9 @@ export async function savePatchReport(db: Database, deviceId: string, report: Pa
     .onConflict((oc) =>
       oc.column("device_id").doUpdateSet({
         ...row,
-        // An agent that cannot read the history this time does not erase what it said before.
-        last_install_at: sql`coalesce(excluded.last_install_at, patch_status.last_install_at)`,
+        // An agent that cannot read the history this time does not erase what it said before, and an
+        // install run the server saw succeed (patch-install-runs.ts) is not undone by an older history.
+        last_install_at: sql`greatest(excluded.last_install_at, patch_status.last_install_at)`,
         reported_at: sql`now()`,
       }),
     )

@@ -51,6 +51,7 @@ import {
   listMaintenanceSeries,
 } from "./maintenance-series.ts";
 import { clientHealth, devicePatchStatus } from "./patch.ts";
+import { patchRoutes } from "./patch-routes.ts";
 import { createPolicy, deletePolicy, devicesOf, listPolicies, updatePolicy } from "./policies.ts";
 import { deleteRule, listRules, setRule } from "./rules.ts";
 import { taskRoutes } from "./task-routes.ts";
@@ -76,6 +77,7 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
   const cmd = { db: deps.db, hub: app.agents.hub, serverKey: app.agents.serverKey };
   const tags = ["monitoring"];
   await taskRoutes(app, deps);
+  await patchRoutes(app, deps);
   // Agents learn their new checks after the change commits; a slow push never holds the request.
   const push = (p: { client_id: string | null; site_id: string | null; device_id: string | null }) =>
     void devicesOf(deps.db, p)

@@ -10,6 +10,7 @@ const KIND_LABELS: Record<CommandDto["kind"], string> = {
   "service.restart": "Restart service",
   reboot: "Reboot",
   "directory.account": "Directory account",
+  "updates.install": "Install updates",
 };
 
 export function commandSummary(c: CommandDto): string {
@@ -25,6 +26,8 @@ export function commandSummary(c: CommandDto): string {
       return `in ${cmd.delaySeconds}s`;
     case "directory.account":
       return `${cmd.action.replace("_", " ")} ${cmd.account ?? cmd.email ?? ""}`;
+    case "updates.install":
+      return `${cmd.manager}: ${cmd.packages.slice(0, 5).join(", ")}${cmd.packages.length > 5 ? ` and ${cmd.packages.length - 5} more` : ""}`;
     default:
       return "";
   }

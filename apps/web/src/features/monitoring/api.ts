@@ -10,6 +10,8 @@ import type {
   MaintenanceDto,
   MaintenanceSeriesDto,
   MetricPoint,
+  PatchInstallRunDto,
+  PatchSettingsDto,
   PolicyDto,
   TaskDto,
   TaskRunDto,
@@ -28,6 +30,8 @@ export type {
   MaintenanceDto,
   MaintenanceSeriesDto,
   MetricPoint,
+  PatchInstallRunDto,
+  PatchSettingsDto,
   PolicyDto,
   TicketRuleDto,
 };
@@ -254,3 +258,66 @@ export const useClientHealth = (clientId: string) =>
     queryKey: ["monitoring", "client-health", clientId] as const,
     queryFn: ({ signal }) => get<ClientHealthDto>(`/clients/${clientId}/health`, undefined, signal),
   });
+
+const openRun = (r: PatchInstallRunDto) => r.status === "queued" || r.status === "running";
+/** A run finished this recently: its rescan is on its way, so the patch status is still polled. */
+const SETTLING_MS = 30_000;
+const settling = (runs: PatchInstallRunDto[] | undefined) =>
+  (runs ?? []).some(
+    (r) => openRun(r) || (r.finishedAt !== null && Date.now() - Date.parse(r.finishedAt) < SETTLING_MS),
+  );
+
+/**
+ * The device's update installs. Live events refetch them; while one is open (and shortly after, for the
+ * agent's rescan) they and the patch status are also polled, so a result never waits for a refresh.
+ */
+export function useDevicePatchInstalls(deviceId: string) {
+  const qc = useQueryClient();
+  return useQuery({
+    queryKey: ["monitoring", "patch-installs", deviceId] as const,
+    queryFn: async ({ signal }) => {
+      const r = await get<{ items: PatchInstallRunDto[] }>(
+        `/devices/${deviceId}/patch-installs`,
+        undefined,
+        signal,
+      );
+      if (settling(r.items)) void qc.invalidateQueries({ queryKey: ["monitoring", "patch", deviceId] });
+      return r;
+    },
+    refetchInterval: (q) => (settling(q.state.data?.items) ? 3000 : false),
+  });
+}
+
+export type InstallSelection = { select: "updates"; updates: string[] } | { select: "security" | "all" };
+
+export function useInstallUpdates(deviceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: InstallSelection) =>
+      api<PatchInstallRunDto>("POST", `/devices/${deviceId}/patch-installs`, { body }),
+    onSettled: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export function useRetryInstall() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (runId: string) => api<PatchInstallRunDto>("POST", `/patch-installs/${runId}/retry`),
+    onSettled: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export const usePatchSettings = (clientId: string) =>
+  useQuery({
+    queryKey: ["monitoring", "patch-settings", clientId] as const,
+    queryFn: ({ signal }) => get<PatchSettingsDto>(`/clients/${clientId}/patch-settings`, undefined, signal),
+  });
+
+export function useSetPatchSettings(clientId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { autoInstallSecurity: boolean }) =>
+      api<PatchSettingsDto>("PUT", `/clients/${clientId}/patch-settings`, { body }),
+    onSettled: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}

@@ -1,17 +1,20 @@
-import { Badge, Group, Stack, Table, Text } from "@mantine/core";
+import { Badge, Checkbox, Group, Stack, Table, Text, VisuallyHidden } from "@mantine/core";
+import { useState } from "react";
+import { useMe } from "../../api/hooks.ts";
 import { age, dateTime, relative } from "../../components/format.ts";
 import { Empty, Section } from "../../components/section.tsx";
 import { SeverityBadge } from "./alert-parts.tsx";
 import { type ClientHealthDto, useClientHealth, useDevicePatch } from "./api.ts";
+import { AutoApproval, InstallButtons, InstallRuns } from "./patch-install.tsx";
 
 type Counts = ClientHealthDto["patch"]["bySeverity"];
 const SEVERITIES = ["critical", "important", "moderate", "low", "unrated"] as const;
 const SEVERITY_COLOR: Record<string, string> = {
-  critical: "red.8",
-  important: "orange.9",
-  moderate: "yellow.9",
-  low: "gray.7",
-  unrated: "grape.8",
+  critical: "red",
+  important: "orange",
+  moderate: "yellow",
+  low: "gray",
+  unrated: "grape",
 };
 
 /** "2 critical · 1 important · 4 unrated": missing security updates by the OS's rating. */
@@ -44,6 +47,18 @@ const Fact = ({ label, children }: { label: string; children: React.ReactNode })
 export function DevicePatch({ deviceId }: { deviceId: string }) {
   const q = useDevicePatch(deviceId);
   const s = q.data?.status;
+  const me = useMe();
+  const canWrite = !!me.data && me.data.role !== "readonly";
+  const [picked, setPicked] = useState<Set<string>>(new Set());
+  // Only what the latest scan still lists can be installed: a ticked update that left the list is dropped.
+  const selected = s ? s.updates.filter((u) => picked.has(u.name)).map((u) => u.name) : [];
+  const toggle = (name: string, on: boolean) =>
+    setPicked((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(name);
+      else next.delete(name);
+      return next;
+    });
   return (
     <Section id="device-patch" title="Patch" count={s ? s.missing : undefined}>
       {q.isError ? (
@@ -74,7 +89,7 @@ export function DevicePatch({ deviceId }: { deviceId: string }) {
             </Fact>
             <Fact label="Reboot">
               {s.rebootPending ? (
-                <Badge color="orange.9" variant="light" size="sm">
+                <Badge color="orange" variant="light" size="sm">
                   pending{s.rebootSince ? ` for ${age(s.rebootSince)}` : ""}
                 </Badge>
               ) : (
@@ -88,11 +103,25 @@ export function DevicePatch({ deviceId }: { deviceId: string }) {
               {relative(s.collectedAt)} ({s.source ?? "no package manager"})
             </Fact>
           </Group>
+          {canWrite && s.source && s.updates.length > 0 && (
+            <InstallButtons
+              deviceId={deviceId}
+              selected={selected}
+              security={s.updates.filter((u) => u.security).length}
+              total={s.updates.length}
+              onStarted={() => setPicked(new Set())}
+            />
+          )}
           {s.updates.length > 0 && (
             <Table.ScrollContainer minWidth={560}>
               <Table verticalSpacing={4} fz="sm" aria-label="Missing updates">
                 <Table.Thead>
                   <Table.Tr>
+                    {canWrite && (
+                      <Table.Th>
+                        <VisuallyHidden>Select</VisuallyHidden>
+                      </Table.Th>
+                    )}
                     <Table.Th>Update</Table.Th>
                     <Table.Th>Installed</Table.Th>
                     <Table.Th>Available</Table.Th>
@@ -103,6 +132,16 @@ export function DevicePatch({ deviceId }: { deviceId: string }) {
                 <Table.Tbody>
                   {s.updates.slice(0, 200).map((u) => (
                     <Table.Tr key={`${u.name}@${u.available ?? ""}`}>
+                      {canWrite && (
+                        <Table.Td>
+                          <Checkbox
+                            size="xs"
+                            aria-label={`Select ${u.name}`}
+                            checked={picked.has(u.name)}
+                            onChange={(e) => toggle(u.name, e.currentTarget.checked)}
+                          />
+                        </Table.Td>
+                      )}
                       <Table.Td>{u.name}</Table.Td>
                       <Table.Td ff="monospace">{u.current ?? "—"}</Table.Td>
                       <Table.Td ff="monospace">{u.available ?? "—"}</Table.Td>
@@ -119,6 +158,7 @@ export function DevicePatch({ deviceId }: { deviceId: string }) {
               The first 200 of {s.updates.length}, security first.
             </Text>
           )}
+          <InstallRuns deviceId={deviceId} canWrite={canWrite} />
         </Stack>
       )}
     </Section>
@@ -128,6 +168,8 @@ export function DevicePatch({ deviceId }: { deviceId: string }) {
 /** The client page's health summary: open alerts by severity, and the patch rollup of its devices. */
 export function ClientHealth({ clientId }: { clientId: string }) {
   const q = useClientHealth(clientId);
+  const me = useMe();
+  const canEdit = me.data?.role === "admin" || me.data?.role === "dispatcher";
   const h = q.data;
   return (
     <Section id="client-health" title="Health">
@@ -175,6 +217,7 @@ export function ClientHealth({ clientId }: { clientId: string }) {
               {h.patch.scanErrors} devices failed their last patch scan: the device's Patch section says why.
             </Text>
           )}
+          <AutoApproval clientId={clientId} canEdit={canEdit} />
         </Stack>
       )}
     </Section>
