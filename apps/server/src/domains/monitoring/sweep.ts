@@ -3,7 +3,7 @@ import type { Database } from "../../db/database.ts";
 import type { AlertSeverity, DB } from "../../db/schema.ts";
 import { asSystem } from "../../db/scope.ts";
 import { emitEvent } from "../events/outbox.ts";
-import { ruleFor, ticketable } from "./rules.ts";
+import { decideTicket } from "./rules.ts";
 import {
   monitorActor,
   noteOnTicket,
@@ -239,8 +239,9 @@ async function correlateSites(trx: Transaction<DB>, s: SweepSettings, out: Sweep
     site_id: string;
     site_name: string;
     client_name: string;
+    opened_at: Date;
   }>`
-    select i.id, i.client_id, i.site_id, s.name as site_name, c.name as client_name
+    select i.id, i.client_id, i.site_id, s.name as site_name, c.name as client_name, i.opened_at
     from monitoring_incidents i join sites s on s.id = i.site_id join clients c on c.id = i.client_id
     where i.state = 'open' and i.ticket_id is null and not ${inMaintenance("i", "site")}
     for update of i skip locked`.execute(trx);
@@ -249,17 +250,28 @@ async function correlateSites(trx: Transaction<DB>, s: SweepSettings, out: Sweep
       select d.hostname, a.first_failed_at from monitoring_alerts a join devices d on d.id = a.device_id
       where a.incident_id = ${inc.id} and a.state <> 'resolved' order by d.hostname`.execute(trx);
     const total = sites.find((x) => x.site_id === inc.site_id)?.total ?? devs.length;
-    const ticket = await openAlertTicket(trx, {
+    // A site outage is always one P1 ticket: the rule a critical offline alert matches routes it.
+    const rule = await decideTicket(trx, {
       clientId: inc.client_id,
-      siteId: inc.site_id,
       severity: "critical",
-      subject: `Site offline: ${inc.site_name} (${devs.length} of ${total} devices)`,
+      kind: "offline",
+      at: inc.opened_at,
+    });
+    const ticket = await openAlertTicket(
+      trx,
+      {
+        clientId: inc.client_id,
+        siteId: inc.site_id,
+        subject: `Site offline: ${inc.site_name} (${devs.length} of ${total} devices)`,
       description: `${devs.length} of ${total} devices at ${inc.client_name}, ${inc.site_name} stopped reporting:\n${devs
         .map((d) => `- ${d.hostname}: last heard ${d.first_failed_at.toISOString()}`)
         .join("\n")}\n\nLikely the site's network, power or internet connection rather than the machines.`,
-    });
+      },
+      { ...rule, priority: 1 },
+    );
     out.tickets++;
-    await sql`update monitoring_incidents set ticket_id = ${ticket.id} where id = ${inc.id}`.execute(trx);
+    await sql`update monitoring_incidents set ticket_id = ${ticket.id}, resolve_on_recovery = ${rule.resolveOnRecovery}
+      where id = ${inc.id}`.execute(trx);
   }
 }
 
@@ -292,7 +304,8 @@ async function resolveIncidents(trx: Transaction<DB>, out: SweepOutcome) {
  */
 async function ticketWaitingAlerts(trx: Transaction<DB>, s: SweepSettings, out: SweepOutcome) {
   const { rows } = await sql<WaitingAlert>`
-    select a.id, a.client_id, a.site_id, a.severity, a.name, a.output, a.kind, d.hostname, c.name as client_name
+    select a.id, a.client_id, a.site_id, a.severity, a.name, a.output, a.kind, d.hostname, c.name as client_name,
+      a.fired_at
     from monitoring_alerts a join devices d on d.id = a.device_id join clients c on c.id = a.client_id
     where a.state = 'firing' and a.ticket_id is null and a.incident_id is null and not a.no_ticket
       and (a.snoozed_until is null or a.snoozed_until < now())
@@ -313,28 +326,38 @@ export interface WaitingAlert {
   kind: string;
   hostname: string;
   client_name: string;
+  /** When it fired: the ticket rules judge business hours at this instant. */
+  fired_at: Date;
 }
 
 /**
- * Opens the alert's ticket (in the caller's transaction, the alert row locked by it); null when the
- * client's ticket rule keeps alerts of this severity as alerts only.
+ * Opens the alert's ticket (in the caller's transaction, the alert row locked by it) as the first
+ * matching ticket rule says; null when that rule keeps the alert an alert only (on the Alerts page).
  */
 export async function ticketAlert(trx: Transaction<DB>, a: WaitingAlert) {
-  if (!ticketable(a.severity, await ruleFor(trx, a.client_id))) {
+  const rule = await decideTicket(trx, {
+    clientId: a.client_id,
+    severity: a.severity,
+    kind: a.kind,
+    at: a.fired_at,
+  });
+  if (!rule.openTicket) {
     await sql`update monitoring_alerts set no_ticket = true where id = ${a.id}`.execute(trx);
     return null;
   }
   const subject = a.kind === "offline" ? `${a.hostname} is offline` : `${a.hostname}: ${a.name} failing`;
-  const ticket = await openAlertTicket(trx, {
-    clientId: a.client_id,
-    siteId: a.site_id,
-    severity: a.severity,
-    subject,
-    description: `Monitoring alert on ${a.hostname} (${a.client_name}).\nCheck: ${a.name} (${a.kind}), severity ${a.severity}.\n\nOutput:\n${a.output}`,
-  });
-  await sql`update monitoring_alerts set ticket_id = ${ticket.id}, updated_at = now() where id = ${a.id}`.execute(
+  const ticket = await openAlertTicket(
     trx,
+    {
+      clientId: a.client_id,
+      siteId: a.site_id,
+      subject,
+      description: `Monitoring alert on ${a.hostname} (${a.client_name}).\nCheck: ${a.name} (${a.kind}), severity ${a.severity}.\n\nOutput:\n${a.output}`,
+    },
+    rule,
   );
+  await sql`update monitoring_alerts set ticket_id = ${ticket.id}, resolve_on_recovery = ${rule.resolveOnRecovery},
+      updated_at = now() where id = ${a.id}`.execute(trx);
   return ticket;
 }
 
