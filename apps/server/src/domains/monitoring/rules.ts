@@ -186,7 +186,7 @@ const audit = (
       clientId: row.client_id,
       ...change,
     },
-    { type: "monitoring.ticket_rules_changed", clientId: row.client_id, payload: { ruleId: row.id } },
+    { type: "monitoring.policy_changed", clientId: row.client_id, payload: { ruleId: row.id } },
   );
 
 /** Locks one list (a client's or the MSP's) so positions are handed out and reordered one at a time. */
@@ -299,7 +299,7 @@ export async function reorderRules(
           before: { ids: rows.map((r) => r.id) },
           after: { ids: input.ids },
         },
-        { type: "monitoring.ticket_rules_changed", clientId: input.clientId, payload: {} },
+        { type: "monitoring.policy_changed", clientId: input.clientId, payload: {} },
       );
   });
   return (await listRules(db, actor)).filter((r) => r.clientId === input.clientId);
