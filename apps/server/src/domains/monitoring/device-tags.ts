@@ -52,7 +52,9 @@ export async function setDeviceTags(
       .set((eb) => ({ tags: input.tags, version: eb("version", "+", 1) }))
       .where("id", "=", deviceId)
       .execute();
-    const checksAfter = new Set(((await effectiveChecks(trx, [deviceId])).get(deviceId) ?? []).map((c) => c.id));
+    const checksAfter = new Set(
+      ((await effectiveChecks(trx, [deviceId])).get(deviceId) ?? []).map((c) => c.id),
+    );
     const tasksAfter = await effectiveTaskIds(trx, deviceId);
     const keys = [
       ...checksBefore.filter((c) => !checksAfter.has(c.id)).map((c) => c.id),
@@ -100,7 +102,12 @@ async function resolveDeviceAlerts(trx: Transaction<DB>, deviceId: string, keys:
 /** Tags in use on the devices the actor sees, for the console's suggestions. */
 export async function knownTags(db: Database, actor: Actor): Promise<string[]> {
   let q = db
-    .selectFrom(sql<{ tag: string; client_id: string }>`(select unnest(tags) as tag, client_id from devices where retired_at is null)`.as("t"))
+    .selectFrom(
+      sql<{
+        tag: string;
+        client_id: string;
+      }>`(select unnest(tags) as tag, client_id from devices where retired_at is null)`.as("t"),
+    )
     .select("t.tag")
     .distinct()
     .orderBy("t.tag")

@@ -99,7 +99,10 @@ async function checkScope(
   s: { clientId: string | null; siteId: string | null; deviceId: string | null; tag: string | null },
 ) {
   if (s.tag && (s.siteId || s.deviceId))
-    throw invalid("body.tag", "a tag policy reaches a client's (or every client's) tagged devices, not a site or device");
+    throw invalid(
+      "body.tag",
+      "a tag policy reaches a client's (or every client's) tagged devices, not a site or device",
+    );
   if ((s.siteId || s.deviceId) && !s.clientId)
     throw invalid("body.clientId", "required with a site or device");
   if (s.clientId) {

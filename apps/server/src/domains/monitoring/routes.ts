@@ -7,8 +7,8 @@ import {
   CreateMaintenanceRequest,
   CreatePolicyRequest,
   DeviceMonitoringDto,
-  DeviceTagsDto,
   DevicePatchStatusDto,
+  DeviceTagsDto,
   IdParams,
   MaintenanceDto,
   MaintenanceList,
@@ -201,7 +201,9 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
     async (req) => {
       const out = await setDeviceTags(deps.db, actorOf(req), req.params.id, req.body);
       if (out.changed)
-        void side.push([out.deviceId]).catch((err) => app.log.error({ err }, "could not push checks to agents"));
+        void side
+          .push([out.deviceId])
+          .catch((err) => app.log.error({ err }, "could not push checks to agents"));
       return { deviceId: out.deviceId, tags: out.tags };
     },
   );
@@ -352,5 +354,4 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
       return reply.code(204).send();
     },
   );
-
 }

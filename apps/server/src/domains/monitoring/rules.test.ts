@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestApp,
@@ -41,8 +41,12 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const api = (method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: object, headers = admin.auth) =>
-  t.app.inject({ method, url, headers, payload });
+const api = (
+  method: "GET" | "POST" | "PUT" | "DELETE",
+  url: string,
+  payload?: object,
+  headers = admin.auth,
+) => t.app.inject({ method, url, headers, payload });
 
 /** A client on a Chicago office-hours SLA calendar (Mon-Fri 08:00-17:00) with 2026-12-01 a holiday. */
 async function clientWithCalendar() {
@@ -57,13 +61,19 @@ async function clientWithCalendar() {
     })
     .returning("id")
     .executeTakeFirstOrThrow();
-  await t.db.insertInto("sla_holidays").values({ calendar_id: cal.id, date: "2026-12-01", name: "Closed" }).execute();
+  await t.db
+    .insertInto("sla_holidays")
+    .values({ calendar_id: cal.id, date: "2026-12-01", name: "Closed" })
+    .execute();
   const policy = await t.db
     .insertInto("sla_policies")
     .values({ name: rand("Chicago SLA "), calendar_id: cal.id, targets: JSON.stringify({}) })
     .returning("id")
     .executeTakeFirstOrThrow();
-  await t.db.insertInto("client_sla_policies").values({ client_id: client.id, policy_id: policy.id }).execute();
+  await t.db
+    .insertInto("client_sla_policies")
+    .values({ client_id: client.id, policy_id: policy.id })
+    .execute();
   const device = await t.db
     .insertInto("devices")
     .values({
@@ -99,7 +109,12 @@ async function rule(body: object) {
 }
 
 /** A firing alert as the results path leaves it when a ticket could not be opened yet, at `firedAt`. */
-async function firing(c: { client: { id: string }; deviceId: string }, kind: string, severity: string, firedAt: Date) {
+async function firing(
+  c: { client: { id: string }; deviceId: string },
+  kind: string,
+  severity: string,
+  firedAt: Date,
+) {
   return t.db
     .insertInto("monitoring_alerts")
     .values({
@@ -158,14 +173,29 @@ describe("ticket rules", () => {
       type: "alert",
       source: "monitoring",
     });
-    expect(await ticketOfAlert(night.id)).toMatchObject({ priority: 1, team_id: null, assignee_id: onCall.id });
+    expect(await ticketOfAlert(night.id)).toMatchObject({
+      priority: 1,
+      team_id: null,
+      assignee_id: onCall.id,
+    });
     expect(await ticketOfAlert(holiday.id)).toMatchObject({ priority: 1, assignee_id: onCall.id });
     // No rule for a medium alert at night: the default (a ticket with its severity's priority, unassigned).
-    expect(await ticketOfAlert(quietNight.id)).toMatchObject({ priority: 3, team_id: null, assignee_id: null });
+    expect(await ticketOfAlert(quietNight.id)).toMatchObject({
+      priority: 3,
+      team_id: null,
+      assignee_id: null,
+    });
     // The no-ticket rule: the alert stays firing and on the Alerts page, with no ticket.
-    expect(await ticketOfAlert(backup.id)).toMatchObject({ state: "firing", no_ticket: true, priority: null });
+    expect(await ticketOfAlert(backup.id)).toMatchObject({
+      state: "firing",
+      no_ticket: true,
+      priority: null,
+    });
     const listed = (await api("GET", `/api/v1/alerts?clientId=${c.client.id}`)).json().items;
-    expect(listed.find((a: { id: string }) => a.id === backup.id)).toMatchObject({ state: "firing", ticket: null });
+    expect(listed.find((a: { id: string }) => a.id === backup.id)).toMatchObject({
+      state: "firing",
+      ticket: null,
+    });
 
     // The night rule said recovery only notes its ticket; the office rule resolves.
     await sql`update monitoring_alerts set state = 'resolved', resolved_at = now() where id = any(${[office.id, night.id]}::uuid[])`.execute(
@@ -189,7 +219,9 @@ describe("ticket rules", () => {
         ids.map((r) => r.ticket_id!),
       )
       .execute();
-    const byAlert = new Map(ids.map((r) => [r.id, statuses.find((s) => s.id === r.ticket_id)!.status_category]));
+    const byAlert = new Map(
+      ids.map((r) => [r.id, statuses.find((s) => s.id === r.ticket_id)!.status_category]),
+    );
     expect(byAlert.get(office.id)).toBe("resolved");
     expect(byAlert.get(night.id)).toBe("new");
   });
@@ -197,8 +229,18 @@ describe("ticket rules", () => {
   it("tries the client's list before the MSP's, follows a new order, and skips hours it cannot judge", async () => {
     const c = await clientWithCalendar();
     const plain = await makeClient(t);
-    const first = await rule({ clientId: c.client.id, name: "Criticals P2", minSeverity: "critical", priority: 2 });
-    const second = await rule({ clientId: c.client.id, name: "Services P4", checkKinds: ["service"], priority: 4 });
+    const first = await rule({
+      clientId: c.client.id,
+      name: "Criticals P2",
+      minSeverity: "critical",
+      priority: 2,
+    });
+    const second = await rule({
+      clientId: c.client.id,
+      name: "Services P4",
+      checkKinds: ["service"],
+      priority: 4,
+    });
     expect([first.position, second.position]).toEqual([0, 1]);
     const facts = { clientId: c.client.id, severity: "critical" as const, kind: "service", at: TUESDAY_2PM };
     expect((await decideTicket(t.db, facts)).priority).toBe(2);
@@ -232,7 +274,12 @@ describe("ticket rules", () => {
         // A business-hours rule for a client with no SLA calendar cannot be judged: it never matches.
         await trx
           .insertInto("monitoring_ticket_rules")
-          .values({ client_id: plain.id, business_hours: "during", open_ticket: false, updated_at: new Date() })
+          .values({
+            client_id: plain.id,
+            business_hours: "during",
+            open_ticket: false,
+            updated_at: new Date(),
+          })
           .execute();
         expect(await decideTicket(trx, { ...facts, clientId: plain.id })).toMatchObject({
           openTicket: true,
@@ -291,17 +338,18 @@ describe("ticket rules", () => {
       businessHours: "outside",
     });
     expect(edited.statusCode, edited.body).toBe(200);
-    expect(edited.json()).toMatchObject({ name: "Edited", checkKinds: ["offline"], businessHours: "outside" });
+    expect(edited.json()).toMatchObject({
+      name: "Edited",
+      checkKinds: ["offline"],
+      businessHours: "outside",
+    });
     const dispatcher = await makeUser(t, { role: "dispatcher", clientIds: [c.client.id] });
-    const msp = await api(
-      "POST",
-      "/api/v1/monitoring/ticket-rules",
-      { clientId: null },
-      dispatcher.auth,
-    );
+    const msp = await api("POST", "/api/v1/monitoring/ticket-rules", { clientId: null }, dispatcher.auth);
     expect(msp.statusCode).toBe(400);
     expect(msp.json().error.details.issues[0].path).toBe("body.clientId");
-    expect((await api("DELETE", `/api/v1/monitoring/ticket-rules/${r.id}`, undefined, dispatcher.auth)).statusCode).toBe(204);
+    expect(
+      (await api("DELETE", `/api/v1/monitoring/ticket-rules/${r.id}`, undefined, dispatcher.auth)).statusCode,
+    ).toBe(204);
     const audit = await t.db
       .selectFrom("audit_log")
       .select("action")
@@ -319,12 +367,14 @@ describe("ticket rules", () => {
     const url = await isolatedDatabase();
     const { db, close } = connectDatabase(url, { max: 1 });
     try {
-      await down(db);
+      // The migration is typed for any schema (it runs before the app's types hold).
+      const raw = db as unknown as Kysely<unknown>;
+      await down(raw);
       const client = await makeClient({ db });
       const team = await makeTeam({ db });
       await sql`insert into monitoring_ticket_rules (client_id, min_severity, team_id, resolve_on_recovery)
         values (${client.id}, 'high', ${team.id}, false), (null, 'low', null, true)`.execute(db);
-      await up(db);
+      await up(raw);
       const rows = await db
         .selectFrom("monitoring_ticket_rules")
         .selectAll()
@@ -337,13 +387,17 @@ describe("ticket rules", () => {
         { client_id: null, position: 0, min_severity: "low", open_ticket: true, resolve_on_recovery: true },
       ]);
       const at = TUESDAY_2PM;
-      expect(await decideTicket(db, { clientId: client.id, severity: "critical", kind: "ping", at })).toMatchObject({
+      expect(
+        await decideTicket(db, { clientId: client.id, severity: "critical", kind: "ping", at }),
+      ).toMatchObject({
         openTicket: true,
         teamId: team.id,
         resolveOnRecovery: false,
       });
       // Below the old floor: still an alert only, not the MSP's rule.
-      expect(await decideTicket(db, { clientId: client.id, severity: "medium", kind: "ping", at })).toMatchObject({
+      expect(
+        await decideTicket(db, { clientId: client.id, severity: "medium", kind: "ping", at }),
+      ).toMatchObject({
         openTicket: false,
       });
     } finally {

@@ -58,7 +58,9 @@ export async function decideTicket(db: Db, a: AlertFacts): Promise<TicketDecisio
   let clientCalendar: Promise<BusinessCalendar | null> | undefined;
   const calendarOf = (r: RuleRow) => {
     if (r.calendar_id) return loadCalendar(db, r.calendar_id);
-    clientCalendar ??= policyForClient(db, a.clientId).then((p) => (p ? loadCalendar(db, p.calendarId) : null));
+    clientCalendar ??= policyForClient(db, a.clientId).then((p) =>
+      p ? loadCalendar(db, p.calendarId) : null,
+    );
     return clientCalendar;
   };
   for (const r of rows) {
@@ -195,7 +197,11 @@ async function lockList(trx: Transaction<DB>, clientId: string | null) {
 }
 
 /** A new rule, at the end of its list. */
-export async function createRule(db: Database, actor: Actor, input: z.output<typeof CreateTicketRuleRequest>) {
+export async function createRule(
+  db: Database,
+  actor: Actor,
+  input: z.output<typeof CreateTicketRuleRequest>,
+) {
   authorize(actor, input.clientId);
   return db.transaction().execute(async (trx) => {
     if (input.clientId) {

@@ -263,9 +263,9 @@ async function correlateSites(trx: Transaction<DB>, s: SweepSettings, out: Sweep
         clientId: inc.client_id,
         siteId: inc.site_id,
         subject: `Site offline: ${inc.site_name} (${devs.length} of ${total} devices)`,
-      description: `${devs.length} of ${total} devices at ${inc.client_name}, ${inc.site_name} stopped reporting:\n${devs
-        .map((d) => `- ${d.hostname}: last heard ${d.first_failed_at.toISOString()}`)
-        .join("\n")}\n\nLikely the site's network, power or internet connection rather than the machines.`,
+        description: `${devs.length} of ${total} devices at ${inc.client_name}, ${inc.site_name} stopped reporting:\n${devs
+          .map((d) => `- ${d.hostname}: last heard ${d.first_failed_at.toISOString()}`)
+          .join("\n")}\n\nLikely the site's network, power or internet connection rather than the machines.`,
       },
       { ...rule, priority: 1 },
     );

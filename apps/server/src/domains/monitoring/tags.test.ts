@@ -18,8 +18,12 @@ import {
 let t: GatewayApp;
 let a: Awaited<ReturnType<typeof enrollmentSetup>>;
 let b: Awaited<ReturnType<typeof enrollmentSetup>>;
-const api = (method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: object, headers = a.admin.auth) =>
-  t.app.inject({ method, url, headers, payload });
+const api = (
+  method: "GET" | "POST" | "PUT" | "DELETE",
+  url: string,
+  payload?: object,
+  headers = a.admin.auth,
+) => t.app.inject({ method, url, headers, payload });
 
 beforeAll(async () => {
   t = await startGatewayApp({ MONITORING_REOPEN_SECONDS: "900", AGENT_HEARTBEAT_SECONDS: "60" });
@@ -126,7 +130,8 @@ describe("device tags and tag policies", () => {
     const one = await connect(a.token.token);
     const two = await connect(a.token.token);
     const other = await connect(b.token.token);
-    for (const d of [one, two]) await t.db.updateTable("devices").set({ site_id: site.id }).where("id", "=", d.deviceId).execute();
+    for (const d of [one, two])
+      await t.db.updateTable("devices").set({ site_id: site.id }).where("id", "=", d.deviceId).execute();
     await policy({
       clientId: a.client.id,
       siteId: site.id,
@@ -179,7 +184,15 @@ describe("device tags and tag policies", () => {
     one.agent.send({
       type: "check.results",
       summary: false,
-      results: [{ checkId: nightly.id, state: "critical", output: "backupd not running", streak: 1, at: new Date().toISOString() }],
+      results: [
+        {
+          checkId: nightly.id,
+          state: "critical",
+          output: "backupd not running",
+          streak: 1,
+          at: new Date().toISOString(),
+        },
+      ],
     });
     const fired = await waitFor("the backup alert", async () => {
       const items = (await api("GET", `/api/v1/alerts?deviceId=${one.deviceId}&state=all`)).json().items;
@@ -227,7 +240,8 @@ describe("device tags and tag policies", () => {
     expect(known).toContain("mine");
     // B's devices carry tags too (the first test's are A's); none of B's own shows to A's dispatcher.
     expect((await tag(db.deviceId, [sql, `only-b-${sql}`])).statusCode).toBe(200);
-    const knownAgain = (await api("GET", "/api/v1/device-tags", undefined, limited.auth)).json().items as string[];
+    const knownAgain = (await api("GET", "/api/v1/device-tags", undefined, limited.auth)).json()
+      .items as string[];
     expect(knownAgain).not.toContain(`only-b-${sql}`);
     // Read-only staff cannot tag.
     const reader = await makeUser(t, { role: "readonly" });

@@ -105,7 +105,12 @@ describe("notification preferences API", () => {
 
     const byAdmin = await call(admin, "PUT", url, { newReply: false });
     expect(byAdmin.statusCode).toBe(200);
-    expect(byAdmin.json()).toEqual({ userId: colleague.id, assigned: true, newReply: false, monitoringP1: true });
+    expect(byAdmin.json()).toEqual({
+      userId: colleague.id,
+      assigned: true,
+      newReply: false,
+      monitoringP1: true,
+    });
     expect((await call(admin, "GET", url)).json()).toEqual(byAdmin.json());
     expect((await call(colleague, "GET", "/api/v1/me/notification-preferences")).json()).toEqual(
       byAdmin.json(),

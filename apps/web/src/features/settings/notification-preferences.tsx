@@ -21,7 +21,8 @@ const PREFERENCES: Array<{ key: Preference; label: string; description: string }
   {
     key: "monitoringP1",
     label: "Email me when monitoring opens a P1 ticket",
-    description: "A site down or a critical check, for clients you dispatch for or when it is assigned to you.",
+    description:
+      "A site down or a critical check, for clients you dispatch for or when it is assigned to you.",
   },
 ];
 
