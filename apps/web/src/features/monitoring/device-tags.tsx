@@ -21,7 +21,7 @@ export function DeviceTags({
     errors.tags ?? Object.entries(errors).find(([k]) => k.startsWith("tags."))?.[1] ?? save.error?.message;
   if (draft === null)
     return (
-      <Group gap={6} aria-label="Tags">
+      <Group gap={6} role="group" aria-label="Tags">
         <Text fz="xs" c="dimmed">
           Tags:
         </Text>
