@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { sql as raw } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeUser } from "../../../test/helpers.ts";
+import { makeUser, rand } from "../../../test/helpers.ts";
+import { runInScope, scopeForClients } from "../../db/scope.ts";
+import type { AgentHub } from "../../gateway/hub.ts";
 import {
   enrollmentSetup,
   enrollRaw,
@@ -10,6 +13,7 @@ import {
   startGatewayApp,
   waitFor,
 } from "../../gateway/test-support.ts";
+import { scheduleDueRuns } from "./task-scheduler.ts";
 
 // Device tags and tag policies, with simulated agents against the real server, gateway and database:
 // which checks a tagged device is given (and given again at once when its tags change), where a tag
@@ -247,5 +251,89 @@ describe("device tags and tag policies", () => {
     const reader = await makeUser(t, { role: "readonly" });
     expect((await tag(da.deviceId, [], reader.auth)).statusCode).toBe(403);
     for (const d of [da, db]) d.agent.ws.close();
+  });
+
+  it("runs a tag policy's scheduled task on the client's tagged devices only; RLS keeps it the client's", async () => {
+    const backup = tagName();
+    // In a UTC site each: the cron is read in the device's site zone (not the MSP's, which other tests set).
+    const device = async (clientId: string) =>
+      (
+        await t.db
+          .insertInto("devices")
+          .values({
+            client_id: clientId,
+            site_id: (
+              await t.db
+                .insertInto("sites")
+                .values({ client_id: clientId, name: rand("Store "), timezone: "UTC" })
+                .returning("id")
+                .executeTakeFirstOrThrow()
+            ).id,
+            hostname: rand("nas-"),
+            platform: "linux",
+            arch: "x64",
+            os_name: "Linux",
+            os_version: "12",
+            agent_version: "test",
+            public_key: "unused",
+            online: true,
+            last_seen_at: new Date(),
+            enrolled_at: new Date("2026-01-01T00:00:00Z"),
+          })
+          .returning("id")
+          .executeTakeFirstOrThrow()
+      ).id;
+    const [tagged, untagged, otherClients] = [
+      await device(a.client.id),
+      await device(a.client.id),
+      await device(b.client.id),
+    ];
+    for (const id of [tagged, otherClients]) expect((await tag(id, [backup])).statusCode).toBe(200);
+    const p = await policy({ clientId: a.client.id, tag: backup, name: `Backups ${backup}` });
+    const created = await api("POST", `/api/v1/monitoring/policies/${p.id}/tasks`, {
+      name: `Verify ${backup}`,
+      interpreter: "bash",
+      script: "test -f /backup/latest",
+      cron: "0 6 * * *",
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const taskId = created.json().id as string;
+    await raw`update monitoring_tasks set schedule_from = '2026-01-01T00:00:00Z' where id = ${taskId}`.execute(
+      t.db,
+    );
+    const hub = { deliver: async () => true } as unknown as AgentHub;
+    // 06:00 in the sites' zone on 2 March.
+    await scheduleDueRuns(
+      { db: t.db, hub, serverKey: t.app.agents.serverKey },
+      new Date("2026-03-02T06:00:10Z"),
+    );
+    const runs = await t.db
+      .selectFrom("monitoring_task_runs")
+      .select("device_id")
+      .where("task_id", "=", taskId)
+      .execute();
+    expect(runs.map((r) => r.device_id)).toEqual([tagged]);
+    expect(runs.map((r) => r.device_id)).not.toContain(untagged);
+
+    // Row-level security: in B's scope, A's tag policy and A's devices' tags are out of sight and reach.
+    const seen = await runInScope(scopeForClients([b.client.id]), () =>
+      t.db.selectFrom("monitoring_policies").select("id").where("id", "=", p.id).execute(),
+    );
+    expect(seen).toEqual([]);
+    const changed = await runInScope(scopeForClients([b.client.id]), () =>
+      t.db
+        .updateTable("devices")
+        .set({ tags: ["stolen"] })
+        .where("id", "=", tagged)
+        .executeTakeFirst(),
+    );
+    expect(Number(changed.numUpdatedRows)).toBe(0);
+    const forged = runInScope(scopeForClients([b.client.id]), () =>
+      t.db
+        .insertInto("monitoring_policies")
+        .values({ client_id: a.client.id, tag: backup, name: "Forged" })
+        .execute(),
+    );
+    await expect(forged).rejects.toThrow(/row-level security/);
   });
 });
