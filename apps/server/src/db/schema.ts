@@ -1712,3 +1712,28 @@ export interface DB {
   patch_install_items: PatchInstallItemsTable;
   patch_settings: PatchSettingsTable;
 }
+
+// Device tags, tag policies and ticket rule lists (migration 202612052010).
+export interface DevicesTable {
+  tags: Generated<string[]>;
+}
+export interface MonitoringPoliciesTable {
+  tag: string | null;
+}
+export interface MonitoringTicketRulesTable {
+  position: Generated<number>;
+  name: Generated<string>;
+  check_kinds: Generated<string[]>;
+  business_hours: Generated<"any" | "during" | "outside">;
+  calendar_id: string | null;
+  open_ticket: Generated<boolean>;
+  priority: number | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+}
+export interface MonitoringAlertsTable {
+  resolve_on_recovery: boolean | null;
+}
+export interface MonitoringIncidentsTable {
+  resolve_on_recovery: boolean | null;
+}

@@ -29,6 +29,7 @@ import { InventoryGrid, SoftwareSection, UpdatesSection } from "../features/devi
 import { RetireButton } from "../features/devices/retire-button.tsx";
 import { RunPanel } from "../features/devices/run-panel.tsx";
 import { DeviceMonitoring } from "../features/monitoring/device-monitoring.tsx";
+import { DeviceTags } from "../features/monitoring/device-tags.tsx";
 import { RemotePanel } from "../features/remote/remote-panel.tsx";
 
 const STATUS_OPTIONS = [
@@ -182,6 +183,11 @@ export function DevicePage() {
             {d.lastAddress ? ` from ${d.lastAddress}` : ""}
             {d.retiredAt ? " · retired" : ""}
           </Text>
+          <DeviceTags
+            deviceId={d.id}
+            tags={d.tags}
+            canWrite={!!role && role !== "readonly" && !d.retiredAt}
+          />
         </div>
         {role === "admin" && !d.retiredAt && <RetireButton device={d} />}
       </Group>

@@ -9,11 +9,13 @@ import { PolicyForm } from "../features/monitoring/policy-form.tsx";
 import { TicketRulesSection } from "../features/monitoring/ticket-rules.tsx";
 
 const scopeOf = (p: PolicyDto) =>
-  p.hostname
-    ? `Device ${p.hostname} (${p.clientName})`
-    : p.siteName
-      ? `${p.clientName} · ${p.siteName}`
-      : (p.clientName ?? "Every client (MSP default)");
+  p.tag
+    ? `Devices tagged ${p.tag}${p.clientName ? ` (${p.clientName})` : " (every client)"}`
+    : p.hostname
+      ? `Device ${p.hostname} (${p.clientName})`
+      : p.siteName
+        ? `${p.clientName} · ${p.siteName}`
+        : (p.clientName ?? "Every client (MSP default)");
 
 function describe(c: PolicyDto["checks"][number]) {
   const k = c.config;
@@ -68,9 +70,10 @@ export function MonitoringPoliciesPage() {
           )}
         </Group>
         <Text fz="sm" c="dimmed">
-          Checks apply to every device under the policy's scope; a check with the same kind and name on a site
-          or device replaces the inherited one. Device offline alerts need no policy: the server raises them
-          itself.
+          Checks apply to every device under the policy's scope; a check with the same kind and name lower
+          down replaces the inherited one: every client, then the client, its site, a tag the device carries
+          (every client's tag, then the client's own), and the device itself. Device offline alerts need no
+          policy: the server raises them itself.
         </Text>
         {adding && (
           <Paper p="sm">
@@ -93,6 +96,16 @@ export function MonitoringPoliciesPage() {
               actions={
                 <Group gap="xs">
                   {!p.enabled && <Badge color="gray">disabled</Badge>}
+                  {canEdit && editing !== p.id && (
+                    <Button
+                      size="compact-xs"
+                      variant="default"
+                      aria-label={`Edit ${p.name}`}
+                      onClick={() => setEditing(p.id)}
+                    >
+                      Edit
+                    </Button>
+                  )}
                   {canEdit && (
                     <Button
                       size="compact-xs"

@@ -69,6 +69,8 @@ export const DeviceDto = z.object({
   inventoryUpdatedAt: Timestamp.nullable(),
   /** Set on a temporary device of the one-time support agent: it lives as long as this support session. */
   supportSessionId: Id.nullable(),
+  /** Lowercase labels (sql-server, backup) that tag policies target. */
+  tags: z.array(z.string()),
 });
 export type DeviceDto = z.infer<typeof DeviceDto>;
 export const DeviceDetailDto = DeviceDto.extend({ inventory: Inventory.nullable() });

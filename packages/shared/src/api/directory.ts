@@ -69,6 +69,8 @@ export const NotificationPreferencesDto = z.object({
   assigned: z.boolean(),
   /** "New reply" when the customer writes on a ticket assigned to me. */
   newReply: z.boolean(),
+  /** Monitoring opened a P1 ticket for a client I see (admins and dispatchers, or its assignee). */
+  monitoringP1: z.boolean(),
 });
 export type NotificationPreferencesDto = z.infer<typeof NotificationPreferencesDto>;
 const Toggle = z.boolean({ error: "must be true or false" });
@@ -76,6 +78,7 @@ const Toggle = z.boolean({ error: "must be true or false" });
 export const UpdateNotificationPreferencesRequest = z.strictObject({
   assigned: Toggle.optional(),
   newReply: Toggle.optional(),
+  monitoringP1: Toggle.optional(),
 });
 export type UpdateNotificationPreferencesRequest = z.infer<typeof UpdateNotificationPreferencesRequest>;
 

@@ -125,11 +125,34 @@ export const CheckDto = z.object({
 });
 export type CheckDto = z.infer<typeof CheckDto>;
 
+/** A device tag: stored lowercase; letters, digits and . _ - (starting with a letter or digit). */
+export const DeviceTag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(1, "a tag cannot be empty")
+  .max(40, "a tag has at most 40 characters")
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, "use letters, digits, '.', '_' and '-', starting with a letter or digit");
+export const MAX_DEVICE_TAGS = 20;
+export const UpdateDeviceTagsRequest = z.object({
+  /** The whole set (duplicates after lowercasing are kept once). */
+  tags: z
+    .array(DeviceTag)
+    .max(MAX_DEVICE_TAGS, `a device has at most ${MAX_DEVICE_TAGS} tags`)
+    .transform((t) => [...new Set(t)].sort()),
+});
+export const DeviceTagsDto = z.object({ deviceId: Id, tags: z.array(z.string()) });
+
 export const PolicyScope = z.object({
   /** All null: the MSP default for every device. */
   clientId: Id.nullable().default(null),
   siteId: Id.nullable().default(null),
   deviceId: Id.nullable().default(null),
+  /**
+   * The devices carrying this tag (every client's, or with clientId that client's only); no site or
+   * device with it. In inheritance a tag policy sits after the site's and before the device's own.
+   */
+  tag: DeviceTag.nullable().default(null),
 });
 export const CreatePolicyRequest = PolicyScope.extend({
   name: z.string().trim().min(1).max(200),
@@ -153,6 +176,7 @@ export const PolicyDto = z.object({
   siteName: z.string().nullable(),
   deviceId: Id.nullable(),
   hostname: z.string().nullable(),
+  tag: z.string().nullable(),
   checks: z.array(CheckDto),
   version: z.number().int(),
 });
@@ -240,23 +264,60 @@ export const MaintenanceList = z.object({
 });
 export const MaintenanceQuery = z.object({ clientId: Id.optional() });
 
-/** How a client's alerts become tickets (clientId null: the MSP's rule for clients without their own). */
-export const UpdateTicketRuleRequest = z.object({
-  clientId: Id.nullable(),
-  /** Alerts below this severity stay alerts, with no ticket. */
+/** What an alert is about: a check's kind, "offline" (the server's presence check) or "task". */
+export const AlertKind = z.enum([...CheckKind.options, "offline", "task"]);
+export type AlertKind = z.infer<typeof AlertKind>;
+/** When a rule applies, judged on a business-hours calendar in its time zone (holidays are outside). */
+export const BusinessHoursCondition = z.enum(["any", "during", "outside"]);
+
+const TicketRuleFields = z.object({
+  name: z.string().trim().max(200).default(""),
+  /** Conditions: alerts of this severity or worse... */
   minSeverity: AlertSeverity.default("low"),
+  /** ...of these kinds (empty: any)... */
+  checkKinds: z
+    .array(AlertKind)
+    .max(20)
+    .default([])
+    .transform((k) => [...new Set(k)]),
+  /** ...at these hours, on this SLA calendar (null: the alert's client's SLA calendar). */
+  businessHours: BusinessHoursCondition.default("any"),
+  calendarId: Id.nullable().default(null),
+  /** Actions: false keeps the alert on the Alerts page with no ticket. */
+  openTicket: z.boolean().default(true),
+  /** null: from the severity (critical = P1). */
+  priority: z.number().int().min(1).max(4).nullable().default(null),
   teamId: Id.nullable().default(null),
   assigneeId: Id.nullable().default(null),
   /** false: recovery notes the ticket and leaves it for a technician to close. */
   resolveOnRecovery: z.boolean().default(true),
 });
+/**
+ * A ticket rule, appended to its list: a client's rules are tried first, then the MSP's (clientId null),
+ * in order; the first that matches decides; none: every alert opens an unassigned ticket.
+ */
+export const CreateTicketRuleRequest = TicketRuleFields.extend({ clientId: Id.nullable() });
+export const UpdateTicketRuleRequest = TicketRuleFields.extend(Versioned.shape);
+/** The new order of one list (a client's, or the MSP's with clientId null): every rule of it, once. */
+export const ReorderTicketRulesRequest = z.object({
+  clientId: Id.nullable(),
+  ids: z.array(Id).max(500),
+});
 export const TicketRuleDto = z.object({
   id: Id,
   clientId: Id.nullable(),
+  position: z.number().int(),
+  name: z.string(),
   minSeverity: AlertSeverity,
+  checkKinds: z.array(AlertKind),
+  businessHours: BusinessHoursCondition,
+  calendarId: Id.nullable(),
+  openTicket: z.boolean(),
+  priority: z.number().int().nullable(),
   teamId: Id.nullable(),
   assigneeId: Id.nullable(),
   resolveOnRecovery: z.boolean(),
+  version: z.number().int(),
 });
 export type TicketRuleDto = z.infer<typeof TicketRuleDto>;
 export const TicketRuleList = z.object({ items: z.array(TicketRuleDto) });

@@ -31,6 +31,7 @@ const SUMMARY = [
   "retired_at",
   "version",
   "support_session_id",
+  "tags",
 ] as const;
 
 /** Devices the actor may see, by hostname; filters by client, site and status. */

@@ -47,6 +47,7 @@ export const toDeviceDto = (d: Omit<DeviceRow, "inventory" | "public_key">): Dev
   retiredAt: iso(d.retired_at),
   inventoryUpdatedAt: iso(d.inventory_updated_at),
   supportSessionId: d.support_session_id ?? null,
+  tags: d.tags,
 });
 
 export const toDeviceDetailDto = (d: DeviceRow) => {

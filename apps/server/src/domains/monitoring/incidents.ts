@@ -1,6 +1,7 @@
 import { sql, type Transaction } from "kysely";
 import type { DB } from "../../db/schema.ts";
 import { emitEvent } from "../events/outbox.ts";
+import { decideTicket } from "./rules.ts";
 import { monitorActor, noteOnTicket, openAlertTicket } from "./tickets.ts";
 
 // A site outage is one incident with one P1 ticket. It opens when enough of the site's devices go offline
@@ -45,8 +46,9 @@ export async function ticketIncident(trx: Transaction<DB>, incidentId: string) {
     client_name: string;
     held: boolean;
     total: number;
+    opened_at: Date;
   }>`
-    select i.client_id, i.site_id, s.name as site_name, c.name as client_name,
+    select i.client_id, i.opened_at, i.site_id, s.name as site_name, c.name as client_name,
       exists (select 1 from monitoring_maintenance m
         where m.client_id = i.client_id and now() >= m.starts_at and now() < m.ends_at
           and (m.site_id is null or m.site_id = i.site_id) and m.device_id is null) as held,
@@ -86,16 +88,27 @@ export async function ticketIncident(trx: Transaction<DB>, incidentId: string) {
       ? "The site's network or internet connection is down; its machines are likely unreachable too."
       : "Likely the site's network, power or internet connection rather than the machines.",
   );
-  const ticket = await openAlertTicket(trx, {
+  // A site outage is always one P1 ticket: the rule a critical offline alert matches routes it.
+  const rule = await decideTicket(trx, {
     clientId: inc.client_id,
-    siteId: inc.site_id,
     severity: "critical",
-    subject: offline.length
-      ? `Site offline: ${inc.site_name} (${offline.length} of ${inc.total} devices)`
-      : `Site offline: ${inc.site_name} (${uplinks[0]?.name ?? "connection check"} failing)`,
-    description: lines.join("\n"),
+    kind: "offline",
+    at: inc.opened_at,
   });
-  await sql`update monitoring_incidents set ticket_id = ${ticket.id} where id = ${incidentId}`.execute(trx);
+  const ticket = await openAlertTicket(
+    trx,
+    {
+      clientId: inc.client_id,
+      siteId: inc.site_id,
+      subject: offline.length
+        ? `Site offline: ${inc.site_name} (${offline.length} of ${inc.total} devices)`
+        : `Site offline: ${inc.site_name} (${uplinks[0]?.name ?? "connection check"} failing)`,
+      description: lines.join("\n"),
+    },
+    { ...rule, priority: 1 },
+  );
+  await sql`update monitoring_incidents set ticket_id = ${ticket.id}, resolve_on_recovery = ${rule.resolveOnRecovery}
+    where id = ${incidentId}`.execute(trx);
   return ticket;
 }
 

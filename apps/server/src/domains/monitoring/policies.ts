@@ -95,6 +95,7 @@ export async function listPolicies(db: Database, actor: Actor, ids?: string[]): 
     siteName: p.site_name,
     deviceId: p.device_id,
     hostname: p.hostname,
+    tag: p.tag,
     checks: checks.filter((c) => c.policy_id === p.id).map(toCheckDto),
     version: p.version,
   }));
@@ -111,8 +112,13 @@ export function authorize(actor: Actor, clientId: string | null) {
 
 async function checkScope(
   trx: Transaction<DB>,
-  s: { clientId: string | null; siteId: string | null; deviceId: string | null },
+  s: { clientId: string | null; siteId: string | null; deviceId: string | null; tag: string | null },
 ) {
+  if (s.tag && (s.siteId || s.deviceId))
+    throw invalid(
+      "body.tag",
+      "a tag policy reaches a client's (or every client's) tagged devices, not a site or device",
+    );
   if ((s.siteId || s.deviceId) && !s.clientId)
     throw invalid("body.clientId", "required with a site or device");
   if (s.clientId) {
@@ -176,13 +182,21 @@ async function checkUplinks(trx: Transaction<DB>, actor: Actor, checks: CheckIn[
   }
 }
 
+export interface PolicyReach {
+  client_id: string | null;
+  site_id: string | null;
+  device_id: string | null;
+  tag: string | null;
+}
+
 /** Devices a policy reaches: their agents get their new set of checks. */
-export async function devicesOf(
-  db: Database,
-  p: { client_id: string | null; site_id: string | null; device_id: string | null },
-) {
+export async function devicesOf(db: Database, p: PolicyReach) {
   let q = db.selectFrom("devices").select("id").where("retired_at", "is", null);
-  if (p.device_id) q = q.where("id", "=", p.device_id);
+  if (p.tag) {
+    // The GIN index on tags answers this.
+    q = q.where(sql<boolean>`tags @> array[${p.tag}]::text[]`);
+    if (p.client_id) q = q.where("client_id", "=", p.client_id);
+  } else if (p.device_id) q = q.where("id", "=", p.device_id);
   else if (p.site_id) q = q.where("site_id", "=", p.site_id);
   else if (p.client_id) q = q.where("client_id", "=", p.client_id);
   return (await q.execute()).map((r) => r.id);
@@ -203,6 +217,7 @@ export async function createPolicy(
         client_id: input.clientId,
         site_id: input.siteId,
         device_id: input.deviceId,
+        tag: input.tag,
         name: input.name,
         enabled: input.enabled,
       })

@@ -364,6 +364,7 @@ async function fire(
       kind: check.kind,
       hostname: device.hostname,
       client_name: rows[0]?.client_name ?? "",
+      fired_at: new Date(),
     });
     ticketId = ticket?.id ?? null;
   }

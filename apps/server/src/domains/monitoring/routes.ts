@@ -9,6 +9,7 @@ import {
   CreatePolicyRequest,
   DeviceMonitoringDto,
   DevicePatchStatusDto,
+  DeviceTagsDto,
   IdParams,
   MaintenanceDto,
   MaintenanceList,
@@ -21,11 +22,10 @@ import {
   ResolveAlertRequest,
   RestartServiceRequest,
   SnoozeAlertRequest,
-  TicketRuleDto,
-  TicketRuleList,
+  UpdateDeviceTagsRequest,
   UpdatePolicyRequest,
-  UpdateTicketRuleRequest,
 } from "@switchboard/shared";
+import { z } from "zod";
 import type { App, AppDeps } from "../../app.ts";
 import { actorOf } from "../../http/auth.ts";
 import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
@@ -45,6 +45,7 @@ import {
   deviceMonitoring,
   listMaintenance,
 } from "./device.ts";
+import { knownTags, setDeviceTags } from "./device-tags.ts";
 import {
   createMaintenanceSeries,
   deleteMaintenanceSeries,
@@ -52,8 +53,15 @@ import {
 } from "./maintenance-series.ts";
 import { clientHealth, devicePatchStatus } from "./patch.ts";
 import { patchRoutes } from "./patch-routes.ts";
-import { createPolicy, deletePolicy, devicesOf, listPolicies, updatePolicy } from "./policies.ts";
-import { deleteRule, listRules, setRule } from "./rules.ts";
+import {
+  createPolicy,
+  deletePolicy,
+  devicesOf,
+  listPolicies,
+  type PolicyReach,
+  updatePolicy,
+} from "./policies.ts";
+import { ruleRoutes } from "./rule-routes.ts";
 import { taskRoutes } from "./task-routes.ts";
 
 declare module "fastify" {
@@ -78,8 +86,9 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
   const tags = ["monitoring"];
   await taskRoutes(app, deps);
   await patchRoutes(app, deps);
+  await ruleRoutes(app, deps);
   // Agents learn their new checks after the change commits; a slow push never holds the request.
-  const push = (p: { client_id: string | null; site_id: string | null; device_id: string | null }) =>
+  const push = (p: PolicyReach) =>
     void devicesOf(deps.db, p)
       .then((ids) => side.push(ids))
       .catch((err) => app.log.error({ err }, "could not push checks to agents"));
@@ -207,6 +216,40 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
     async (req) => deviceMonitoring(deps.db, actorOf(req), req.params.id),
   );
 
+  app.put(
+    "/api/v1/devices/:id/tags",
+    {
+      config: writers,
+      schema: {
+        tags,
+        summary: "Set the device's tags (tag policies follow: its agent gets its new checks at once)",
+        params: IdParams,
+        body: UpdateDeviceTagsRequest,
+        response: { 200: DeviceTagsDto },
+      },
+    },
+    async (req) => {
+      const out = await setDeviceTags(deps.db, actorOf(req), req.params.id, req.body);
+      if (out.changed)
+        void side
+          .push([out.deviceId])
+          .catch((err) => app.log.error({ err }, "could not push checks to agents"));
+      return { deviceId: out.deviceId, tags: out.tags };
+    },
+  );
+  app.get(
+    "/api/v1/device-tags",
+    {
+      config: signedIn,
+      schema: {
+        tags,
+        summary: "Tags in use on the devices you see",
+        response: { 200: z.object({ items: z.array(z.string()) }) },
+      },
+    },
+    async (req) => ({ items: await knownTags(deps.db, actorOf(req)) }),
+  );
+
   app.get(
     "/api/v1/devices/:id/metrics",
     {
@@ -267,7 +310,7 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
     },
     async (req, reply) => {
       const p = await createPolicy(deps.db, actorOf(req), req.body);
-      push({ client_id: p.clientId, site_id: p.siteId, device_id: p.deviceId });
+      push({ client_id: p.clientId, site_id: p.siteId, device_id: p.deviceId, tag: p.tag });
       reply.code(201);
       return p;
     },
@@ -286,7 +329,7 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
     },
     async (req) => {
       const p = await updatePolicy(deps.db, actorOf(req), req.params.id, req.body);
-      push({ client_id: p.clientId, site_id: p.siteId, device_id: p.deviceId });
+      push({ client_id: p.clientId, site_id: p.siteId, device_id: p.deviceId, tag: p.tag });
       return p;
     },
   );
@@ -377,39 +420,6 @@ export async function monitoringRoutes(app: App, deps: AppDeps) {
     { config: writers, schema: { tags, summary: "End a maintenance window", params: IdParams } },
     async (req, reply) => {
       await deleteMaintenance(deps.db, actorOf(req), req.params.id);
-      return reply.code(204).send();
-    },
-  );
-
-  app.get(
-    "/api/v1/monitoring/ticket-rules",
-    {
-      config: signedIn,
-      schema: { tags, summary: "How alerts become tickets, per client", response: { 200: TicketRuleList } },
-    },
-    async (req) => ({ items: await listRules(deps.db, actorOf(req)) }),
-  );
-  app.put(
-    "/api/v1/monitoring/ticket-rules",
-    {
-      config: rolesOnly(["admin", "dispatcher"]),
-      schema: {
-        tags,
-        summary: "Set a client's (or the MSP's) rule: minimum severity, team, assignee, recovery",
-        body: UpdateTicketRuleRequest,
-        response: { 200: TicketRuleDto },
-      },
-    },
-    async (req) => setRule(deps.db, actorOf(req), req.body),
-  );
-  app.delete(
-    "/api/v1/monitoring/ticket-rules/:id",
-    {
-      config: rolesOnly(["admin", "dispatcher"]),
-      schema: { tags, summary: "Remove a ticket rule", params: IdParams },
-    },
-    async (req, reply) => {
-      await deleteRule(deps.db, actorOf(req), req.params.id);
       return reply.code(204).send();
     },
   );

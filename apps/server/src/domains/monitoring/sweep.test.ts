@@ -289,24 +289,26 @@ describe("device offline monitoring", () => {
     const admin = await makeUser(t, { role: "admin" });
     const team = await makeTeam(t);
     const tech = await makeUser(t, { role: "technician", clientIds: [client.id] });
-    const put = (body: object) =>
+    const post = (body: object) =>
       t.app.inject({
-        method: "PUT",
+        method: "POST",
         url: "/api/v1/monitoring/ticket-rules",
         headers: admin.auth,
         payload: body,
       });
-    const bad = await put({ clientId: client.id, teamId: "00000000-0000-4000-8000-00000000dead" });
+    const bad = await post({ clientId: client.id, teamId: "00000000-0000-4000-8000-00000000dead" });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.details.issues[0].path).toBe("body.teamId");
-    const set = await put({
+    const set = await post({
       clientId: client.id,
       minSeverity: "critical",
       teamId: team.id,
       assigneeId: tech.id,
       resolveOnRecovery: false,
     });
-    expect(set.statusCode, set.body).toBe(200);
+    expect(set.statusCode, set.body).toBe(201);
+    // Below the floor: a second rule in the client's list keeps the rest as alerts only.
+    expect((await post({ clientId: client.id, openTicket: false })).statusCode).toBe(201);
 
     // One machine of four offline: a high alert, below the floor: an alert, never a ticket.
     const site = await siteWith(client.id, "Depot", 4);

@@ -5,7 +5,7 @@ import { asSystem } from "../../db/scope.ts";
 import { emitEvent } from "../events/outbox.ts";
 import { openSiteIncident, ticketIncident } from "./incidents.ts";
 import { extendMaintenanceSeries } from "./maintenance-series.ts";
-import { ruleFor, ticketable } from "./rules.ts";
+import { decideTicket } from "./rules.ts";
 import {
   monitorActor,
   noteOnTicket,
@@ -276,7 +276,8 @@ async function resolveIncidents(trx: Transaction<DB>, out: SweepOutcome) {
  */
 async function ticketWaitingAlerts(trx: Transaction<DB>, s: SweepSettings, out: SweepOutcome) {
   const { rows } = await sql<WaitingAlert>`
-    select a.id, a.client_id, a.site_id, a.severity, a.name, a.output, a.kind, d.hostname, c.name as client_name
+    select a.id, a.client_id, a.site_id, a.severity, a.name, a.output, a.kind, d.hostname, c.name as client_name,
+      a.fired_at
     from monitoring_alerts a join devices d on d.id = a.device_id join clients c on c.id = a.client_id
     where a.state = 'firing' and a.ticket_id is null and a.incident_id is null and not a.no_ticket
       and (a.snoozed_until is null or a.snoozed_until < now())
@@ -297,28 +298,38 @@ export interface WaitingAlert {
   kind: string;
   hostname: string;
   client_name: string;
+  /** When it fired: the ticket rules judge business hours at this instant. */
+  fired_at: Date;
 }
 
 /**
- * Opens the alert's ticket (in the caller's transaction, the alert row locked by it); null when the
- * client's ticket rule keeps alerts of this severity as alerts only.
+ * Opens the alert's ticket (in the caller's transaction, the alert row locked by it) as the first
+ * matching ticket rule says; null when that rule keeps the alert an alert only (on the Alerts page).
  */
 export async function ticketAlert(trx: Transaction<DB>, a: WaitingAlert) {
-  if (!ticketable(a.severity, await ruleFor(trx, a.client_id))) {
+  const rule = await decideTicket(trx, {
+    clientId: a.client_id,
+    severity: a.severity,
+    kind: a.kind,
+    at: a.fired_at,
+  });
+  if (!rule.openTicket) {
     await sql`update monitoring_alerts set no_ticket = true where id = ${a.id}`.execute(trx);
     return null;
   }
   const subject = a.kind === "offline" ? `${a.hostname} is offline` : `${a.hostname}: ${a.name} failing`;
-  const ticket = await openAlertTicket(trx, {
-    clientId: a.client_id,
-    siteId: a.site_id,
-    severity: a.severity,
-    subject,
-    description: `Monitoring alert on ${a.hostname} (${a.client_name}).\nCheck: ${a.name} (${a.kind}), severity ${a.severity}.\n\nOutput:\n${a.output}`,
-  });
-  await sql`update monitoring_alerts set ticket_id = ${ticket.id}, updated_at = now() where id = ${a.id}`.execute(
+  const ticket = await openAlertTicket(
     trx,
+    {
+      clientId: a.client_id,
+      siteId: a.site_id,
+      subject,
+      description: `Monitoring alert on ${a.hostname} (${a.client_name}).\nCheck: ${a.name} (${a.kind}), severity ${a.severity}.\n\nOutput:\n${a.output}`,
+    },
+    rule,
   );
+  await sql`update monitoring_alerts set ticket_id = ${ticket.id}, resolve_on_recovery = ${rule.resolveOnRecovery},
+      updated_at = now() where id = ${a.id}`.execute(trx);
   return ticket;
 }
 

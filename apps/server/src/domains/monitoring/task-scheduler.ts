@@ -8,7 +8,7 @@ import { asSystem } from "../../db/scope.ts";
 import type { AgentHub } from "../../gateway/hub.ts";
 import { commandFrame } from "../agents/commands.ts";
 import { type ServerKey, signCommandPayload } from "../agents/signing-key.ts";
-import type { EffectiveCheck } from "./checks.ts";
+import { type EffectiveCheck, POLICY_LEVEL, POLICY_REACHES } from "./checks.ts";
 import { latestDue, parseCron, validZone } from "./cron.ts";
 import { advanceAlert, type IngestSettings } from "./results.ts";
 import { taskAlertKey } from "./tasks.ts";
@@ -95,16 +95,10 @@ export async function scheduleDueRuns(deps: TaskSchedulerDeps, now = new Date())
             t.id as task_id, t.name, t.interpreter, t.script, t.timeout_seconds, t.run_missed, t.enabled
           from devices d
           left join sites s on s.id = d.site_id
-          join monitoring_policies p on p.enabled and (
-            p.client_id is null
-            or (p.client_id = d.client_id and p.site_id is null and p.device_id is null)
-            or (p.site_id = d.site_id and p.device_id is null)
-            or p.device_id = d.id)
+          join monitoring_policies p on p.enabled and ${POLICY_REACHES}
           join monitoring_tasks t on t.policy_id = p.id
           where d.retired_at is null and d.support_session_id is null
-          order by d.id, t.name,
-            case when p.device_id is not null then 3 when p.site_id is not null then 2
-                 when p.client_id is not null then 1 else 0 end desc, t.created_at desc)
+          order by d.id, t.name, ${POLICY_LEVEL} desc, t.created_at desc)
         select r.task_id, r.name, r.interpreter, r.script, r.timeout_seconds, r.run_missed, r.device_id,
           r.client_id, r.online, due.due_at,
           exists (select 1 from monitoring_task_runs w join device_commands c on c.id = w.command_id

@@ -1,33 +1,28 @@
 import { CreateTicketRequest } from "@switchboard/shared";
-import type { Transaction } from "kysely";
-import type { AlertSeverity, DB } from "../../db/schema.ts";
+import { sql, type Transaction } from "kysely";
+import type { DB } from "../../db/schema.ts";
 import { systemActor } from "../auth/actor.ts";
 import { emitEvent } from "../events/outbox.ts";
 import { BUILTIN_STATUS, lockTicket } from "../tickets/queries.ts";
 import { createTicketInTx } from "../tickets/service.ts";
 import { addTimelineEntryInTx } from "../tickets/timeline.ts";
 import { applyChanges } from "../tickets/update.ts";
-import { ruleFor } from "./rules.ts";
+import type { TicketDecision } from "./rules.ts";
 
 // Alerts become work on the server, never on the agent: an offline agent can open no ticket.
 
 /** Every ticket, note and status change monitoring makes is written (and audited) as this actor. */
 export const monitorActor = systemActor("monitoring");
 
-/** Severity to ticket priority: critical is P1. */
-export const PRIORITY: Record<AlertSeverity, 1 | 2 | 3 | 4> = { critical: 1, high: 2, medium: 3, low: 4 };
-
 export interface NewAlertTicket {
   clientId: string;
   siteId: string | null;
   subject: string;
   description: string;
-  severity: AlertSeverity;
 }
 
-/** Opens the ticket with the team and assignee of the client's ticket rule (rules.ts). */
-export async function openAlertTicket(trx: Transaction<DB>, t: NewAlertTicket) {
-  const rule = await ruleFor(trx, t.clientId);
+/** Opens the ticket with the priority, team and assignee the alert's ticket rule decided (rules.ts). */
+export async function openAlertTicket(trx: Transaction<DB>, t: NewAlertTicket, rule: TicketDecision) {
   const ticket = await createTicketInTx(
     trx,
     monitorActor,
@@ -38,7 +33,7 @@ export async function openAlertTicket(trx: Transaction<DB>, t: NewAlertTicket) {
       siteId: t.siteId,
       type: "alert",
       source: "monitoring",
-      priority: PRIORITY[t.severity],
+      priority: rule.priority,
       teamId: rule.teamId,
       assigneeId: rule.assigneeId,
       tags: ["monitoring"],
@@ -66,15 +61,21 @@ export async function noteOnTicket(trx: Transaction<DB>, ticketId: string, body:
 }
 
 /**
- * Recovery resolves the ticket monitoring opened, unless a technician already moved it on, or the
- * client's ticket rule says recovery only notes it (`auto`; a technician resolving the alert by hand
+ * Recovery resolves the ticket monitoring opened, unless a technician already moved it on, or the ticket
+ * rule that opened it said recovery only notes it (`auto`; a technician resolving the alert by hand
  * always resolves).
  */
 export async function resolveTicket(trx: Transaction<DB>, ticketId: string, body: string, auto = true) {
   await noteOnTicket(trx, ticketId, body);
   const row = await lockTicket(trx, ticketId);
   if (!row?.is_open || row.merged_into_id) return;
-  if (auto && !(await ruleFor(trx, row.client_id)).resolveOnRecovery) return;
+  if (auto) {
+    const { rows } = await sql<{ note_only: boolean }>`
+      select exists (select 1 from monitoring_alerts where ticket_id = ${ticketId} and resolve_on_recovery = false)
+        or exists (select 1 from monitoring_incidents where ticket_id = ${ticketId} and resolve_on_recovery = false)
+        as note_only`.execute(trx);
+    if (rows[0]?.note_only) return;
+  }
   await applyChanges(trx, monitorActor, row, { statusId: BUILTIN_STATUS.resolved.id });
 }
 

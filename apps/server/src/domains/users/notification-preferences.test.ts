@@ -25,7 +25,7 @@ describe("notification preferences API", () => {
     const tech = await makeUser(t);
     const res = await call(tech, "GET", "/api/v1/me/notification-preferences");
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ userId: tech.id, assigned: true, newReply: true });
+    expect(res.json()).toEqual({ userId: tech.id, assigned: true, newReply: true, monitoringP1: true });
     const rows = await t.db
       .selectFrom("user_notification_preferences")
       .selectAll()
@@ -38,11 +38,12 @@ describe("notification preferences API", () => {
     const tech = await makeUser(t);
     const off = await call(tech, "PUT", "/api/v1/me/notification-preferences", { assigned: false });
     expect(off.statusCode).toBe(200);
-    expect(off.json()).toEqual({ userId: tech.id, assigned: false, newReply: true });
+    expect(off.json()).toEqual({ userId: tech.id, assigned: false, newReply: true, monitoringP1: true });
     expect((await call(tech, "GET", "/api/v1/me/notification-preferences")).json()).toEqual({
       userId: tech.id,
       assigned: false,
       newReply: true,
+      monitoringP1: true,
     });
 
     const audit = await auditRows(tech.id);
@@ -64,10 +65,26 @@ describe("notification preferences API", () => {
       assigned: true,
       newReply: false,
     });
-    expect(own.json()).toEqual({ userId: tech.id, assigned: true, newReply: false });
+    expect(own.json()).toEqual({ userId: tech.id, assigned: true, newReply: false, monitoringP1: true });
     const last = (await auditRows(tech.id)).at(-1);
     expect(last?.before).toEqual({ assigned: false, newReply: true });
     expect(last?.after).toEqual({ assigned: true, newReply: false });
+  });
+
+  it("turns off the monitoring P1 email in the column monitoring's mailer reads", async () => {
+    const dispatcher = await makeUser(t, { role: "dispatcher" });
+    const off = await call(dispatcher, "PUT", "/api/v1/me/notification-preferences", { monitoringP1: false });
+    expect(off.statusCode).toBe(200);
+    expect(off.json()).toMatchObject({ assigned: true, newReply: true, monitoringP1: false });
+    const row = await t.db
+      .selectFrom("user_notification_preferences")
+      .select(["monitoring_p1", "assigned"])
+      .where("user_id", "=", dispatcher.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ monitoring_p1: false, assigned: true });
+    const bad = await call(dispatcher, "PUT", "/api/v1/me/notification-preferences", { monitoringP1: "no" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details.issues[0].path).toBe("body.monitoringP1");
   });
 
   it("refuses to show or change another user's preferences unless the caller is an admin", async () => {
@@ -88,7 +105,12 @@ describe("notification preferences API", () => {
 
     const byAdmin = await call(admin, "PUT", url, { newReply: false });
     expect(byAdmin.statusCode).toBe(200);
-    expect(byAdmin.json()).toEqual({ userId: colleague.id, assigned: true, newReply: false });
+    expect(byAdmin.json()).toEqual({
+      userId: colleague.id,
+      assigned: true,
+      newReply: false,
+      monitoringP1: true,
+    });
     expect((await call(admin, "GET", url)).json()).toEqual(byAdmin.json());
     expect((await call(colleague, "GET", "/api/v1/me/notification-preferences")).json()).toEqual(
       byAdmin.json(),
@@ -107,7 +129,7 @@ describe("notification preferences API", () => {
     const put = paths["/api/v1/me/notification-preferences"].put;
     expect(put.tags).toEqual(["users"]);
     const body = put.requestBody.content["application/json"].schema;
-    expect(Object.keys(body.properties)).toEqual(["assigned", "newReply"]);
+    expect(Object.keys(body.properties)).toEqual(["assigned", "newReply", "monitoringP1"]);
     expect(body.additionalProperties).toBe(false);
     expect(paths["/api/v1/users/{id}/notification-preferences"].get.responses["200"]).toBeDefined();
   });

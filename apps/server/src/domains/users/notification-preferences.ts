@@ -12,7 +12,7 @@ import type { Actor } from "../auth/actor.ts";
  * its own query). A user without a row gets every email: the defaults are the behaviour before
  * preferences existed.
  */
-export const DEFAULT_PREFERENCES = { assigned: true, newReply: true } as const;
+export const DEFAULT_PREFERENCES = { assigned: true, newReply: true, monitoringP1: true } as const;
 
 /** Users read and change their own; admins anyone's. Others' preferences are none of my business. */
 function assertMayManage(actor: Actor, userId: string) {
@@ -31,7 +31,7 @@ async function readPreferences(
   let q = db
     .selectFrom("users as u")
     .leftJoin("user_notification_preferences as p", "p.user_id", "u.id")
-    .select(["u.id", "p.assigned", "p.new_reply"])
+    .select(["u.id", "p.assigned", "p.new_reply", "p.monitoring_p1"])
     .where("u.id", "=", userId);
   if (opts.lock) q = q.forUpdate("u");
   const row = await q.executeTakeFirst();
@@ -40,6 +40,7 @@ async function readPreferences(
     userId: row.id,
     assigned: row.assigned ?? DEFAULT_PREFERENCES.assigned,
     newReply: row.new_reply ?? DEFAULT_PREFERENCES.newReply,
+    monitoringP1: row.monitoring_p1 ?? DEFAULT_PREFERENCES.monitoringP1,
   };
 }
 
@@ -65,16 +66,23 @@ export async function updateNotificationPreferences(
       userId,
       assigned: input.assigned ?? before.assigned,
       newReply: input.newReply ?? before.newReply,
+      monitoringP1: input.monitoringP1 ?? before.monitoringP1,
     };
     const diff = changedFields(before, after);
     if (diff.keys.length === 0) return after;
     await trx
       .insertInto("user_notification_preferences")
-      .values({ user_id: userId, assigned: after.assigned, new_reply: after.newReply })
+      .values({
+        user_id: userId,
+        assigned: after.assigned,
+        new_reply: after.newReply,
+        monitoring_p1: after.monitoringP1,
+      })
       .onConflict((oc) =>
         oc.column("user_id").doUpdateSet({
           assigned: after.assigned,
           new_reply: after.newReply,
+          monitoring_p1: after.monitoringP1,
           updated_at: new Date(),
         }),
       )

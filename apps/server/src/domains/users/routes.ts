@@ -93,7 +93,7 @@ export async function userRoutes(app: App, deps: AppDeps) {
 }
 
 const PREFERENCES_DESCRIPTION =
-  "`assigned`: email when a ticket is assigned to the user by someone else; `newReply`: email when the customer writes on a ticket assigned to the user. Every one is on until turned off.";
+  "`assigned`: email when a ticket is assigned to the user by someone else; `newReply`: email when the customer writes on a ticket assigned to the user; `monitoringP1`: email when monitoring opens a P1 ticket for a client the user dispatches for (or assigned to them). Every one is on until turned off.";
 
 async function notificationPreferenceRoutes(app: App, deps: AppDeps) {
   app.get(

@@ -83,6 +83,7 @@ export function DeviceTable({
           <Table.Th>Status</Table.Th>
           {clientNames && <Table.Th>Client</Table.Th>}
           <Table.Th>OS</Table.Th>
+          <Table.Th>Tags</Table.Th>
           <Table.Th>Last seen</Table.Th>
           <Table.Th>Agent</Table.Th>
         </Table.Tr>
@@ -101,6 +102,9 @@ export function DeviceTable({
             </Table.Td>
             {clientNames && <Table.Td>{clientNames.get(d.clientId) ?? ""}</Table.Td>}
             <Table.Td c="dimmed">{osLabel(d)}</Table.Td>
+            <Table.Td c="dimmed" fz="xs">
+              {d.tags.join(", ")}
+            </Table.Td>
             <Table.Td>
               <LastSeen at={d.lastSeenAt} />
             </Table.Td>

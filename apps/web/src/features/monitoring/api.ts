@@ -123,7 +123,7 @@ export function useSavePolicy() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (p: CreatePolicy & { id?: string; version?: number }) => {
-      const { id, version, clientId: _c, siteId: _s, deviceId: _d, ...rest } = p;
+      const { id, version, clientId: _c, siteId: _s, deviceId: _d, tag: _t, ...rest } = p;
       return id
         ? api<PolicyDto>("PUT", `/monitoring/policies/${id}`, {
             body: { ...rest, enabled: rest.enabled ?? true, version },
@@ -181,12 +181,46 @@ export const useTicketRules = () =>
     queryFn: ({ signal }) => get<{ items: TicketRuleDto[] }>("/monitoring/ticket-rules", undefined, signal),
   });
 
-export function useSetTicketRule() {
+/** A rule's conditions and actions as the editor sends them. */
+export type TicketRuleInput = Omit<TicketRuleDto, "id" | "position" | "version" | "clientId">;
+
+/** Adds a rule at the end of its list (`clientId`), or changes one (`id` and `version`). */
+export function useSaveTicketRule() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (r: Omit<TicketRuleDto, "id">) =>
-      api<TicketRuleDto>("PUT", "/monitoring/ticket-rules", { body: r }),
+    mutationFn: (r: TicketRuleInput & { clientId: string | null; id?: string; version?: number }) => {
+      const { id, version, clientId, ...fields } = r;
+      return id
+        ? api<TicketRuleDto>("PUT", `/monitoring/ticket-rules/${id}`, { body: { ...fields, version } })
+        : api<TicketRuleDto>("POST", "/monitoring/ticket-rules", { body: { ...fields, clientId } });
+    },
     onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+export function useReorderTicketRules() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (o: { clientId: string | null; ids: string[] }) =>
+      api<{ items: TicketRuleDto[] }>("POST", "/monitoring/ticket-rules/order", { body: o }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
+  });
+}
+
+/** Tags in use on the devices the user sees (suggestions for tagging and for tag policies). */
+export const useKnownTags = () =>
+  useQuery({
+    queryKey: ["monitoring", "device-tags"] as const,
+    queryFn: ({ signal }) => get<{ items: string[] }>("/device-tags", undefined, signal),
+  });
+
+export function useSetDeviceTags(deviceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (tags: string[]) =>
+      api<{ deviceId: string; tags: string[] }>("PUT", `/devices/${deviceId}/tags`, { body: { tags } }),
+    // The device (its tags), the lists showing them, and its checks (a tag policy may now reach it).
+    onSuccess: () => qc.invalidateQueries(),
   });
 }
 

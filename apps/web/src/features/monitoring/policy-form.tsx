@@ -1,8 +1,19 @@
-import { Button, Group, NumberInput, Paper, Select, Stack, Text, Textarea, TextInput } from "@mantine/core";
+import {
+  Autocomplete,
+  Button,
+  Group,
+  NumberInput,
+  Paper,
+  Select,
+  Stack,
+  Text,
+  Textarea,
+  TextInput,
+} from "@mantine/core";
 import { useState } from "react";
 import { fieldErrors } from "../../api/client.ts";
 import { useClients, useSites } from "../../api/hooks.ts";
-import { type PolicyDto, useSavePolicy } from "./api.ts";
+import { type PolicyDto, useKnownTags, useSavePolicy } from "./api.ts";
 import { PolicyTasks } from "./policy-tasks.tsx";
 import { UplinkPicker } from "./uplink-picker.tsx";
 
@@ -191,7 +202,9 @@ export function PolicyForm({ onDone, policy }: { onDone: () => void; policy?: Po
   const clients = useClients();
   const [clientId, setClientId] = useState<string | null>(policy?.clientId ?? null);
   const [siteId, setSiteId] = useState<string | null>(policy?.siteId ?? null);
+  const [tag, setTag] = useState<string>(policy?.tag ?? "");
   const sites = useSites(clientId);
+  const known = useKnownTags();
   const [name, setName] = useState(policy?.name ?? "");
   const [checks, setChecks] = useState<Draft[]>(
     policy?.checks.length ? policy.checks.map(fromCheck) : [blank()],
@@ -209,7 +222,16 @@ export function PolicyForm({ onDone, policy }: { onDone: () => void; policy?: Po
         onSubmit={(e) => {
           e.preventDefault();
           save.mutate(
-            { name, clientId, siteId, checks: checks.map(toCheck) as never },
+            {
+              name,
+              clientId,
+              siteId: tag.trim() ? null : siteId,
+              tag: tag.trim() || null,
+              checks: checks.map(toCheck) as never,
+              id: policy?.id,
+              version: policy?.version,
+              enabled: policy?.enabled,
+            },
             { onSuccess: onDone },
           );
         }}
@@ -242,12 +264,25 @@ export function PolicyForm({ onDone, policy }: { onDone: () => void; policy?: Po
             label="Site"
             placeholder="Every site"
             clearable
-            disabled={!clientId || !!policy}
+            disabled={!clientId || !!policy || !!tag.trim()}
             data={(sites.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
             value={siteId}
             onChange={setSiteId}
             error={errors.siteId}
             w={200}
+          />
+          <Autocomplete
+            label="Devices tagged"
+            placeholder="Any tag"
+            description={
+              clientId ? "This client's devices with the tag" : "Every client's devices with the tag"
+            }
+            data={known.data?.items ?? []}
+            value={tag}
+            onChange={setTag}
+            disabled={!!policy || !!siteId}
+            error={errors.tag}
+            w={220}
           />
         </Group>
         {checks.map((c, i) => (

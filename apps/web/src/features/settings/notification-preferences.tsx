@@ -5,7 +5,7 @@ import { api, get } from "../../api/client.ts";
 import { keys } from "../../api/keys.ts";
 import type { NotificationPreferencesDto } from "../../api/types.ts";
 
-type Preference = "assigned" | "newReply";
+type Preference = "assigned" | "newReply" | "monitoringP1";
 
 const PREFERENCES: Array<{ key: Preference; label: string; description: string }> = [
   {
@@ -17,6 +17,12 @@ const PREFERENCES: Array<{ key: Preference; label: string; description: string }
     key: "newReply",
     label: "Email me when a customer replies on my ticket",
     description: "Replies by email on tickets assigned to you.",
+  },
+  {
+    key: "monitoringP1",
+    label: "Email me when monitoring opens a P1 ticket",
+    description:
+      "A site down or a critical check, for clients you dispatch for or when it is assigned to you.",
   },
 ];
 
