@@ -67,7 +67,14 @@ async function clientWithCalendar() {
     .execute();
   const policy = await t.db
     .insertInto("sla_policies")
-    .values({ name: rand("Chicago SLA "), calendar_id: cal.id, targets: JSON.stringify({}) })
+    .values({
+      name: rand("Chicago SLA "),
+      calendar_id: cal.id,
+      // A whole policy as the SLA admin saves it: the SLA pages of other tests in this database read it.
+      targets: JSON.stringify(
+        Object.fromEntries(["1", "2", "3", "4"].map((p) => [p, { firstResponse: null, resolution: null }])),
+      ),
+    })
     .returning("id")
     .executeTakeFirstOrThrow();
   await t.db
