@@ -91,7 +91,8 @@ describe.skipIf(!canRun)("scheduled tasks run by the agent executable", () => {
         const [r] = await runs();
         return r?.status === "failed" ? r : undefined;
       },
-      30_000,
+      // Two cores running the whole suite beside the agent: minutes of margin, not seconds.
+      90_000,
     ).catch(said);
     expect(failed).toMatchObject({ taskName: "Nightly backup", exitCode: 3 });
     expect(failed.output).toContain("backup target unreachable");
@@ -126,7 +127,7 @@ describe.skipIf(!canRun)("scheduled tasks run by the agent executable", () => {
         const [a] = await alerts();
         return a?.state === "resolved" ? a : undefined;
       },
-      30_000,
+      90_000,
     ).catch(said);
     const [latest] = await runs();
     expect(latest).toMatchObject({ status: "succeeded", exitCode: 0 });
