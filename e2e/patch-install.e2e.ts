@@ -177,9 +177,24 @@ describe.skipIf(!canRun)("approve and install updates from the Patch section", (
     await health.getByText("1 unrated").waitFor();
     await health.getByText("Last install").waitFor();
     expect(await health.getByText("unknown").count()).toBe(0);
-    await health
-      .getByRole("switch", { name: "Approve and install security updates automatically" })
-      .waitFor();
+    // Auto-approval for the client, installing overnight in each site's time zone.
+    const auto = health.getByRole("switch", { name: "Approve and install security updates automatically" });
+    await auto.click();
+    await expect.poll(() => auto.isChecked()).toBe(true);
+    await health.getByLabel("Window from").fill("22:00");
+    await health.getByLabel("to", { exact: true }).fill("04:00");
+    await health.getByRole("button", { name: "Save window" }).click();
+    await health.getByText("Installed between 22:00 and 04:00, each device's site time.").waitFor();
+    const settings = await server.db
+      .selectFrom("patch_settings")
+      .select(["auto_install_security", "install_window_start", "install_window_end"])
+      .where("client_id", "=", clientId)
+      .executeTakeFirstOrThrow();
+    expect(settings).toEqual({
+      auto_install_security: true,
+      install_window_start: 1320,
+      install_window_end: 240,
+    });
     await page.mouse.move(700, 10);
     const healthAxe = await new AxeBuilder({ page })
       .include('section[aria-labelledby="client-health"]')

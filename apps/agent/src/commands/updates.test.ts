@@ -106,6 +106,7 @@ describe("update installs", () => {
     expect(script).toContain("$ids = @('5040000','5040001','5039999')");
     expect(script).toContain("Microsoft.Update.Session");
     expect(script).toContain("$inst.Install()");
+    expect(script).not.toContain('"');
     const answer = JSON.stringify({
       rebootRequired: true,
       results: [

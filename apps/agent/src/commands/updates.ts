@@ -227,7 +227,8 @@ export function windowsInstallScript(kbs: string[]): string {
     "$ErrorActionPreference = 'Stop';",
     `$ids = @(${ids});`,
     "$session = New-Object -ComObject Microsoft.Update.Session;",
-    "$found = $session.CreateUpdateSearcher().Search(\"IsInstalled=0 and Type='Software'\");",
+    // Single quotes only: a double quote in a -Command argument does not survive Windows' quoting intact.
+    "$found = $session.CreateUpdateSearcher().Search('IsInstalled=0 and IsHidden=0 and Type=''Software''');",
     "$coll = New-Object -ComObject Microsoft.Update.UpdateColl; $kbOf = @();",
     "foreach ($u in $found.Updates) { $hit = @($u.KBArticleIDs | Where-Object { $ids -contains $_ }) | Select-Object -First 1;",
     "  if ($hit -and -not ($kbOf -contains $hit)) { if (-not $u.EulaAccepted) { $u.AcceptEula() }; [void]$coll.Add($u); $kbOf += $hit } }",

@@ -1703,6 +1703,8 @@ export interface PatchInstallItemsTable {
 export interface PatchSettingsTable {
   client_id: string;
   auto_install_security: boolean;
+  install_window_start: number | null;
+  install_window_end: number | null;
   updated_at: Timestamp;
   updated_by_label: string;
 }

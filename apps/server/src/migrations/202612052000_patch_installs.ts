@@ -4,7 +4,7 @@ import { type Kysely, sql } from "kysely";
 // with a row per update (what was asked, and what the agent says happened); its state follows the
 // command: queued -> running -> done / partial / failed. The agent's per-update results land on the
 // command row (like a service list) and are copied onto the run's items when it is settled. A client
-// may have security updates approved and installed as soon as a scan reports them.
+// may have security updates approved automatically and installed at scan time or in a nightly window.
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
 alter table device_commands add column update_results jsonb, add column reboot_required boolean;
@@ -51,6 +51,12 @@ select sb_client_table('patch_install_items');
 create table patch_settings (
   client_id uuid primary key references clients on delete cascade,
   auto_install_security boolean not null default false,
+  -- Auto-approved updates install only inside this window of each device's site time zone (minutes of
+  -- the day; end before start wraps past midnight); none: at scan time.
+  install_window_start smallint check (install_window_start between 0 and 1439),
+  install_window_end smallint check (install_window_end between 0 and 1439),
+  check ((install_window_start is null) = (install_window_end is null)),
+  check (install_window_start is distinct from install_window_end or install_window_start is null),
   updated_at timestamptz not null default now(),
   updated_by_label text not null
 );

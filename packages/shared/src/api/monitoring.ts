@@ -513,12 +513,28 @@ export const PatchInstallRunDto = z.object({
 export type PatchInstallRunDto = z.infer<typeof PatchInstallRunDto>;
 export const PatchInstallRunList = z.object({ items: z.array(PatchInstallRunDto) });
 
-/** A client's patch approval: security updates approved and installed as soon as a scan reports them. */
+const ClockTime = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: "must be a time of day, HH:MM (24 h)" });
+/** In each device's site time zone; `end` before `start` runs past midnight (22:00-04:00). */
+export const InstallWindow = z
+  .object({ start: ClockTime, end: ClockTime })
+  .refine((w) => w.start !== w.end, { error: "must end at another time than it starts", path: ["end"] });
+
+/**
+ * A client's patch approval: security updates a scan reports are approved automatically and installed
+ * at once, or (with a window) the next time the window is open in the device's site time zone.
+ */
 export const PatchSettingsDto = z.object({
   clientId: Id,
   autoInstallSecurity: z.boolean(),
+  installWindow: z.object({ start: z.string(), end: z.string() }).nullable(),
   updatedAt: Timestamp.nullable(),
   updatedBy: z.string().nullable(),
 });
 export type PatchSettingsDto = z.infer<typeof PatchSettingsDto>;
-export const UpdatePatchSettingsRequest = z.object({ autoInstallSecurity: z.boolean() });
+export const UpdatePatchSettingsRequest = z.object({
+  autoInstallSecurity: z.boolean(),
+  installWindow: InstallWindow.nullable().default(null),
+});
+export type UpdatePatchSettingsRequest = z.infer<typeof UpdatePatchSettingsRequest>;

@@ -6,7 +6,8 @@ import { AppError, notFound } from "../../http/errors.ts";
 import type { CommandDeps } from "../agents/commands.ts";
 import { type Actor, canSeeClient } from "../auth/actor.ts";
 import { emitEvent } from "../events/outbox.ts";
-import { INSTALL_TIMEOUT_SECONDS, startInstall, targetOf } from "./patch-install.ts";
+import { validZone } from "./cron.ts";
+import { INSTALL_TIMEOUT_SECONDS, inWindow, minuteOfDay, startInstall, targetOf } from "./patch-install.ts";
 import { monitorActor } from "./tickets.ts";
 
 // An install run's state follows its command: queued while the command waits for the agent, running once
@@ -255,22 +256,38 @@ export async function getRun(db: Database, actor: Actor, runId: string) {
 }
 
 /**
- * A client's auto-approval at scan time: the security updates a scan reports missing are approved and
- * installed at once, unless one of them was already tried on the device in the last day (a failing
- * update is not retried on every scan; its failure shows on the device for a technician to retry).
+ * A client's auto-approval: the security updates a scan reports missing are approved and installed at
+ * once, or, when the client has an install window, only while it is open in the device's site time zone
+ * (the worker's pass below starts them when it opens). An update already tried on the device in the last
+ * day is left out (a failing update is not retried on every scan; its failure shows on the device for a
+ * technician to retry).
  */
-export async function autoInstallAfterScan(deps: CommandDeps, deviceId: string) {
+export async function autoInstallAfterScan(deps: CommandDeps, deviceId: string, now = new Date()) {
   const { db } = deps;
   const row = await db
     .selectFrom("devices as d")
     .innerJoin("patch_settings as s", "s.client_id", "d.client_id")
     .innerJoin("patch_status as p", "p.device_id", "d.id")
-    .select(["s.auto_install_security", "p.source", "p.updates"])
+    .leftJoin("sites as site", "site.id", "d.site_id")
+    .select([
+      "s.auto_install_security",
+      "s.install_window_start",
+      "s.install_window_end",
+      "p.source",
+      "p.updates",
+      sql<string>`coalesce(site.timezone, (select timezone from msp limit 1), 'UTC')`.as("zone"),
+    ])
     .where("d.id", "=", deviceId)
     .where("d.retired_at", "is", null)
     .where("d.support_session_id", "is", null)
     .executeTakeFirst();
   if (!row?.auto_install_security || !row.source) return null;
+  if (
+    row.install_window_start !== null &&
+    row.install_window_end !== null &&
+    !inWindow(row.install_window_start, row.install_window_end, minuteOfDay(validZone(row.zone), now))
+  )
+    return null;
   const source = row.source;
   const tried = new Set(
     (
@@ -279,7 +296,7 @@ export async function autoInstallAfterScan(deps: CommandDeps, deviceId: string) 
         .innerJoin("patch_install_runs as r", "r.id", "i.run_id")
         .select("i.name")
         .where("r.device_id", "=", deviceId)
-        .where("r.created_at", ">", new Date(Date.now() - 86_400_000))
+        .where("r.created_at", ">", new Date(now.getTime() - 86_400_000))
         .execute()
     ).map((i) => i.name),
   );
@@ -296,8 +313,51 @@ export async function autoInstallAfterScan(deps: CommandDeps, deviceId: string) 
       { trigger: "auto" },
     );
   } catch (err) {
-    // A run already open installs first; this scan's updates are picked up by the next scan.
+    // A run already open installs first; this scan's updates are picked up by the next scan or pass.
     if (err instanceof AppError && err.status === 409) return null;
     throw err;
   }
+}
+
+/**
+ * The worker's pass for clients with an install window: devices with missing security updates and no
+ * open install get their auto-approved updates while the window is open (200 devices a pass at most).
+ */
+export async function autoInstallInWindows(deps: CommandDeps, now = new Date()) {
+  const candidates = await deps.db
+    .selectFrom("devices as d")
+    .innerJoin("patch_settings as s", "s.client_id", "d.client_id")
+    .innerJoin("patch_status as p", "p.device_id", "d.id")
+    .leftJoin("sites as site", "site.id", "d.site_id")
+    .select([
+      "d.id",
+      "s.install_window_start",
+      "s.install_window_end",
+      sql<string>`coalesce(site.timezone, (select timezone from msp limit 1), 'UTC')`.as("zone"),
+    ])
+    .where("s.auto_install_security", "=", true)
+    .where("s.install_window_start", "is not", null)
+    .where("p.security_count", ">", 0)
+    .where("d.retired_at", "is", null)
+    .where("d.support_session_id", "is", null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("patch_install_runs as r")
+            .select("r.id")
+            .whereRef("r.device_id", "=", "d.id")
+            .where("r.status", "in", ["queued", "running"]),
+        ),
+      ),
+    )
+    .execute();
+  let started = 0;
+  for (const c of candidates) {
+    if (started >= 200) break;
+    if (!inWindow(c.install_window_start!, c.install_window_end!, minuteOfDay(validZone(c.zone), now)))
+      continue;
+    if (await autoInstallAfterScan(deps, c.id, now)) started++;
+  }
+  return started;
 }

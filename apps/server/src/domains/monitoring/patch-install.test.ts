@@ -13,6 +13,7 @@ import {
   waitFor,
 } from "../../gateway/test-support.ts";
 import { expireQueued } from "../agents/command-records.ts";
+import { autoInstallInWindows } from "./patch-install-runs.ts";
 
 // Approving and installing updates on the real server, gateway and database, with simulated agents:
 // only what the device reported missing can be approved, who may approve, the signed command that
@@ -49,8 +50,13 @@ const APT = [
   { name: "tzdata", current: "2024a-0", available: "2025b-0", security: false },
 ];
 
-async function deviceReporting(token: string, patch: PatchReport) {
+async function deviceReporting(
+  token: string,
+  patch: PatchReport,
+  before?: (deviceId: string) => Promise<unknown>,
+) {
   const e = await enrollRaw(t, token);
+  await before?.(e.deviceId);
   const agent = await rawAgent(t.wsUrl, { deviceId: e.deviceId, key: e.key, features: ["checks"] });
   await waitFor("the checks frame", async () =>
     agent.frames.some((f) => (f as { type: string }).type === "checks"),
@@ -273,6 +279,55 @@ describe("approving and installing updates", () => {
     expect(dev.agent.frames.slice(seen).some((f) => (f as { type: string }).type === "command")).toBe(false);
     expect(await runs(dev.deviceId)).toHaveLength(1);
     await call("PUT", settingsUrl, { autoInstallSecurity: false });
+    dev.agent.ws.close();
+  });
+
+  it("installs auto-approved updates only while the client's window is open in the site's time zone", async () => {
+    const third = await enrollmentSetup(t, { maxUses: 2 });
+    const site = await t.db
+      .insertInto("sites")
+      .values({ client_id: third.client.id, name: "Main branch", timezone: "Asia/Kathmandu" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    // Kathmandu is UTC+05:45 all year: the window opens in an hour, for an hour.
+    const now = new Date();
+    const local = (now.getUTCHours() * 60 + now.getUTCMinutes() + 345) % 1440;
+    const clock = (m: number) =>
+      `${String(Math.floor((m % 1440) / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+    const url = `/api/v1/clients/${third.client.id}/patch-settings`;
+    const bad = await call(
+      "PUT",
+      url,
+      { autoInstallSecurity: true, installWindow: { start: "25:00", end: "03:00" } },
+      third.admin.auth,
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/installWindow\.start/);
+    const window = { start: clock(local + 60), end: clock(local + 120) };
+    const set = await call(
+      "PUT",
+      url,
+      { autoInstallSecurity: true, installWindow: window },
+      third.admin.auth,
+    );
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json()).toMatchObject({ autoInstallSecurity: true, installWindow: window });
+
+    const dev = await deviceReporting(third.token.token, report(APT), (id) =>
+      t.db.updateTable("devices").set({ site_id: site.id }).where("id", "=", id).execute(),
+    );
+    // The scan approves nothing outside the window, and the worker's pass waits for it to open.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(dev.agent.frames.some((f) => (f as { type: string }).type === "command")).toBe(false);
+    const deps = { db: t.db, hub: t.app.agents.hub, serverKey: t.app.agents.serverKey };
+    expect(await autoInstallInWindows(deps, now)).toBe(0);
+    expect(await runs(dev.deviceId)).toEqual([]);
+    expect(await autoInstallInWindows(deps, new Date(now.getTime() + 90 * 60_000))).toBe(1);
+    const cmd = await nextCommand(dev.agent, 0);
+    expect(cmd.command.packages).toEqual(["openssl", "curl"]);
+    expect((await runs(dev.deviceId))[0]).toMatchObject({ trigger: "auto", status: "queued" });
+    // Once open, a run is not started twice.
+    expect(await autoInstallInWindows(deps, new Date(now.getTime() + 95 * 60_000))).toBe(0);
     dev.agent.ws.close();
   });
 

@@ -4,6 +4,7 @@ import {
   type InstallUpdatesRequest,
   type PatchSettingsDto,
   UpdatePackageName,
+  type UpdatePatchSettingsRequest,
 } from "@switchboard/shared";
 import type { Transaction } from "kysely";
 import type { Database } from "../../db/database.ts";
@@ -292,6 +293,27 @@ export async function retryInstall(deps: CommandDeps, actor: Actor, runId: strin
 
 // ---- the client's auto-approval ------------------------------------------------------------------
 
+const toClock = (m: number) =>
+  `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+const toMinutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
+
+/** The minute of the day it is now in `zone` (wall clock). */
+export function minuteOfDay(zone: string, now: Date): number {
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: zone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(now);
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  return get("hour") * 60 + get("minute");
+}
+
+/** Is `minute` inside [start, end), a window that may run past midnight. */
+export function inWindow(start: number, end: number, minute: number): boolean {
+  return start < end ? minute >= start && minute < end : minute >= start || minute < end;
+}
+
 export async function getPatchSettings(
   db: Database,
   actor: Actor,
@@ -308,6 +330,10 @@ export async function getPatchSettings(
   return {
     clientId,
     autoInstallSecurity: s?.auto_install_security ?? false,
+    installWindow:
+      s && s.install_window_start !== null && s.install_window_end !== null
+        ? { start: toClock(s.install_window_start), end: toClock(s.install_window_end) }
+        : null,
     updatedAt: s ? s.updated_at.toISOString() : null,
     updatedBy: s?.updated_by_label ?? null,
   };
@@ -317,25 +343,21 @@ export async function setPatchSettings(
   db: Database,
   actor: Actor,
   clientId: string,
-  input: { autoInstallSecurity: boolean },
+  input: UpdatePatchSettingsRequest,
 ) {
   requireRole(actor, "admin", "dispatcher");
   const before = await getPatchSettings(db, actor, clientId);
+  const row = {
+    auto_install_security: input.autoInstallSecurity,
+    install_window_start: input.installWindow ? toMinutes(input.installWindow.start) : null,
+    install_window_end: input.installWindow ? toMinutes(input.installWindow.end) : null,
+    updated_by_label: actor.name,
+  };
   await db.transaction().execute(async (trx) => {
     await trx
       .insertInto("patch_settings")
-      .values({
-        client_id: clientId,
-        auto_install_security: input.autoInstallSecurity,
-        updated_by_label: actor.name,
-      })
-      .onConflict((oc) =>
-        oc.column("client_id").doUpdateSet({
-          auto_install_security: input.autoInstallSecurity,
-          updated_by_label: actor.name,
-          updated_at: new Date(),
-        }),
-      )
+      .values({ client_id: clientId, ...row })
+      .onConflict((oc) => oc.column("client_id").doUpdateSet({ ...row, updated_at: new Date() }))
       .execute();
     await recordChange(
       trx,
@@ -345,7 +367,7 @@ export async function setPatchSettings(
         entityType: "client",
         entityId: clientId,
         clientId,
-        before: { autoInstallSecurity: before.autoInstallSecurity },
+        before: { autoInstallSecurity: before.autoInstallSecurity, installWindow: before.installWindow },
         after: input,
       },
       { type: "monitoring.patch_install_changed", clientId, payload: { clientId } },

@@ -11,19 +11,21 @@ import { asSystem } from "../../db/scope.ts";
 import { actorOf } from "../../http/auth.ts";
 import { rolesOnly, signedIn, writers } from "../../http/policy.ts";
 import { getPatchSettings, retryInstall, setPatchSettings, startInstall } from "./patch-install.ts";
-import { getRun, listRuns, settleRuns } from "./patch-install-runs.ts";
+import { autoInstallInWindows, getRun, listRuns, settleRuns } from "./patch-install-runs.ts";
 
 /** Approving and installing updates on a device, their runs, and a client's auto-approval. */
 export async function patchRoutes(app: App, deps: AppDeps) {
   const tags = ["monitoring"];
   const cmd = { db: deps.db, hub: app.agents.hub, serverKey: app.agents.serverKey };
-  // Worker processes settle runs whose command ended without the gateway seeing it (expired offline).
+  // Worker processes settle runs whose command ended without the gateway seeing it (expired offline), and
+  // start auto-approved installs whose window opened.
   if (deps.boss && deps.config.SWITCHBOARD_ROLES.includes("worker")) {
     let running = false;
     const timer = setInterval(() => {
       if (running) return;
       running = true;
       asSystem(() => settleRuns(deps.db))
+        .then(() => asSystem(() => autoInstallInWindows(cmd)))
         .catch((err) => app.log.error({ err }, "settling update installs failed"))
         .finally(() => {
           running = false;
@@ -103,7 +105,8 @@ export async function patchRoutes(app: App, deps: AppDeps) {
       config: rolesOnly(["admin", "dispatcher"]),
       schema: {
         tags,
-        summary: "Approve and install security updates automatically when a scan reports them",
+        summary:
+          "Approve security updates automatically when a scan reports them; install at once or in a window of each site's time zone",
         params: IdParams,
         body: UpdatePatchSettingsRequest,
         response: { 200: PatchSettingsDto },

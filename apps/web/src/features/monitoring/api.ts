@@ -350,8 +350,10 @@ export const usePatchSettings = (clientId: string) =>
 export function useSetPatchSettings(clientId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: { autoInstallSecurity: boolean }) =>
-      api<PatchSettingsDto>("PUT", `/clients/${clientId}/patch-settings`, { body }),
+    mutationFn: (body: {
+      autoInstallSecurity: boolean;
+      installWindow: { start: string; end: string } | null;
+    }) => api<PatchSettingsDto>("PUT", `/clients/${clientId}/patch-settings`, { body }),
     onSettled: () => qc.invalidateQueries({ queryKey: monitoringKeys.all }),
   });
 }

@@ -1,4 +1,5 @@
-import { Badge, Button, Group, Stack, Switch, Table, Text } from "@mantine/core";
+import { Badge, Button, Group, Stack, Switch, Table, Text, TextInput } from "@mantine/core";
+import { useState } from "react";
 import { dateTime, relative } from "../../components/format.ts";
 import {
   type InstallSelection,
@@ -175,21 +176,76 @@ export function InstallRuns({ deviceId, canWrite }: { deviceId: string; canWrite
   );
 }
 
-/** The client's auto-approval: security updates approved and installed as soon as a scan reports them. */
+/**
+ * The client's auto-approval: security updates approved as soon as a scan reports them, installed at
+ * once or only inside a window of each device's site time zone.
+ */
 export function AutoApproval({ clientId, canEdit }: { clientId: string; canEdit: boolean }) {
   const q = usePatchSettings(clientId);
   const set = useSetPatchSettings(clientId);
+  const [start, setStart] = useState<string | null>(null);
+  const [end, setEnd] = useState<string | null>(null);
   if (!q.data) return null;
+  const cur = q.data;
+  const from = start ?? cur.installWindow?.start ?? "";
+  const to = end ?? cur.installWindow?.end ?? "";
+  const save = (auto: boolean, window: { start: string; end: string } | null) =>
+    set.mutate(
+      { autoInstallSecurity: auto, installWindow: window },
+      {
+        onSuccess: () => {
+          setStart(null);
+          setEnd(null);
+        },
+      },
+    );
+  const edited = start !== null || end !== null;
   return (
-    <Stack gap={2}>
+    <Stack gap={6}>
       <Switch
         size="sm"
         label="Approve and install security updates automatically"
-        description="When a device's scan reports missing security updates, they are installed at once through the agent."
-        checked={q.data.autoInstallSecurity}
+        description={
+          cur.installWindow
+            ? `Installed between ${cur.installWindow.start} and ${cur.installWindow.end}, each device's site time.`
+            : "Installed as soon as a device's scan reports them, or only inside a window below."
+        }
+        checked={cur.autoInstallSecurity}
         disabled={!canEdit || set.isPending}
-        onChange={(e) => set.mutate({ autoInstallSecurity: e.currentTarget.checked })}
+        onChange={(e) => save(e.currentTarget.checked, cur.installWindow)}
       />
+      {canEdit && cur.autoInstallSecurity && (
+        <Group gap="xs" align="flex-end">
+          <TextInput
+            type="time"
+            size="xs"
+            label="Window from"
+            value={from}
+            onChange={(e) => setStart(e.currentTarget.value)}
+          />
+          <TextInput
+            type="time"
+            size="xs"
+            label="to"
+            value={to}
+            onChange={(e) => setEnd(e.currentTarget.value)}
+          />
+          <Button
+            size="xs"
+            variant="light"
+            disabled={!edited || !from || !to}
+            loading={set.isPending}
+            onClick={() => save(true, { start: from, end: to })}
+          >
+            Save window
+          </Button>
+          {cur.installWindow && (
+            <Button size="xs" variant="subtle" onClick={() => save(true, null)}>
+              Any time
+            </Button>
+          )}
+        </Group>
+      )}
       {set.isError && (
         <Text fz="sm" c="red.8" role="alert">
           Not saved: {set.error.message}
