@@ -187,6 +187,15 @@ describe("monitoring rules, tags and scheduled tasks", () => {
     await form.getByLabel("Open a ticket").uncheck();
     await form.getByRole("button", { name: "Save rule" }).click();
     await list.getByText("no ticket (the alert stays on the Alerts page)").waitFor();
+    // Edit the first rule: a name that says who it is for.
+    await list
+      .getByRole("row", { name: /After hours/ })
+      .getByRole("button", { name: "Edit" })
+      .click();
+    form = page.getByRole("form", { name: "Edit ticket rule" });
+    await form.getByLabel("Rule name").fill("After hours on call");
+    await form.getByRole("button", { name: "Save rule" }).click();
+    await list.getByRole("cell", { name: "After hours on call", exact: true }).waitFor();
     await page.getByRole("button", { name: "Move Quiet up" }).click();
     await expect
       .poll(async () => (await list.getByRole("row").nth(1).textContent()) ?? "")
@@ -200,7 +209,9 @@ describe("monitoring rules, tags and scheduled tasks", () => {
       .selectFrom("monitoring_ticket_rules")
       .select(["name", "business_hours", "priority", "client_id"])
       .execute();
-    expect(rules).toEqual([{ name: "After hours", business_hours: "outside", priority: 1, client_id: null }]);
+    expect(rules).toEqual([
+      { name: "After hours on call", business_hours: "outside", priority: 1, client_id: null },
+    ]);
 
     // The P1 email: off, and still off after a reload.
     await page.getByRole("button", { name: `Account: ${ADMIN.name}` }).click();

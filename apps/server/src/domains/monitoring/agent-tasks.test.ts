@@ -19,7 +19,9 @@ describe.skipIf(!canRun)("scheduled tasks run by the agent executable", () => {
 
   beforeAll(async () => {
     await ensureBuilt();
-    t = await startGatewayApp();
+    // Heartbeats every 5 s, not the harness's 1 s: on a busy 2-core machine a 1 s miss dropped the agent
+    // between the run's creation and its delivery.
+    t = await startGatewayApp({ AGENT_HEARTBEAT_SECONDS: "5" });
   }, 180_000);
   afterAll(async () => {
     agent?.kill("SIGKILL");

@@ -299,7 +299,7 @@ export interface WaitingAlert {
   hostname: string;
   client_name: string;
   /** When it fired: the ticket rules judge business hours at this instant. */
-  fired_at: Date;
+  fired_at: Date | null;
 }
 
 /**
@@ -311,7 +311,8 @@ export async function ticketAlert(trx: Transaction<DB>, a: WaitingAlert) {
     clientId: a.client_id,
     severity: a.severity,
     kind: a.kind,
-    at: a.fired_at,
+    // A firing alert always has its time; a row written by hand without one is judged now.
+    at: a.fired_at ?? new Date(),
   });
   if (!rule.openTicket) {
     await sql`update monitoring_alerts set no_ticket = true where id = ${a.id}`.execute(trx);

@@ -294,18 +294,19 @@ describe("device tags and tag policies", () => {
       name: `Verify ${backup}`,
       interpreter: "bash",
       script: "test -f /backup/latest",
-      cron: "0 6 * * *",
+      // One day a year, long past: no other test's scheduler pass (real now, March, June) finds it due.
+      cron: "0 6 15 2 *",
     });
     expect(created.statusCode, created.body).toBe(201);
     const taskId = created.json().id as string;
-    await raw`update monitoring_tasks set schedule_from = '2026-01-01T00:00:00Z' where id = ${taskId}`.execute(
+    await raw`update monitoring_tasks set schedule_from = '2026-02-01T00:00:00Z' where id = ${taskId}`.execute(
       t.db,
     );
     const hub = { deliver: async () => true } as unknown as AgentHub;
-    // 06:00 in the sites' zone on 2 March.
+    // 06:00 in the sites' zone on 15 February.
     await scheduleDueRuns(
       { db: t.db, hub, serverKey: t.app.agents.serverKey },
-      new Date("2026-03-02T06:00:10Z"),
+      new Date("2026-02-15T06:00:10Z"),
     );
     const runs = await t.db
       .selectFrom("monitoring_task_runs")

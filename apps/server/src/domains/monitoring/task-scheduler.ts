@@ -59,6 +59,8 @@ export async function scheduleDueRuns(deps: TaskSchedulerDeps, now = new Date())
         .select(["t.id", "t.cron", "t.schedule_from"])
         .where("t.enabled", "=", true)
         .where("p.enabled", "=", true)
+        // A task deleted during the pass waits for it: its dues and runs would otherwise fail their keys.
+        .forKeyShare("t")
         .execute();
       if (!tasks.length) return [];
       const { rows: zoneRows } = await sql<{ zone: string }>`
