@@ -41,6 +41,7 @@ const IDLE_S = env("BENCH_IDLE_SECONDS", 30);
 const WINDOW_S = env("BENCH_MONITORING_SECONDS", SUMMARY_S);
 const CHANGES_PCT = Number(process.env.BENCH_CHANGES_PER_HOUR_PERCENT ?? 1);
 const EPISODE_RUNS = env("BENCH_EPISODE_RUNS", 3);
+const FIRST_RESULTS = env("BENCH_FIRST_RESULTS", 1) === 1;
 const ALERTS = env("BENCH_ALERTS", 300);
 const ALERT_SPREAD_S = env("BENCH_ALERT_SPREAD_SECONDS", 60);
 const SITE_DEVICES = env("BENCH_SITE_DEVICES", Math.min(200, Math.floor(AGENTS / 4)));
@@ -323,6 +324,7 @@ async function main() {
       correlationSeconds: CORRELATION_S,
       changesPerHourPercent: CHANGES_PCT,
       episodeRuns: EPISODE_RUNS,
+      firstRunResultsSentAtOnce: FIRST_RESULTS,
       baselineSeconds: BASELINE_S,
       monitoringWindowSeconds: WINDOW_S,
       gatewayProcesses: GATEWAYS,
@@ -369,7 +371,11 @@ async function main() {
       heartbeatMs: HEARTBEAT_S * 1000,
       bare: false,
       backoff: BACKOFF,
-      monitoring: { changesPerHourPercent: CHANGES_PCT, episodeRuns: EPISODE_RUNS },
+      monitoring: {
+        changesPerHourPercent: CHANGES_PCT,
+        episodeRuns: EPISODE_RUNS,
+        firstResults: FIRST_RESULTS,
+      },
     });
     const t0 = Date.now();
     await fleet.connect(specs);
@@ -405,7 +411,7 @@ async function main() {
     // agent does; the steady window starts once the servers have taken them all in.
     const expected = AGENTS * CHECKS.length;
     let rolloutSeconds: number | null = null;
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; FIRST_RESULTS && i < 900; i++) {
       if ((await count(c, "select count(*) n from monitoring_check_states")) >= expected) {
         rolloutSeconds = r1((Date.now() - pushAt) / 1000);
         break;
@@ -461,6 +467,7 @@ async function main() {
     results.monitoring = {
       policyPushSeconds: pushSeconds,
       rolloutSeconds,
+      rolloutResultsPerSecond: rolloutSeconds ? Math.round(expected / rolloutSeconds) : null,
       rolloutNote:
         "from the policy's POST until every agent runs its checks, and until the first result of every check (sent at once by each agent, one frame per check) is recorded",
       window: roundWindow(b),
