@@ -332,7 +332,10 @@ async function main() {
       },
     };
     await mkdir(path.join(ROOT, "bench/results"), { recursive: true });
-    await writeFile(path.join(ROOT, "bench/results/monitoring-inprocess.json"), `${JSON.stringify(out, null, 2)}\n`);
+    await writeFile(
+      path.join(ROOT, "bench/results/monitoring-inprocess.json"),
+      `${JSON.stringify(out, null, 2)}\n`,
+    );
     log(
       JSON.stringify({
         ingestion: { ...out.ingestion, rounds: undefined },
