@@ -107,10 +107,14 @@ export async function startSwitchboard(url: string, opts: ServerOptions = {}) {
   const procs = Array.from({ length: GATEWAYS }, (_, i) => spawnServer(url, i, opts));
   const ports = procs.map((_, i) => PORT + i);
   const g = new Gateways(procs, ports);
-  if (opts.worker) g.worker = spawnServer(url, GATEWAYS, opts, "worker");
   try {
     await Promise.all(procs.map((p, i) => ready(ports[i]!, p)));
-    if (g.worker) await ready(PORT + GATEWAYS, g.worker);
+    // After the gateways: three processes setting up the job queue's schema at once on a fresh database
+    // collide ("tuple concurrently updated").
+    if (opts.worker) {
+      g.worker = spawnServer(url, GATEWAYS, opts, "worker");
+      await ready(PORT + GATEWAYS, g.worker);
+    }
   } catch (err) {
     g.kill();
     throw err;

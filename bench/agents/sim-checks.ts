@@ -15,6 +15,11 @@ export interface MonitoringInit {
   changesPerHourPercent: number;
   /** Runs a random failure episode lasts (failing), then it passes again. */
   episodeRuns: number;
+  /**
+   * The first run of each check reports its result at once (a state from nothing), as the real agent
+   * does; false leaves it to the first summary (to fit a 20,000-agent run in its time: see README.md).
+   */
+  firstResults: boolean;
 }
 
 export const monitoringStats = {
@@ -238,7 +243,8 @@ export class SimChecks {
       at: new Date().toISOString(),
     };
     r.last = result;
-    const send = failing || previous !== p.state || r.unsettled;
+    const changed = previous !== p.state && (previous !== null || this.opts.firstResults);
+    const send = failing || changed || r.unsettled;
     if (failing) r.unsettled = true;
     else if (streak >= r.def.passAfter) r.unsettled = false;
     if (failing && !r.episode) {

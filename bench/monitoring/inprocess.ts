@@ -332,7 +332,10 @@ async function main() {
       },
     };
     await mkdir(path.join(ROOT, "bench/results"), { recursive: true });
-    await writeFile(path.join(ROOT, "bench/results/monitoring.json"), `${JSON.stringify(out, null, 2)}\n`);
+    await writeFile(
+      path.join(ROOT, "bench/results/monitoring-inprocess.json"),
+      `${JSON.stringify(out, null, 2)}\n`,
+    );
     log(
       JSON.stringify({
         ingestion: { ...out.ingestion, rounds: undefined },
@@ -340,7 +343,7 @@ async function main() {
         storm: out.storm,
       }),
     );
-    log("results in bench/results/monitoring.json");
+    log("results in bench/results/monitoring-inprocess.json");
   } finally {
     await pg.stop();
   }

@@ -305,7 +305,7 @@ export const ConfigSchema = z.object({
   MONITORING_SITE_OFFLINE_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
   /** An alert failing again this soon after it resolved reopens, with its ticket, instead of a new one. */
   MONITORING_REOPEN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(900),
-  /** The same check firing on more devices within this many seconds joins the first one's ticket. */
+  /** The same check firing on more devices of a client within this many seconds joins the first one's ticket. */
   MONITORING_GROUP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   /** Days of hourly metric history kept for the device charts. */
   MONITORING_METRIC_DAYS: z.coerce.number().int().min(1).max(3650).default(30),

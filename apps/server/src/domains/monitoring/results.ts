@@ -290,39 +290,27 @@ async function fire(
     return null;
   }
   const held = !!rows[0]?.held;
-  // Firings of one check at one client that must decide something are taken one at a time: opening the
-  // ticket (so a storm across devices finds the first one) and the first joiners' notes (so exactly the
-  // first ones are noted). Once the ticket is committed, a storm's other devices join it side by side;
-  // other clients' firings of the same (MSP-wide) check never wait for these.
-  let locked = false;
-  const lock = async () => {
-    if (locked) return;
-    await sql`select pg_advisory_xact_lock(hashtext(${check.id}), hashtext(${device.client_id}))`.execute(
-      trx,
-    );
-    locked = true;
-  };
-  const findSibling = () =>
-    trx
-      .selectFrom("monitoring_alerts as a")
-      .innerJoin("tickets as t", "t.id", "a.ticket_id")
-      .select("a.ticket_id")
-      .where("a.check_id", "=", check.id)
-      // A ticket is one client's: another client's devices failing the same check get their own.
-      .where("a.client_id", "=", device.client_id)
-      .where("a.state", "=", "firing")
-      .where("a.id", "<>", alertId)
-      .where("t.is_open", "=", true)
-      .where("a.fired_at", ">", new Date(Date.now() - s.groupSeconds * 1000))
-      .orderBy("a.fired_at")
-      .limit(1)
-      .executeTakeFirst();
-  let sibling = held ? undefined : await findSibling();
-  if (!held && !sibling?.ticket_id) {
-    // None committed yet: under the lock, one committed meanwhile is seen (each statement reads afresh).
-    await lock();
-    sibling = await findSibling();
-  }
+  // Firings of one check at one client are decided one at a time, so a storm across devices finds the
+  // first ticket; other clients' firings of the same (MSP-wide) check never wait for these. (Taken first:
+  // joining sets the alert's ticket_id, a key-share lock on the ticket row that a lock holder noting on
+  // that ticket would wait for.)
+  await sql`select pg_advisory_xact_lock(hashtext(${check.id}), hashtext(${device.client_id}))`.execute(trx);
+  const sibling = held
+    ? undefined
+    : await trx
+        .selectFrom("monitoring_alerts as a")
+        .innerJoin("tickets as t", "t.id", "a.ticket_id")
+        .select("a.ticket_id")
+        .where("a.check_id", "=", check.id)
+        // A ticket is one client's: another client's devices failing the same check get their own.
+        .where("a.client_id", "=", device.client_id)
+        .where("a.state", "=", "firing")
+        .where("a.id", "<>", alertId)
+        .where("t.is_open", "=", true)
+        .where("a.fired_at", ">", new Date(Date.now() - s.groupSeconds * 1000))
+        .orderBy("a.fired_at")
+        .limit(1)
+        .executeTakeFirst();
   if (sibling?.ticket_id) {
     ticketId = sibling.ticket_id;
     await trx
@@ -331,21 +319,13 @@ async function fire(
       .where("id", "=", alertId)
       .execute();
     // A storm joins hundreds of devices: the first ones are noted, the rest are in the ticket's alert list.
-    // Counted up to the last one noted (a storm's thousandth device does not count the 999 before it), and
-    // again under the lock while it is among the first: more committed than that, and no note is due.
-    const countJoined = async () => {
-      const { rows: joined } = await sql<{ n: number }>`
-        select count(*)::int as n from (
-          select 1 from monitoring_alerts where ticket_id = ${ticketId} limit ${GROUP_NOTES + 2}) j`.execute(
-        trx,
-      );
-      return joined[0]?.n ?? 0;
-    };
-    let n = await countJoined();
-    if (n <= GROUP_NOTES + 1) {
-      await lock();
-      n = await countJoined();
-    }
+    // Counted up to the last one noted: a storm's thousandth device does not count the 999 before it.
+    const { rows: joined } = await sql<{ n: number }>`
+      select count(*)::int as n from (
+        select 1 from monitoring_alerts where ticket_id = ${ticketId} limit ${GROUP_NOTES + 2}) j`.execute(
+      trx,
+    );
+    const n = joined[0]?.n ?? 0;
     if (n <= GROUP_NOTES) await noteOnTicket(trx, ticketId, `Also failing on ${device.hostname}: ${output}`);
     else if (n === GROUP_NOTES + 1)
       await noteOnTicket(
