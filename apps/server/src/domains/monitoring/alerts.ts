@@ -235,17 +235,27 @@ export async function restartFromAlert(deps: CommandDeps, actor: Actor, id: stri
   const name = service ?? alert.service;
   if (!name)
     throw new AppError("invalid_transition", 409, "This alert watches no service; name the one to restart");
-  const command = await createCommand(deps, actor, alert.deviceId, {
-    command: { kind: "service.restart", name, timeoutSeconds: 120 },
+  return sendFromAlert(deps, actor, alert, { kind: "service.restart", name, timeoutSeconds: 120 });
+}
+
+/** A signed command on the alert's device and ticket, shown on the alert as its remediation. */
+async function sendFromAlert(
+  deps: CommandDeps,
+  actor: Actor,
+  alert: AlertDto,
+  command: Parameters<typeof createCommand>[3]["command"],
+) {
+  const sent = await createCommand(deps, actor, alert.deviceId, {
+    command,
     ticketId: alert.ticket?.id,
     expiresInSeconds: 600,
   });
   await deps.db
     .updateTable("monitoring_alerts")
-    .set({ remediation_command_id: command.id, updated_at: new Date() })
-    .where("id", "=", id)
+    .set({ remediation_command_id: sent.id, updated_at: new Date() })
+    .where("id", "=", alert.id)
     .execute();
-  return getAlert(deps.db, actor, id);
+  return getAlert(deps.db, actor, alert.id);
 }
 
 /**
@@ -267,15 +277,5 @@ export async function remediateFromAlert(deps: CommandDeps, actor: Actor, id: st
     throw new AppError("invalid_transition", 409, "This alert's check has no remediation to try");
   if (alert.state === "resolved")
     throw new AppError("invalid_transition", 409, "The alert is already resolved");
-  const command = await createCommand(deps, actor, alert.deviceId, {
-    command: remediationCommand(parsed.data),
-    ticketId: alert.ticket?.id,
-    expiresInSeconds: 600,
-  });
-  await deps.db
-    .updateTable("monitoring_alerts")
-    .set({ remediation_command_id: command.id, updated_at: new Date() })
-    .where("id", "=", id)
-    .execute();
-  return getAlert(deps.db, actor, id);
+  return sendFromAlert(deps, actor, alert, remediationCommand(parsed.data));
 }

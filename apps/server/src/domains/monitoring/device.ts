@@ -1,6 +1,8 @@
 import type { CreateMaintenanceRequest, DeviceMonitoringDto } from "@switchboard/shared";
+import type { Transaction } from "kysely";
 import type { z } from "zod";
 import type { Database } from "../../db/database.ts";
+import type { DB } from "../../db/schema.ts";
 import { invalid, notFound } from "../../http/errors.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, canSeeClient, requireWriter } from "../auth/actor.ts";
@@ -119,33 +121,44 @@ export async function listMaintenance(db: Database, actor: Actor, clientId?: str
   return rows.filter((r) => canSeeClient(actor, r.client_id)).map(toMaintenanceDto);
 }
 
+/**
+ * A maintenance window's scope (one-off or recurring): the client, one of its sites, one of its devices.
+ * Returns the device's site, if a device is named.
+ */
+export async function windowScope(
+  trx: Transaction<DB>,
+  input: { clientId: string; siteId: string | null; deviceId: string | null },
+) {
+  const client = await trx
+    .selectFrom("clients")
+    .select("id")
+    .where("id", "=", input.clientId)
+    .executeTakeFirst();
+  if (!client) throw invalid("body.clientId", "no such client");
+  if (input.siteId) {
+    const s = await trx
+      .selectFrom("sites")
+      .select("client_id")
+      .where("id", "=", input.siteId)
+      .executeTakeFirst();
+    if (s?.client_id !== input.clientId) throw invalid("body.siteId", "no such site of this client");
+  }
+  if (!input.deviceId) return null;
+  const d = await trx
+    .selectFrom("devices")
+    .select(["client_id", "site_id"])
+    .where("id", "=", input.deviceId)
+    .executeTakeFirst();
+  if (d?.client_id !== input.clientId) throw invalid("body.deviceId", "no such device of this client");
+  return d.site_id;
+}
+
 /** A window in which alerts of a client, site or device open but make no ticket (recovery still resolves). */
 export async function createMaintenance(db: Database, actor: Actor, input: MaintenanceIn) {
   requireWriter(actor);
   if (!canSeeClient(actor, input.clientId)) throw invalid("body.clientId", "no such client");
   return db.transaction().execute(async (trx) => {
-    const client = await trx
-      .selectFrom("clients")
-      .select("id")
-      .where("id", "=", input.clientId)
-      .executeTakeFirst();
-    if (!client) throw invalid("body.clientId", "no such client");
-    if (input.siteId) {
-      const s = await trx
-        .selectFrom("sites")
-        .select("client_id")
-        .where("id", "=", input.siteId)
-        .executeTakeFirst();
-      if (s?.client_id !== input.clientId) throw invalid("body.siteId", "no such site of this client");
-    }
-    if (input.deviceId) {
-      const d = await trx
-        .selectFrom("devices")
-        .select("client_id")
-        .where("id", "=", input.deviceId)
-        .executeTakeFirst();
-      if (d?.client_id !== input.clientId) throw invalid("body.deviceId", "no such device of this client");
-    }
+    await windowScope(trx, input);
     const row = await trx
       .insertInto("monitoring_maintenance")
       .values({

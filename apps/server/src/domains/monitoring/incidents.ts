@@ -8,6 +8,14 @@ import { monitorActor, noteOnTicket, openAlertTicket } from "./tickets.ts";
 // together (the sweep), or at once when a check watching the site's connection fires (results.ts); the
 // site's offline alerts and its connection checks' alerts attach to it, and it resolves with the last.
 
+/** Sites and devices in a maintenance window now: their alerts open, but make no ticket until it ends. */
+export const inMaintenance = (alias: string, site: "device" | "site") =>
+  sql.raw(`exists (
+  select 1 from monitoring_maintenance m
+  where m.client_id = ${alias}.client_id and now() >= m.starts_at and now() < m.ends_at
+    and (m.site_id is null or m.site_id = ${alias}.site_id)
+    and ${site === "device" ? `(m.device_id is null or m.device_id = ${alias}.device_id)` : "m.device_id is null"})`);
+
 export interface OpenIncident {
   id: string;
   ticket_id: string | null;
@@ -49,9 +57,7 @@ export async function ticketIncident(trx: Transaction<DB>, incidentId: string) {
     opened_at: Date;
   }>`
     select i.client_id, i.opened_at, i.site_id, s.name as site_name, c.name as client_name,
-      exists (select 1 from monitoring_maintenance m
-        where m.client_id = i.client_id and now() >= m.starts_at and now() < m.ends_at
-          and (m.site_id is null or m.site_id = i.site_id) and m.device_id is null) as held,
+      ${inMaintenance("i", "site")} as held,
       (select count(*)::int from devices d where d.site_id = i.site_id and d.retired_at is null
         and d.last_seen_at is not null) as total
     from monitoring_incidents i join sites s on s.id = i.site_id join clients c on c.id = i.client_id

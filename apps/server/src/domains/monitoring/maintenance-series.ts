@@ -7,6 +7,7 @@ import { invalid, notFound } from "../../http/errors.ts";
 import { recordChange } from "../audit/record.ts";
 import { type Actor, assertClientVisible, canSeeClient, requireWriter } from "../auth/actor.ts";
 import { CronError, nextDue, parseCron, validZone, zonedToUtc } from "./cron.ts";
+import { windowScope } from "./device.ts";
 
 // Recurring maintenance windows. A series keeps its occurrences written ahead (HORIZON_DAYS) as ordinary
 // monitoring_maintenance rows, so "is this device in maintenance now" stays one indexed query everywhere
@@ -160,30 +161,11 @@ export async function createMaintenanceSeries(db: Database, actor: Actor, input:
   if (!canSeeClient(actor, input.clientId)) throw invalid("body.clientId", "no such client");
   parseSeriesCron(input.cron);
   return db.transaction().execute(async (trx) => {
-    const client = await trx
-      .selectFrom("clients")
-      .select("id")
-      .where("id", "=", input.clientId)
-      .executeTakeFirst();
-    if (!client) throw invalid("body.clientId", "no such client");
+    const deviceSite = await windowScope(trx, input);
     let siteId = input.siteId;
-    if (input.siteId) {
-      const s = await trx
-        .selectFrom("sites")
-        .select("client_id")
-        .where("id", "=", input.siteId)
-        .executeTakeFirst();
-      if (s?.client_id !== input.clientId) throw invalid("body.siteId", "no such site of this client");
-    }
     if (input.deviceId) {
-      const d = await trx
-        .selectFrom("devices")
-        .select(["client_id", "site_id"])
-        .where("id", "=", input.deviceId)
-        .executeTakeFirst();
-      if (d?.client_id !== input.clientId) throw invalid("body.deviceId", "no such device of this client");
-      if (siteId && d.site_id !== siteId) throw invalid("body.deviceId", "not a device of this site");
-      siteId = d.site_id;
+      if (siteId && deviceSite !== siteId) throw invalid("body.deviceId", "not a device of this site");
+      siteId = deviceSite;
     }
     const zone = siteId
       ? await trx.selectFrom("sites").select("timezone").where("id", "=", siteId).executeTakeFirst()

@@ -270,17 +270,10 @@ async function fire(
   output: string,
   s: IngestSettings,
 ): Promise<Remediation | null> {
-  const { rows } = await sql<{ held: boolean; client_name: string }>`
-    select exists (
-      select 1 from monitoring_maintenance m
-      where m.client_id = ${device.client_id} and now() >= m.starts_at and now() < m.ends_at
-        and (m.site_id is null or m.site_id = ${device.site_id}) and (m.device_id is null or m.device_id = ${device.id})
-    ) as held, (select name from clients where id = ${device.client_id}) as client_name`.execute(trx);
-  let ticketId: string | null = null;
   const uplink = await uplinkSiteOf(trx, check.id);
   if (uplink) {
     // The site's connection is down: the site's outage incident and its one P1, not a ticket of its own.
-    ticketId = await joinUplinkIncident(trx, uplink, {
+    const ticketId = await joinUplinkIncident(trx, uplink, {
       id: alertId,
       name: check.name,
       hostname: device.hostname,
@@ -289,6 +282,13 @@ async function fire(
     await alertEvent(trx, "monitoring.alert_fired", device.client_id, alertId, ticketId);
     return null;
   }
+  const { rows } = await sql<{ held: boolean; client_name: string }>`
+    select exists (
+      select 1 from monitoring_maintenance m
+      where m.client_id = ${device.client_id} and now() >= m.starts_at and now() < m.ends_at
+        and (m.site_id is null or m.site_id = ${device.site_id}) and (m.device_id is null or m.device_id = ${device.id})
+    ) as held, (select name from clients where id = ${device.client_id}) as client_name`.execute(trx);
+  let ticketId: string | null = null;
   const held = !!rows[0]?.held;
   // Firings of one check at one client are decided one at a time, so a storm across devices finds the
   // first ticket; other clients' firings of the same (MSP-wide) check never wait for these. (Taken first:

@@ -3,7 +3,7 @@ import type { Database } from "../../db/database.ts";
 import type { AlertSeverity, DB } from "../../db/schema.ts";
 import { asSystem } from "../../db/scope.ts";
 import { emitEvent } from "../events/outbox.ts";
-import { openSiteIncident, ticketIncident } from "./incidents.ts";
+import { inMaintenance, openSiteIncident, ticketIncident } from "./incidents.ts";
 import { extendMaintenanceSeries } from "./maintenance-series.ts";
 import { decideTicket } from "./rules.ts";
 import {
@@ -42,14 +42,6 @@ export interface SweepOutcome {
 
 // One lock for the whole sweep: several workers may run it, one at a time does the work.
 const SWEEP_LOCK = 0x6d6f6e31; // "mon1"
-
-/** Sites and devices in a maintenance window now: their alerts open, but make no ticket until it ends. */
-const inMaintenance = (alias: string, site: "device" | "site") =>
-  sql.raw(`exists (
-  select 1 from monitoring_maintenance m
-  where m.client_id = ${alias}.client_id and now() >= m.starts_at and now() < m.ends_at
-    and (m.site_id is null or m.site_id = ${alias}.site_id)
-    and ${site === "device" ? `(m.device_id is null or m.device_id = ${alias}.device_id)` : "m.device_id is null"})`);
 
 /**
  * The server-side half of monitoring, run every few seconds by a worker: device offline alerts from the
